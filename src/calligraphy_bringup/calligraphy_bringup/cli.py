@@ -1,0 +1,89 @@
+"""The `calligraphy` command line.
+
+Subcommands live in the packages that own them and register themselves through the
+`calligraphy.commands` entry-point group: each entry point names a function
+`add_parser(subparsers)` that adds one subparser and sets `func` (a callable taking the parsed
+arguments and returning the process exit code). Benchmarks register the same way in the
+`calligraphy.benchmarks` group, with a function `run(quick: bool) -> dict` of named figures; the
+built-in `bench` subcommand prints those figures and saves them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+COMMANDS_GROUP = 'calligraphy.commands'
+BENCHMARKS_GROUP = 'calligraphy.benchmarks'
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _entry_points(group: str) -> dict:
+    return {ep.name: ep for ep in sorted(entry_points(group=group), key=lambda ep: ep.name)}
+
+
+def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
+    benchmarks = _entry_points(BENCHMARKS_GROUP)
+    parser = subparsers.add_parser(
+        'bench',
+        help='run a benchmark and print its figures',
+        description='Benchmarks print named figures and save them as JSON.',
+    )
+    parser.add_argument('name', choices=sorted(benchmarks) or None, help='benchmark to run')
+    parser.add_argument('--json', type=Path, help='write the figures to this JSON file')
+    parser.add_argument('--quick', action='store_true', help='fewer repetitions (smoke run)')
+    parser.set_defaults(func=lambda args: run_benchmark(benchmarks[args.name].load(), args))
+
+
+def run_benchmark(run: Callable[[bool], dict], args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    figures = run(args.quick)
+    figures.setdefault('benchmark', args.name)
+    figures.setdefault('wall_s', round(time.perf_counter() - started, 3))
+    for key, value in figures.items():
+        print(f'{key:>28}: {value}')
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + '\n')
+        print(f'saved {args.json}')
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='calligraphy',
+        description='The open robot calligraphy cell: plan, write, evaluate, benchmark, train.',
+    )
+    subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for ep in _entry_points(COMMANDS_GROUP).values():
+        ep.load()(subparsers)
+    _add_bench_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, 'func', None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CliError as error:
+        print(f'calligraphy {args.command}: error: {error}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

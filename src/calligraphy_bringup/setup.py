@@ -1,0 +1,27 @@
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'calligraphy_bringup'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/config', glob('config/*.yaml')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='Calligraphy cell developers',
+    maintainer_email='dev@calligraphy-cell.org',
+    description='Configuration, launch files and the calligraphy command line.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+            'calligraphy = calligraphy_bringup.cli:main',
+        ],
+    },
+)

@@ -1,0 +1,63 @@
+"""The ROS 2 plumbing is real: WriteCharacter goals cross process boundaries over DDS."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import rclpy
+from calligraphy_interfaces.action import WriteCharacter
+from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+from conftest import REPO_ROOT
+
+SERVER = str(REPO_ROOT / 'test' / 'fixtures' / 'write_character_test_server.py')
+
+
+def _send(executor, client: ActionClient, character: str) -> tuple[object, list]:
+    feedback: list = []
+    future = client.send_goal_async(
+        WriteCharacter.Goal(character=character), feedback_callback=lambda m: feedback.append(m)
+    )
+    executor.spin_until_future_complete(future, timeout_sec=10.0)
+    goal_handle = future.result()
+    assert goal_handle is not None and goal_handle.accepted
+    result_future = goal_handle.get_result_async()
+    executor.spin_until_future_complete(result_future, timeout_sec=10.0)
+    assert result_future.done(), 'no result within 10 s'
+    return result_future.result().result, feedback
+
+
+@pytest.mark.timeout(60)
+def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
+    rclpy_context, spawn_process
+):
+    server = spawn_process(SERVER)
+    node = Node('plumbing_test_client', context=rclpy_context)
+    executor = SingleThreadedExecutor(context=rclpy_context)
+    executor.add_node(node)
+    client = ActionClient(node, WriteCharacter, 'write_character')
+    try:
+        assert client.wait_for_server(timeout_sec=20.0), 'server process not discovered'
+
+        result, feedback = _send(executor, client, '永')
+        assert result.success and result.error_code == WriteCharacter.Result.SUCCESS
+        assert result.strokes_written == 3
+        assert [f.feedback.stroke_index for f in feedback] == [0, 1, 2]
+        assert all(f.feedback.stroke_count == 3 for f in feedback)
+        assert math.isclose(feedback[-1].feedback.ink_load, 0.8)
+
+        result, _ = _send(executor, client, '')
+        assert not result.success
+        assert result.error_code == WriteCharacter.Result.EMPTY_CHARACTER
+        assert 'one character' in result.error_msg
+
+        result, _ = _send(executor, client, '永')
+        assert result.success, 'server did not serve the goal after a bad one'
+        assert server.poll() is None
+    finally:
+        client.destroy()
+        executor.shutdown()
+        node.destroy_node()
