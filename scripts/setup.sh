@@ -66,6 +66,9 @@ if ! grep -q "\"version\": \"$HANZI_WRITER_DATA_VERSION\"" "$data_pkg" 2>/dev/nu
 fi
 
 # 5. colcon build of src/ — only when a source file changed since the last successful build.
+#    Serialised with a lock: two shells building one workspace at once corrupt build/.
+exec 9>"$STAMPS/colcon.lock"
+flock 9
 if [ ! -f "$STAMPS/colcon.stamp" ] || [ ! -f install/setup.bash ] \
   || [ -n "$(find src -newer "$STAMPS/colcon.stamp" -print -quit)" ]; then
   log "colcon: building src/"
