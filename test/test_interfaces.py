@@ -12,7 +12,7 @@ from conftest import REPO_ROOT
 
 INTERFACE_DIR = REPO_ROOT / 'src' / 'calligraphy_interfaces'
 ACTIONS = ['WriteCharacter', 'WriteText', 'DipInk', 'ExecuteBrushPath']
-SERVICES = ['PlanStrokes', 'ComputeBrushPath', 'ObservePaper']
+SERVICES = ['PlanStrokes', 'ComputeBrushPath', 'ObservePaper', 'SavePaper']
 
 
 @pytest.mark.parametrize('name', ACTIONS)
