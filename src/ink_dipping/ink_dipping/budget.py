@@ -1,0 +1,92 @@
+"""Ink budget: how much ink the brush carries and when it must be reloaded.
+
+Reloads happen only between strokes: the writer asks `dip_decision` before each stroke, never
+during one, and a stroke is only started when the ink left covers it above the configured floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ink_dipping.config import InkBudgetConfig
+
+
+def stroke_area_m2(centreline_m: np.ndarray, width_m: np.ndarray) -> float:
+    """Inked area of a planned stroke, m²: width integrated along the centreline, plus round ends."""
+    points = np.asarray(centreline_m, dtype=float).reshape(-1, 2)
+    widths = np.asarray(width_m, dtype=float).reshape(-1)
+    if len(points) != len(widths):
+        raise ValueError(f'{len(points)} centreline points but {len(widths)} widths')
+    if len(points) == 0:
+        return 0.0
+    segment = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    mid_width = 0.5 * (widths[1:] + widths[:-1])
+    caps = 0.25 * np.pi * 0.5 * (widths[0] ** 2 + widths[-1] ** 2)
+    return float(np.sum(segment * mid_width) + caps)
+
+
+@dataclass(frozen=True)
+class DipDecision:
+    dip: bool
+    reason: str
+
+
+class InkBudget:
+    """The brush's ink load (fraction of a full load), predicted from plans and corrected by
+    measurements from the virtual paper or the camera."""
+
+    def __init__(self, config: InkBudgetConfig, load: float = 1.0) -> None:
+        self.config = config
+        self._load = float(np.clip(load, 0.0, 1.0))
+        self.strokes_since_dip = 0
+        self.dips = 0
+
+    @property
+    def load(self) -> float:
+        return self._load
+
+    def need(self, stroke_area: float) -> float:
+        """Fraction of a full load that inking `stroke_area` m² takes."""
+        return stroke_area / self.config.capacity_m2
+
+    def dip_decision(self, stroke_area: float, last_darkness: float | None = None) -> DipDecision:
+        """Whether to dip before the next stroke (of `stroke_area` m²), under the chosen policy.
+
+        Whatever the policy, a stroke whose predicted need would take the load below the floor
+        triggers a dip first: running dry mid-stroke is never acceptable.
+        """
+        need = self.need(stroke_area)
+        after = self._load - need
+        if after < self.config.floor_load:
+            return DipDecision(
+                True,
+                f'stroke needs {need:.2f} of a load, {self._load:.2f} left (floor '
+                f'{self.config.floor_load:.2f})',
+            )
+        policy = self.config.policy
+        if policy == 'every_n' and self.strokes_since_dip >= self.config.every_n_strokes:
+            return DipDecision(True, f'{self.strokes_since_dip} strokes since the last dip')
+        if (
+            policy == 'fading'
+            and last_darkness is not None
+            and last_darkness < self.config.fading_darkness
+        ):
+            return DipDecision(True, f'last stroke faded to darkness {last_darkness:.2f}')
+        return DipDecision(False, f'{self._load:.2f} left covers {need:.2f}')
+
+    def consume(self, stroke_area: float) -> None:
+        """Book a written stroke by its predicted consumption."""
+        self._load = max(0.0, self._load - self.need(stroke_area))
+        self.strokes_since_dip += 1
+
+    def observe(self, measured_load: float) -> None:
+        """Replace the prediction with a measurement (virtual paper or camera estimate)."""
+        self._load = float(np.clip(measured_load, 0.0, 1.0))
+
+    def reloaded(self, load: float) -> None:
+        """Book a dip that left the brush at `load`."""
+        self._load = float(np.clip(load, 0.0, 1.0))
+        self.strokes_since_dip = 0
+        self.dips += 1

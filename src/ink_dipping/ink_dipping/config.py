@@ -1,0 +1,110 @@
+"""Configuration of the ink budget and the dip-and-wipe routine (SI units, `paper` frame)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DIP_POLICIES = ('budget', 'every_n', 'fading')
+DIP_MODES = ('full', 'quick')
+
+
+@dataclass(frozen=True)
+class InkBudgetConfig:
+    """How the brush's ink is accounted for and when a dip is due.
+
+    Attributes:
+        capacity_m2: sheet area a full brush inks before it is empty, m². The virtual paper's brush
+            and a real brush are calibrated to the same figure (inked area per full load).
+        floor_load: a stroke is never started if it is predicted to end below this load (0..1).
+        wipe_target_load: load left on the brush after wiping on the rim (0..1).
+        policy: `budget` (dip before a stroke whose need exceeds what is left above the floor),
+            `every_n` (dip every N strokes) or `fading` (dip when the camera sees strokes fading).
+        every_n_strokes: N for the `every_n` policy.
+        fading_darkness: for `fading`, dip when the last stroke's measured darkness (0..1) falls below.
+    """
+
+    capacity_m2: float = 1.6e-3
+    floor_load: float = 0.2
+    wipe_target_load: float = 0.9
+    policy: str = 'budget'
+    every_n_strokes: int = 6
+    fading_darkness: float = 0.55
+
+    def __post_init__(self) -> None:
+        if not self.capacity_m2 > 0.0:
+            raise ValueError(f'capacity_m2 must be > 0, got {self.capacity_m2}')
+        if not 0.0 <= self.floor_load < self.wipe_target_load <= 1.0:
+            raise ValueError(
+                'need 0 <= floor_load < wipe_target_load <= 1, got '
+                f'{self.floor_load} and {self.wipe_target_load}'
+            )
+        if self.policy not in DIP_POLICIES:
+            raise ValueError(f'policy must be one of {DIP_POLICIES}, got {self.policy!r}')
+        if self.every_n_strokes < 1:
+            raise ValueError(f'every_n_strokes must be >= 1, got {self.every_n_strokes}')
+        if not 0.0 < self.fading_darkness < 1.0:
+            raise ValueError(f'fading_darkness must be in (0, 1), got {self.fading_darkness}')
+
+
+@dataclass(frozen=True)
+class InkWellConfig:
+    """The ink well beside the sheet, in the `paper` frame.
+
+    Attributes:
+        x_m, y_m: centre of the well's opening, m.
+        radius_m: inner radius of the opening, m.
+        rim_height_m: height of the rim's top above the paper surface, m.
+        ink_surface_height_m: height of the ink's surface above the paper surface, m.
+    """
+
+    x_m: float = -0.045
+    y_m: float = 0.105
+    radius_m: float = 0.025
+    rim_height_m: float = 0.030
+    ink_surface_height_m: float = 0.018
+
+    def __post_init__(self) -> None:
+        values = (self.x_m, self.y_m, self.radius_m, self.rim_height_m, self.ink_surface_height_m)
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f'ink well pose must be finite, got {values}')
+        if self.radius_m <= 0.005:
+            raise ValueError(f'ink well radius_m must exceed 5 mm, got {self.radius_m}')
+        if not 0.0 < self.ink_surface_height_m < self.rim_height_m:
+            raise ValueError('need 0 < ink_surface_height_m < rim_height_m')
+
+    def contains_xy(self, x_m: float, y_m: float) -> bool:
+        return math.hypot(x_m - self.x_m, y_m - self.y_m) < self.radius_m
+
+
+@dataclass(frozen=True)
+class DipRoutineConfig:
+    """Timing and geometry of dip-and-wipe.
+
+    Attributes:
+        safe_height_m: travel height of the brush tip above the paper surface, m.
+        dip_depth_m: how far the tip goes below the ink surface, m.
+        dwell_s: time the bristles soak in `full` mode, s (`quick` uses a third of it).
+        wipe_count: wipes on the rim in `full` mode (`quick` wipes once).
+        wipe_direction_rad: direction, in the paper plane, in which the brush is drawn over the rim.
+        travel_speed_m_s: tip speed of the moves, m/s.
+        wipe_speed_m_s: tip speed while dragging over the rim, m/s.
+    """
+
+    safe_height_m: float = 0.04
+    dip_depth_m: float = 0.008
+    dwell_s: float = 0.6
+    wipe_count: int = 2
+    wipe_direction_rad: float = math.pi
+    travel_speed_m_s: float = 0.08
+    wipe_speed_m_s: float = 0.04
+
+    def __post_init__(self) -> None:
+        if self.safe_height_m <= 0.0:
+            raise ValueError(f'safe_height_m must be > 0, got {self.safe_height_m}')
+        if self.dip_depth_m <= 0.0:
+            raise ValueError(f'dip_depth_m must be > 0, got {self.dip_depth_m}')
+        if self.dwell_s < 0.0 or self.wipe_count < 0:
+            raise ValueError('dwell_s and wipe_count must be >= 0')
+        if self.travel_speed_m_s <= 0.0 or self.wipe_speed_m_s <= 0.0:
+            raise ValueError('speeds must be > 0')

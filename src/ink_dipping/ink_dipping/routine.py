@@ -1,0 +1,107 @@
+"""The scripted dip-and-wipe routine as a sequence of timed tool paths in the `paper` frame.
+
+Heights are expressed as pressing depth d = -z of the brush tip (negative above the paper), so each
+segment is a brush path that the motion executor can run like any stroke. Sequence, as a
+calligrapher does it: approach above the well, descend into the ink, dwell while the bristles soak,
+rise above the rim, draw the bristles over the rim to press out the excess (`wipe_count` times),
+retreat to the travel height.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkWellConfig
+
+PHASES = ('approach', 'descend', 'dwell', 'rise', 'wipe', 'retreat')
+_SAMPLE_DT_S = 0.02
+
+
+@dataclass(frozen=True)
+class DipSegment:
+    """One phase of the routine: tip positions (paper frame, m), depth d = -z (m), time (s)."""
+
+    phase: str
+    x_m: np.ndarray
+    y_m: np.ndarray
+    pressing_depth_m: np.ndarray
+    time_from_start_s: np.ndarray
+
+
+def _move(start: np.ndarray, end: np.ndarray, speed_m_s: float) -> tuple[np.ndarray, ...]:
+    """Straight move start→end (x, y, d), peak speed `speed_m_s`, sampled every 20 ms.
+
+    Smoothstep timing gives zero velocity at both ends, so segments join without jerks; its peak
+    speed is 1.5× the mean, hence the duration.
+    """
+    duration = max(1.5 * float(np.linalg.norm(end - start)) / speed_m_s, 2 * _SAMPLE_DT_S)
+    count = max(2, int(math.ceil(duration / _SAMPLE_DT_S)) + 1)
+    s = np.linspace(0.0, 1.0, count)
+    blend = s * s * (3.0 - 2.0 * s)
+    points = start[None, :] + blend[:, None] * (end - start)[None, :]
+    return points, np.linspace(0.0, duration, count)
+
+
+def _segment(phase: str, waypoints: list[np.ndarray], speed: float) -> DipSegment:
+    chunks, times, t0 = [], [], 0.0
+    for start, end in zip(waypoints[:-1], waypoints[1:], strict=True):
+        points, t = _move(start, end, speed)
+        if chunks:
+            points, t = points[1:], t[1:]
+        chunks.append(points)
+        times.append(t + t0)
+        t0 = float(times[-1][-1])
+    path = np.concatenate(chunks)
+    return DipSegment(phase, path[:, 0], path[:, 1], path[:, 2], np.concatenate(times))
+
+
+def _hold(phase: str, at: np.ndarray, duration_s: float) -> DipSegment:
+    count = max(2, int(math.ceil(duration_s / _SAMPLE_DT_S)) + 1)
+    times = np.linspace(0.0, max(duration_s, _SAMPLE_DT_S), count)
+    path = np.repeat(at[None, :], count, axis=0)
+    return DipSegment(phase, path[:, 0], path[:, 1], path[:, 2], times)
+
+
+def dip_routine(
+    well: InkWellConfig, config: DipRoutineConfig, mode: str = 'full', wipe_count: int = -1
+) -> list[DipSegment]:
+    """The dip-and-wipe routine for `mode` (`full` or `quick`); wipe_count < 0 uses the config's."""
+    if mode not in DIP_MODES:
+        raise ValueError(f'mode must be one of {DIP_MODES}, got {mode!r}')
+    full = mode == 'full'
+    wipes = wipe_count if wipe_count >= 0 else (config.wipe_count if full else 1)
+    dwell_s = config.dwell_s if full else config.dwell_s / 3.0
+
+    centre = np.array([well.x_m, well.y_m])
+    safe = np.array([*centre, -config.safe_height_m])
+    above_rim = np.array([*centre, -(well.rim_height_m + 0.005)])
+    soaked = np.array([*centre, -(well.ink_surface_height_m - config.dip_depth_m)])
+    segments = [
+        # The executor's own approach brings the tip over the well at the travel height.
+        _hold('approach', safe, 0.1),
+        _segment('descend', [safe, soaked], config.travel_speed_m_s),
+        _hold('dwell', soaked, dwell_s),
+        _segment('rise', [soaked, above_rim], config.travel_speed_m_s),
+    ]
+    if wipes:
+        # Drag the bristle tip from inside the well out over the rim, just below its top, so the
+        # bristles are squeezed against the rim; lift back to the centre between wipes.
+        direction = np.array(
+            [math.cos(config.wipe_direction_rad), math.sin(config.wipe_direction_rad)]
+        )
+        inside = np.array(
+            [*(centre + 0.4 * well.radius_m * direction), -(well.rim_height_m - 0.003)]
+        )
+        outside = np.array(
+            [*(centre + 1.3 * well.radius_m * direction), -(well.rim_height_m - 0.003)]
+        )
+        lift_out = outside + np.array([0.0, 0.0, -0.008])
+        waypoints = [above_rim]
+        for _ in range(wipes):
+            waypoints += [inside, outside, lift_out, above_rim]
+        segments.append(_segment('wipe', waypoints, config.wipe_speed_m_s))
+    segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
+    return segments
