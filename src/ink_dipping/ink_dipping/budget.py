@@ -14,7 +14,7 @@ from ink_dipping.config import InkBudgetConfig
 
 
 def stroke_area_m2(centreline_m: np.ndarray, width_m: np.ndarray) -> float:
-    """Inked area of a planned stroke, m²: width integrated along the centreline, plus round ends."""
+    """Inked area of a planned stroke, m²: width integrated along the centreline + round ends."""
     points = np.asarray(centreline_m, dtype=float).reshape(-1, 2)
     widths = np.asarray(width_m, dtype=float).reshape(-1)
     if len(points) != len(widths):

@@ -21,7 +21,8 @@ class InkBudgetConfig:
         policy: `budget` (dip before a stroke whose need exceeds what is left above the floor),
             `every_n` (dip every N strokes) or `fading` (dip when the camera sees strokes fading).
         every_n_strokes: N for the `every_n` policy.
-        fading_darkness: for `fading`, dip when the last stroke's measured darkness (0..1) falls below.
+        fading_darkness: for `fading`, dip when the last stroke's measured darkness (0..1)
+            falls below this.
     """
 
     capacity_m2: float = 1.6e-3
@@ -86,7 +87,7 @@ class DipRoutineConfig:
         dip_depth_m: how far the tip goes below the ink surface, m.
         dwell_s: time the bristles soak in `full` mode, s (`quick` uses a third of it).
         wipe_count: wipes on the rim in `full` mode (`quick` wipes once).
-        wipe_direction_rad: direction, in the paper plane, in which the brush is drawn over the rim.
+        wipe_direction_rad: direction in the paper plane in which the brush is drawn over the rim.
         travel_speed_m_s: tip speed of the moves, m/s.
         wipe_speed_m_s: tip speed while dragging over the rim, m/s.
     """

@@ -68,7 +68,7 @@ def _hold(phase: str, at: np.ndarray, duration_s: float) -> DipSegment:
 def dip_routine(
     well: InkWellConfig, config: DipRoutineConfig, mode: str = 'full', wipe_count: int = -1
 ) -> list[DipSegment]:
-    """The dip-and-wipe routine for `mode` (`full` or `quick`); wipe_count < 0 uses the config's."""
+    """The dip-and-wipe routine for `mode` (full or quick); wipe_count < 0 uses the config's."""
     if mode not in DIP_MODES:
         raise ValueError(f'mode must be one of {DIP_MODES}, got {mode!r}')
     full = mode == 'full'
@@ -89,15 +89,11 @@ def dip_routine(
     if wipes:
         # Drag the bristle tip from inside the well out over the rim, just below its top, so the
         # bristles are squeezed against the rim; lift back to the centre between wipes.
-        direction = np.array(
-            [math.cos(config.wipe_direction_rad), math.sin(config.wipe_direction_rad)]
-        )
-        inside = np.array(
-            [*(centre + 0.4 * well.radius_m * direction), -(well.rim_height_m - 0.003)]
-        )
-        outside = np.array(
-            [*(centre + 1.3 * well.radius_m * direction), -(well.rim_height_m - 0.003)]
-        )
+        heading = config.wipe_direction_rad
+        direction = np.array([math.cos(heading), math.sin(heading)])
+        squeeze_depth = -(well.rim_height_m - 0.003)
+        inside = np.array([*(centre + 0.4 * well.radius_m * direction), squeeze_depth])
+        outside = np.array([*(centre + 1.3 * well.radius_m * direction), squeeze_depth])
         lift_out = outside + np.array([0.0, 0.0, -0.008])
         waypoints = [above_rim]
         for _ in range(wipes):

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from ink_dipping.budget import InkBudget, stroke_area_m2
 from ink_dipping.config import DipRoutineConfig, InkBudgetConfig, InkWellConfig
 from ink_dipping.routine import PHASES, dip_routine
