@@ -1,0 +1,198 @@
+"""Sequencing one character: plan → for each stroke: ink check → brush path → execute → observe.
+
+The sequencer speaks to the rest of the cell through `CellPort`, so this module knows neither ROS
+nor message types; the writer node implements the port with service and action clients, tests
+with an in-memory fake. Plans, paths and brush states pass through it as opaque objects.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ink_dipping.budget import InkBudget
+
+# Error codes: the same numbers as WriteCharacter.Result / WriteText.Result.
+SUCCESS = 0
+EMPTY_CHARACTER = 1
+CHARACTER_NOT_IN_FONT = 2
+FONT_UNREADABLE = 3
+SIZE_OUT_OF_RANGE = 4
+BOX_OUTSIDE_SHEET = 5
+BUSY = 6
+PLANNING_FAILED = 10
+CONTROLLER_FAILED = 11
+DIP_FAILED = 12
+EXECUTION_FAILED = 13
+OBSERVATION_FAILED = 14
+SERVICE_UNAVAILABLE = 15
+CANCELED = 20
+INTERNAL_ERROR = 99
+
+
+class WriteError(Exception):
+    """A failure with the error code the caller receives."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PlannedCharacter:
+    """What the sequencer needs of a plan: its strokes' inked areas (m²) and the plan itself."""
+
+    character: str
+    stroke_areas_m2: tuple[float, ...]
+    plan: Any
+
+    @property
+    def stroke_count(self) -> int:
+        return len(self.stroke_areas_m2)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the camera (or virtual paper) reported after a stroke."""
+
+    scores: dict[str, float]
+    brush_state: Any = None
+    last_stroke_darkness: float | None = None
+    ink_load: float | None = None
+    image_path: str = ''
+
+
+class CellPort(Protocol):
+    """The cell as the sequencer sees it. Each call raises WriteError on failure."""
+
+    def compute_path(
+        self, plan: Any, stroke_index: int, brush_state: Any, controller: str
+    ) -> Any: ...
+
+    def dip(self) -> float: ...
+
+    def execute(self, path: Any) -> None: ...
+
+    def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
+
+    def lift(self) -> None: ...
+
+    def set_writing(self, writing: bool) -> None: ...
+
+
+@dataclass
+class Progress:
+    phase: str
+    stroke_index: int
+    stroke_count: int
+    running_iou: float
+    ink_load: float
+
+
+@dataclass
+class CharacterOutcome:
+    character: str
+    strokes_written: int = 0
+    stroke_count: int = 0
+    dips: int = 0
+    scores: dict[str, float] = field(default_factory=dict)
+    image_path: str = ''
+    error_code: int = SUCCESS
+    error_msg: str = ''
+    duration_s: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return self.error_code == SUCCESS
+
+
+def nan_scores() -> dict[str, float]:
+    keys = ('iou', 'chamfer_m', 'coverage', 'spill', 'stroke_order', 'width_error_m')
+    return dict.fromkeys(keys, math.nan)
+
+
+class CharacterSequencer:
+    """Writes planned characters stroke by stroke through a CellPort.
+
+    Ink is checked only between strokes. With feedback on, the paper is observed after every
+    stroke and the estimated brush state conditions the next stroke's path; without, it is observed
+    once, after the last stroke, for the score.
+    """
+
+    def __init__(self, port: CellPort, budget: InkBudget, initial_brush_state: Any = None):
+        self.port = port
+        self.budget = budget
+        self.brush_state = initial_brush_state
+
+    def write(
+        self,
+        planned: PlannedCharacter,
+        controller: str,
+        use_feedback: bool,
+        on_progress: Callable[[Progress], None] = lambda progress: None,
+        cancel_requested: Callable[[], bool] = lambda: False,
+        save_image: bool = True,
+    ) -> CharacterOutcome:
+        started = time.monotonic()
+        outcome = CharacterOutcome(
+            planned.character, stroke_count=planned.stroke_count, scores=nan_scores()
+        )
+        running_iou = math.nan
+        last_darkness: float | None = None
+
+        def report(phase: str, index: int) -> None:
+            on_progress(
+                Progress(phase, index, planned.stroke_count, running_iou, self.budget.load)
+            )
+
+        try:
+            for index, area in enumerate(planned.stroke_areas_m2):
+                if cancel_requested():
+                    raise WriteError(CANCELED, f'canceled after {index} strokes')
+                if self.budget.dip_decision(area, last_darkness).dip:
+                    report('dipping', index)
+                    self.budget.reloaded(self.port.dip())
+                    outcome.dips += 1
+                report('controlling', index)
+                path = self.port.compute_path(planned.plan, index, self.brush_state, controller)
+                report('executing', index)
+                self.port.set_writing(True)
+                try:
+                    self.port.execute(path)
+                finally:
+                    self.port.set_writing(False)
+                outcome.strokes_written = index + 1
+                self.budget.consume(area)
+                last = index == planned.stroke_count - 1
+                if use_feedback or last:
+                    report('observing', index)
+                    observation = self.port.observe(
+                        planned.plan, index + 1, save=last and save_image
+                    )
+                    running_iou = observation.scores.get('iou', math.nan)
+                    outcome.scores = dict(observation.scores)
+                    outcome.image_path = observation.image_path
+                    last_darkness = observation.last_stroke_darkness
+                    if observation.ink_load is not None:
+                        self.budget.observe(observation.ink_load)
+                    if use_feedback and observation.brush_state is not None:
+                        self.brush_state = observation.brush_state
+        except WriteError as error:
+            outcome.error_code, outcome.error_msg = error.code, error.message
+        except Exception as error:  # noqa: BLE001 — the caller gets a result, never a crash
+            outcome.error_code = INTERNAL_ERROR
+            outcome.error_msg = f'{type(error).__name__}: {error}'
+        if not outcome.success:
+            self._lift_safely(outcome)
+        outcome.duration_s = time.monotonic() - started
+        return outcome
+
+    def _lift_safely(self, outcome: CharacterOutcome) -> None:
+        try:
+            self.port.lift()
+        except Exception as error:  # noqa: BLE001
+            outcome.error_msg += f' (and lifting the brush failed: {error})'

@@ -1,0 +1,161 @@
+"""The writer's sequencing and sheet cells, against an in-memory cell."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from calligraphy_writer.cells import Box, SheetCells
+from calligraphy_writer.config import WriterConfig
+from calligraphy_writer.sequencer import (
+    CANCELED,
+    EXECUTION_FAILED,
+    CharacterSequencer,
+    Observation,
+    PlannedCharacter,
+    WriteError,
+)
+from ink_dipping.budget import InkBudget
+from ink_dipping.config import InkBudgetConfig
+
+
+class RecordingCell:
+    """Logs every call in order; the brush state counts observations."""
+
+    def __init__(self, fail_on_execute: int | None = None, cancel_after: int | None = None):
+        self.log: list[str] = []
+        self.writing = False
+        self.fail_on_execute = fail_on_execute
+        self.executed = 0
+        self.cancel_after = cancel_after
+
+    def compute_path(self, plan, stroke_index, brush_state, controller):
+        self.log.append(f'path{stroke_index}:{brush_state}:{controller}')
+        return stroke_index
+
+    def dip(self):
+        assert not self.writing, 'dip while a stroke is being written'
+        self.log.append('dip')
+        return 0.9
+
+    def execute(self, path):
+        assert self.writing
+        if self.fail_on_execute == path:
+            raise WriteError(EXECUTION_FAILED, 'joint states went stale')
+        self.executed += 1
+        self.log.append(f'exec{path}')
+
+    def observe(self, plan, strokes_written, save):
+        self.log.append(f'observe{strokes_written}')
+        return Observation(
+            {'iou': 0.1 * strokes_written}, brush_state=f's{strokes_written}', image_path='x.png'
+        )
+
+    def lift(self):
+        self.log.append('lift')
+
+    def set_writing(self, writing):
+        self.writing = writing
+
+    def cancelled(self) -> bool:
+        return self.cancel_after is not None and self.executed >= self.cancel_after
+
+
+def _planned(areas):
+    return PlannedCharacter('永', tuple(areas), plan='plan')
+
+
+def test_feedback_observes_after_each_stroke_and_conditions_the_next_path():
+    cell = RecordingCell()
+    sequencer = CharacterSequencer(cell, InkBudget(InkBudgetConfig()), initial_brush_state='s0')
+    progress = []
+    outcome = sequencer.write(_planned([1e-4] * 3), 'learned', True, progress.append)
+    assert outcome.success and outcome.strokes_written == 3
+    assert cell.log == [
+        'path0:s0:learned', 'exec0', 'observe1',
+        'path1:s1:learned', 'exec1', 'observe2',
+        'path2:s2:learned', 'exec2', 'observe3',
+    ]  # fmt: skip
+    assert outcome.scores['iou'] == pytest.approx(0.3)
+    assert [p.running_iou for p in progress if p.phase == 'controlling'][1:] == pytest.approx(
+        [0.1, 0.2]
+    )
+
+
+def test_without_feedback_the_paper_is_observed_once_for_the_score():
+    cell = RecordingCell()
+    outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 4), 'analytic', False
+    )
+    assert [e for e in cell.log if e.startswith('observe')] == ['observe4']
+    assert outcome.image_path == 'x.png'
+
+
+def test_dips_happen_between_strokes_when_the_budget_requires():
+    cell = RecordingCell()
+    budget = InkBudget(InkBudgetConfig(capacity_m2=1e-3, floor_load=0.2), load=1.0)
+    outcome = CharacterSequencer(cell, budget).write(_planned([3e-4] * 5), 'analytic', False)
+    # 1.0 → 0.7 → 0.4; the third stroke would end at 0.1 < 0.2: dip first (to 0.9).
+    order = [e for e in cell.log if e == 'dip' or e.startswith('exec')]
+    assert order == ['exec0', 'exec1', 'dip', 'exec2', 'exec3', 'dip', 'exec4']
+    assert outcome.dips == 2
+
+
+def test_execution_failure_lifts_the_brush_and_reports_strokes_written():
+    cell = RecordingCell(fail_on_execute=2)
+    outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 4), 'analytic', False
+    )
+    assert outcome.error_code == EXECUTION_FAILED and 'stale' in outcome.error_msg
+    assert outcome.strokes_written == 2
+    assert cell.log[-1] == 'lift' and not cell.writing
+
+
+def test_cancel_between_strokes_lifts_and_keeps_what_was_written():
+    cell = RecordingCell(cancel_after=1)
+    outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 4), 'analytic', False, cancel_requested=cell.cancelled
+    )
+    assert outcome.error_code == CANCELED and outcome.strokes_written == 1
+    assert cell.log[-1] == 'lift'
+
+
+def test_next_free_cell_in_rows_goes_left_to_right_from_the_top():
+    cells = SheetCells(WriterConfig(layout='rows'))
+    first = cells.next_free(0.06)
+    cells.mark_used(first)
+    second = cells.next_free(0.06)
+    assert first.y_m + first.size_m == pytest.approx(0.210 - 0.015)
+    assert second.x_m > first.x_m and second.y_m == pytest.approx(first.y_m)
+
+
+def test_next_free_cell_in_columns_goes_down_from_the_top_right():
+    cells = SheetCells(WriterConfig(layout='columns'))
+    first = cells.next_free(0.06)
+    cells.mark_used(first)
+    second = cells.next_free(0.06)
+    assert first.x_m + first.size_m > 0.2
+    assert second.y_m < first.y_m and second.x_m == pytest.approx(first.x_m)
+
+
+def test_full_sheet_has_no_free_cell_and_boxes_off_the_sheet_are_detected():
+    cells = SheetCells(WriterConfig())
+    for box in cells.cells(0.06):
+        cells.mark_used(box)
+    assert len(cells.used) == 8  # 4 × 2 cells of 60 mm fit inside 15 mm margins on A4 landscape
+    assert cells.next_free(0.06) is None
+    assert not cells.on_sheet(Box(0.25, 0.05, 0.06))
+
+
+def test_invalid_config_is_rejected_with_reason():
+    with pytest.raises(ValueError, match='controller'):
+        WriterConfig(controller='magic')
+
+
+def test_core_modules_do_not_import_rclpy():
+    code = (
+        'import sys, calligraphy_writer.sequencer, calligraphy_writer.cells, '
+        "calligraphy_writer.config; assert 'rclpy' not in sys.modules"
+    )
+    subprocess.run([sys.executable, '-c', code], check=True)
