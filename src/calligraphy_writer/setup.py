@@ -18,7 +18,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         # Nodes: `<name>_node = calligraphy_writer.<name>_node:main`.
-        'console_scripts': [],
+        'console_scripts': ['writer_node = calligraphy_writer.writer_node:main'],
         # `calligraphy bench NAME`: `NAME = calligraphy_writer.<module>:run_benchmark`.
         'calligraphy.benchmarks': [],
     },

@@ -104,6 +104,7 @@ class CharacterOutcome:
     error_code: int = SUCCESS
     error_msg: str = ''
     duration_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -170,9 +171,17 @@ class CharacterSequencer:
                 last = index == planned.stroke_count - 1
                 if use_feedback or last:
                     report('observing', index)
-                    observation = self.port.observe(
-                        planned.plan, index + 1, save=last and save_image
-                    )
+                    try:
+                        observation = self.port.observe(
+                            planned.plan, index + 1, save=last and save_image
+                        )
+                    except WriteError as error:
+                        if error.code != OBSERVATION_FAILED:
+                            raise
+                        # No camera: keep writing open loop, and say so in the result.
+                        outcome.warnings.append(f'stroke {index}: {error.message}; open loop')
+                        use_feedback = False
+                        continue
                     running_iou = observation.scores.get('iou', math.nan)
                     outcome.scores = dict(observation.scores)
                     outcome.image_path = observation.image_path

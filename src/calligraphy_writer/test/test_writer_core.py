@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.sequencer import (
     CANCELED,
     EXECUTION_FAILED,
+    OBSERVATION_FAILED,
     CharacterSequencer,
     Observation,
     PlannedCharacter,
@@ -100,6 +102,20 @@ def test_dips_happen_between_strokes_when_the_budget_requires():
     order = [e for e in cell.log if e == 'dip' or e.startswith('exec')]
     assert order == ['exec0', 'exec1', 'dip', 'exec2', 'exec3', 'dip', 'exec4']
     assert outcome.dips == 2
+
+
+def test_camera_failure_continues_open_loop_with_a_warning():
+    class BlindCell(RecordingCell):
+        def observe(self, plan, strokes_written, save):
+            raise WriteError(OBSERVATION_FAILED, 'camera gone')
+
+    cell = BlindCell()
+    outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 3), 'analytic', True
+    )
+    assert outcome.success and outcome.strokes_written == 3
+    assert 'camera gone' in outcome.warnings[0]
+    assert math.isnan(outcome.scores['iou'])
 
 
 def test_execution_failure_lifts_the_brush_and_reports_strokes_written():
