@@ -1,0 +1,57 @@
+"""Frozen, self-validating configuration of the controllers and the policy node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTROLLERS = ('constant', 'analytic', 'learned')
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """Limits and defaults shared by every controller.
+
+    Attributes:
+        speed_nominal_mps: writing speed of `constant` and `analytic`, m/s.
+        speed_min_mps, speed_max_mps: the learned policy's speed stays within these, m/s.
+        constant_depth_m: pressing depth of `constant`; 0 = the nominal depth of the stroke's
+            mean planned width (one depth per stroke, like a pen plotter).
+        max_depth_m: no controller presses deeper than this, metres.
+        smoothing_points: moving-average half-window applied to the policy's corrections.
+    """
+
+    speed_nominal_mps: float = 0.02
+    speed_min_mps: float = 0.008
+    speed_max_mps: float = 0.04
+    constant_depth_m: float = 0.0
+    max_depth_m: float = 0.012
+    smoothing_points: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.speed_min_mps <= self.speed_nominal_mps <= self.speed_max_mps:
+            raise ValueError(
+                'speed limits must satisfy 0 < speed_min_mps <= speed_nominal_mps <= '
+                f'speed_max_mps, got {self.speed_min_mps}, {self.speed_nominal_mps}, '
+                f'{self.speed_max_mps}'
+            )
+        if self.constant_depth_m < 0.0:
+            raise ValueError(f'constant_depth_m must be >= 0, got {self.constant_depth_m}')
+        if self.max_depth_m <= 0.0:
+            raise ValueError(f'max_depth_m must be > 0, got {self.max_depth_m}')
+        if self.smoothing_points < 0:
+            raise ValueError(f'smoothing_points must be >= 0, got {self.smoothing_points}')
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Parameters of brush_policy_node (see BrushPolicyNode's docstring)."""
+
+    controller: str = 'learned'
+    model_path: str = ''
+    controllers: ControllerConfig = ControllerConfig()
+
+    def __post_init__(self) -> None:
+        if self.controller not in CONTROLLERS:
+            raise ValueError(
+                f'controller must be one of {", ".join(CONTROLLERS)}, got {self.controller!r}'
+            )

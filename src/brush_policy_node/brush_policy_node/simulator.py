@@ -1,0 +1,51 @@
+"""The brush simulator as this package uses it (calligraphy_sim): nominal width model, sampled
+brushes, and the brush state a camera could estimate from what a brush writes.
+
+The policy never sees a brush's hidden parameters, only `width_gain` and `ink_load` as a camera
+would estimate them (with estimation noise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from calligraphy_sim.brush_params import PARAM_RANGES, BrushParams
+
+from brush_policy_node.types import BrushState
+from brush_policy_node.width_model import TabulatedWidthModel
+
+# Nominal widths over which a camera would compare a brush with the nominal one (the range most
+# strokes of a 6 cm character are planned in).
+GAIN_REFERENCE_WIDTHS_M = np.linspace(0.002, 0.005, 7)
+
+
+def nominal_width_model(max_depth_m: float) -> TabulatedWidthModel:
+    """The nominal brush's width(depth) up to `max_depth_m`, tabulated for inversion."""
+    return TabulatedWidthModel.from_function(BrushParams().width_at_depth, max_depth_m)
+
+
+def true_width_gain(params: BrushParams) -> float:
+    """Measured-over-nominal width at the depths that give the reference nominal widths."""
+    nominal = BrushParams()
+    depths = nominal.depth_for_width(GAIN_REFERENCE_WIDTHS_M)
+    return float(np.mean(params.width_at_depth(depths) / nominal.width_at_depth(depths)))
+
+
+def estimated_state(
+    params: BrushParams,
+    ink_load: float,
+    rng: np.random.Generator | None = None,
+    gain_noise: float = 0.03,
+    load_noise: float = 0.03,
+) -> BrushState:
+    """The brush state a camera would report: true gain and load plus estimation noise."""
+    gain = true_width_gain(params)
+    load = float(ink_load)
+    if rng is not None:
+        gain *= float(np.exp(rng.normal(0.0, gain_noise)))
+        load = float(np.clip(load + rng.normal(0.0, load_noise), 0.0, 1.0))
+    return BrushState(ink_load=load, width_gain=gain, confidence=1.0)
+
+
+def param_ranges(distribution: str) -> dict[str, list[float]]:
+    offset = 0 if distribution == 'train' else 2
+    return {name: [b[offset], b[offset + 1]] for name, b in PARAM_RANGES.items()}
