@@ -18,7 +18,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         # Nodes: `<name>_node = ink_dipping.<name>_node:main`.
-        'console_scripts': [],
+        'console_scripts': ['ink_dipping_node = ink_dipping.ink_dipping_node:main'],
         # `calligraphy bench NAME`: `NAME = ink_dipping.<module>:run_benchmark`.
         'calligraphy.benchmarks': [],
     },
