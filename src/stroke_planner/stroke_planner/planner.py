@@ -1,0 +1,269 @@
+"""Plan a character (or a text) as ordered brush strokes in the `paper` frame."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from stroke_planner.config import PlannerConfig
+from stroke_planner.fonts import FontSpec, glyph_mask, resolve_font
+from stroke_planner.geometry import resample_polyline, sample, snap_to_ridge
+from stroke_planner.layout import layout_text
+from stroke_planner.single_line import hershey_strokes
+from stroke_planner.skeleton import skeleton_strokes
+from stroke_planner.stroke_data import (
+    apply_affine,
+    box_to_pixels,
+    fit_alignment,
+    load_stroke_data,
+    pixels_to_box,
+)
+from stroke_planner.types import CharacterPlan, ErrorCode, PlanningError, Source, Stroke
+
+# The stroke-order data was extracted from the AR PL Kaiti glyphs; it is used with UKai only.
+STROKE_DATA_FONTS = ('ukai',)
+# Resolutions at which the stroke data is aligned to the glyph (coarse to fine).
+ALIGNMENT_LEVELS = (96, 192)
+# Largest sideways move of a data median onto the glyph's stroke ridge, fraction of the box.
+SNAP_REACH = 0.025
+# Planned widths at a crossing are capped at this multiple of the stroke's median width, so the
+# bulge of the distance transform where strokes cross does not make a blot.
+CROSSING_WIDTH_CAP = 1.3
+
+
+@lru_cache(maxsize=4096)
+def _distance(path: str, face_index: int, character: str, box_px: int) -> np.ndarray:
+    mask = glyph_mask(path, face_index, character, box_px)
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    # Distances are measured between pixel centres; the ink edge lies half a pixel nearer.
+    distance = np.maximum(distance - 0.5, 0.0)
+    distance.flags.writeable = False
+    return distance
+
+
+@lru_cache(maxsize=4096)
+def _alignment(path: str, face_index: int, character: str) -> np.ndarray:
+    data = load_stroke_data(character)
+    glyphs = {n: glyph_mask(path, face_index, character, n) for n in ALIGNMENT_LEVELS}
+    return fit_alignment(data, glyphs, ALIGNMENT_LEVELS)
+
+
+def _with_widths(
+    polylines_px: list[np.ndarray], distance: np.ndarray, step_px: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Resample (col, row) polylines at `step_px` and give each point the ink width there."""
+    strokes = []
+    for polyline in polylines_px:
+        points = resample_polyline(polyline, step_px)
+        radius = sample(distance, points[:, 0], points[:, 1])
+        inside = np.nonzero(radius > 0.0)[0]
+        if len(inside) >= 2:
+            # Medians may start or end a little outside the ink; the brush starts where ink does.
+            points = resample_polyline(points[inside[0] : inside[-1] + 1], step_px)
+            radius = sample(distance, points[:, 0], points[:, 1])
+        if len(points) >= 3:
+            radius = np.minimum(radius, CROSSING_WIDTH_CAP * np.median(radius))
+        strokes.append((points, 2.0 * radius))
+    return strokes
+
+
+class StrokePlanner:
+    """Plans characters and texts; keeps fonts, glyph rasters and data loaded between calls."""
+
+    def __init__(self, config: PlannerConfig | None = None) -> None:
+        self.config = config or PlannerConfig()
+
+    def _check_size(self, size_m: float) -> None:
+        low, high = self.config.min_char_size_m, self.config.max_char_size_m
+        if not (math.isfinite(size_m) and low <= size_m <= high):
+            raise PlanningError(
+                ErrorCode.SIZE_OUT_OF_RANGE,
+                f'character size {size_m * 1000:g} mm is outside [{low * 1000:g}, '
+                f'{high * 1000:g}] mm',
+            )
+
+    def _check_step(self, step_m: float, size_m: float) -> None:
+        if not (math.isfinite(step_m) and 1e-5 <= step_m <= size_m / 4.0):
+            raise PlanningError(
+                ErrorCode.SIZE_OUT_OF_RANGE,
+                f'resample step {step_m * 1000:g} mm is outside [0.01 mm, a quarter of the '
+                f'{size_m * 1000:g} mm box]',
+            )
+
+    def choose_source(self, spec: FontSpec, character: str) -> Source:
+        if spec.kind == 'single_line':
+            return Source.SINGLE_LINE
+        if spec.name in STROKE_DATA_FONTS and load_stroke_data(character) is not None:
+            return Source.STROKE_DATA
+        return Source.SKELETON
+
+    def _box_strokes(
+        self, spec: FontSpec, character: str, source: Source, step: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Strokes in normalised box coordinates (0..1, y up): (points, widths) pairs."""
+        if source == Source.SINGLE_LINE:
+            width = self.config.single_line_width_ratio
+            strokes = []
+            for polyline in hershey_strokes(spec.path, character):
+                points = resample_polyline(polyline, step)
+                strokes.append((points, np.full(len(points), width)))
+            return strokes
+        n = self.config.work_px
+        distance = _distance(spec.path, spec.face_index, character, n)
+        step_px = step * n
+        if source == Source.STROKE_DATA:
+            affine = _alignment(spec.path, spec.face_index, character)
+            data = load_stroke_data(character)
+            polylines = []
+            for median in data.medians:
+                pixels = box_to_pixels(apply_affine(affine, median), n)
+                pixels = resample_polyline(pixels, step_px)
+                polylines.append(snap_to_ridge(pixels, distance, SNAP_REACH * n))
+        else:
+            polylines = skeleton_strokes(glyph_mask(spec.path, spec.face_index, character, n))
+        return [
+            (pixels_to_box(points, n), widths / n)
+            for points, widths in _with_widths(polylines, distance, step_px)
+        ]
+
+    def plan_character(
+        self,
+        character: str,
+        font: str | None = None,
+        box_x_m: float = 0.0,
+        box_y_m: float = 0.0,
+        size_m: float | None = None,
+        resample_step_m: float | None = None,
+        source: Source | str | None = None,
+    ) -> CharacterPlan:
+        """Ordered strokes of one character in the box with lower-left (box_x_m, box_y_m).
+
+        Args:
+            character: one Unicode code point that puts ink on paper.
+            font: `ukai`, `uming`, `hershey[:name]` or a TTF/OTF/TTC path (default: config).
+            box_x_m, box_y_m: lower-left corner of the character box in `paper`, metres.
+            size_m: side of the box, metres (default: config).
+            resample_step_m: arc-length spacing of centreline points (default: config).
+            source: force a glyph source (`skeleton` on a font with stroke data, for
+                comparison); default picks stroke data where it exists for the font.
+
+        Raises:
+            PlanningError: EMPTY_TEXT, CHARACTER_NOT_IN_FONT, FONT_UNREADABLE,
+                SIZE_OUT_OF_RANGE.
+        """
+        if not character or not character.strip():
+            raise PlanningError(ErrorCode.EMPTY_TEXT, 'no character to plan (empty or blank)')
+        if len(character) != 1:
+            raise PlanningError(
+                ErrorCode.LAYOUT_INVALID, f'plan_character takes one character, got {character!r}'
+            )
+        size_m = self.config.char_size_m if size_m is None else float(size_m)
+        step_m = self.config.resample_step_m if resample_step_m is None else float(resample_step_m)
+        self._check_size(size_m)
+        self._check_step(step_m, size_m)
+        spec = resolve_font(font or self.config.font)
+        chosen = self.choose_source(spec, character) if source is None else Source(source)
+        if chosen == Source.STROKE_DATA and (
+            spec.name not in STROKE_DATA_FONTS or load_stroke_data(character) is None
+        ):
+            raise PlanningError(
+                ErrorCode.CHARACTER_NOT_IN_FONT,
+                f'no stroke-order data for {character!r} with font {spec.name!r}',
+            )
+        if chosen == Source.SINGLE_LINE and spec.kind != 'single_line':
+            raise PlanningError(
+                ErrorCode.FONT_UNREADABLE, f'font {spec.name!r} is not a single-line font'
+            )
+        if chosen == Source.SKELETON and spec.kind != 'outline':
+            raise PlanningError(
+                ErrorCode.FONT_UNREADABLE, f'font {spec.name!r} has no outlines to skeletonize'
+            )
+        box_strokes = self._box_strokes(spec, character, chosen, step_m / size_m)
+        origin = np.array([box_x_m, box_y_m], float)
+        strokes = []
+        previous_end = origin
+        for points, widths in box_strokes:
+            centreline = origin + points * size_m
+            strokes.append(
+                Stroke(
+                    centreline=centreline,
+                    width_m=widths * size_m,
+                    travel_from_previous_m=float(np.linalg.norm(centreline[0] - previous_end)),
+                )
+            )
+            previous_end = centreline[-1]
+        return CharacterPlan(
+            character=character,
+            font=spec.name,
+            source=chosen,
+            box_x_m=float(box_x_m),
+            box_y_m=float(box_y_m),
+            box_size_m=size_m,
+            strokes=tuple(strokes),
+            step_m=step_m,
+        )
+
+    def plan_text(
+        self,
+        text: str,
+        font: str | None = None,
+        size_m: float | None = None,
+        layout: str | None = None,
+        origin_m: tuple[float, float] | None = None,
+        resample_step_m: float | None = None,
+    ) -> list[CharacterPlan]:
+        """One plan per inked character of `text`, in writing order, laid out on the sheet.
+
+        Spaces leave an empty box; a line break starts a new row (`rows`) or column
+        (`columns`); a full row or column wraps. `origin_m` places the first box's lower-left
+        corner; by default layout starts at the sheet's top-left (rows) or top-right (columns)
+        margin.
+
+        Raises:
+            PlanningError: any code of plan_character, plus LAYOUT_INVALID and
+                TEXT_DOES_NOT_FIT.
+        """
+        size_m = self.config.char_size_m if size_m is None else float(size_m)
+        self._check_size(size_m)
+        boxes = layout_text(text, self.config, size_m, layout or self.config.layout, origin_m)
+        return [
+            self.plan_character(
+                character, font, x, y, size_m=size_m, resample_step_m=resample_step_m
+            )
+            for character, x, y in boxes
+        ]
+
+
+@lru_cache(maxsize=1)
+def default_planner() -> StrokePlanner:
+    return StrokePlanner()
+
+
+def plan_character(
+    character: str,
+    font: str = 'ukai',
+    box_x_m: float = 0.0,
+    box_y_m: float = 0.0,
+    size_m: float = 0.06,
+    resample_step_m: float = 0.0005,
+    source: Source | str | None = None,
+) -> CharacterPlan:
+    """`StrokePlanner.plan_character` with the default configuration."""
+    return default_planner().plan_character(
+        character, font, box_x_m, box_y_m, size_m, resample_step_m, source
+    )
+
+
+def plan_text(
+    text: str,
+    font: str = 'ukai',
+    size_m: float = 0.06,
+    layout: str = 'rows',
+    origin_m: tuple[float, float] | None = None,
+    resample_step_m: float = 0.0005,
+) -> list[CharacterPlan]:
+    """`StrokePlanner.plan_text` with the default configuration."""
+    return default_planner().plan_text(text, font, size_m, layout, origin_m, resample_step_m)

@@ -1,0 +1,295 @@
+"""Strokes of any outline glyph from its skeleton.
+
+The filled glyph is thinned to a one-pixel skeleton (scikit-image), the skeleton becomes a graph
+(end points and junctions as nodes, pixel chains as edges), short spurs that thinning leaves at
+blunt stroke ends are pruned, and at each junction the pairs of edges that continue each other
+most smoothly are joined into one stroke. Strokes are then given their conventional direction
+(left to right, or top to bottom for steep ones), and ordered by the conventional rules: a
+horizontal before a vertical that crosses it, left before right where they do not overlap
+sideways, top before bottom.
+"""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+
+import cv2
+import numpy as np
+from skimage.morphology import skeletonize
+
+# A junction pairs two edges whose directions continue each other within this angle.
+MAX_CONTINUATION_DEG = 45.0
+# A spur shorter than this times the junction's distance-to-edge is a thinning artefact.
+SPUR_FACTOR = 1.6
+# Steeper than this (degrees from horizontal) a stroke starts at its top, else at its left.
+STEEP_DEG = 30.0
+
+_OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+
+
+def clean_mask(mask: np.ndarray) -> np.ndarray:
+    """Fill pinholes and drop specks that would grow false loops and branches."""
+    mask = mask.astype(np.uint8)
+    area_floor = max(4, mask.shape[0] // 32)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - mask, connectivity=4)
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        touches_border = x == 0 or y == 0 or x + w == mask.shape[1] or y + h == mask.shape[0]
+        if area < area_floor and not touches_border:
+            mask[labels == label] = 1
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < area_floor:
+            mask[labels == label] = 0
+    return mask.astype(bool)
+
+
+class _Graph:
+    """Skeleton pixels as nodes (end points, junction clusters) and edges (pixel chains)."""
+
+    def __init__(self, skeleton: np.ndarray) -> None:
+        self.skeleton = skeleton
+        padded = np.pad(skeleton, 1).astype(np.uint8)
+        degree = cv2.filter2D(padded, -1, np.ones((3, 3), np.float32), borderType=0)[1:-1, 1:-1]
+        degree = (degree.astype(int) - 1) * skeleton
+        self.pixels = {tuple(p) for p in np.argwhere(skeleton)}
+        node_mask = skeleton & (degree != 2)
+        count, labels = cv2.connectedComponents(node_mask.astype(np.uint8), connectivity=8)
+        self.node_of: dict[tuple[int, int], int] = {}
+        self.node_pixels: dict[int, list[tuple[int, int]]] = {k: [] for k in range(1, count)}
+        for r, c in np.argwhere(node_mask):
+            self.node_of[(r, c)] = labels[r, c]
+            self.node_pixels[labels[r, c]].append((r, c))
+        self.node_centre = {
+            k: np.mean(np.array(v, float), axis=0) for k, v in self.node_pixels.items() if v
+        }
+        # edges: (node_a, node_b, (M, 2) row/col pixel chain including both node centres)
+        self.edges: list[tuple[int, int, np.ndarray]] = []
+        self._trace()
+
+    def _neighbours(self, p: tuple[int, int]) -> list[tuple[int, int]]:
+        return [(p[0] + dr, p[1] + dc) for dr, dc in _OFFSETS if (p[0] + dr, p[1] + dc) in self.pixels]
+
+    def _trace(self) -> None:
+        visited: set[tuple[int, int]] = set()
+        for node, members in self.node_pixels.items():
+            for start in members:
+                for first in self._neighbours(start):
+                    if self.node_of.get(first) == node or first in visited:
+                        continue
+                    chain = [start, first]
+                    previous, current = start, first
+                    while current not in self.node_of:
+                        visited.add(current)
+                        following = [
+                            q for q in self._neighbours(current)
+                            if q != previous and q not in visited and q != start
+                        ]
+                        if not following:
+                            # Came back to a visited chain (tiny triangle); stop here.
+                            break
+                        # Prefer a node pixel, then the 4-neighbour, so chains stay thin.
+                        following.sort(
+                            key=lambda q: (q not in self.node_of, abs(q[0] - current[0]) + abs(q[1] - current[1]))
+                        )
+                        previous, current = current, following[0]
+                        chain.append(current)
+                    end = self.node_of.get(current)
+                    if end is None:
+                        continue
+                    points = np.array(chain[1:-1], float).reshape(-1, 2)
+                    path = np.vstack([self.node_centre[node], points, self.node_centre[end]])
+                    self.edges.append((node, end, path))
+        # Closed loops with no node (an O): trace each from any pixel.
+        for pixel in sorted(self.pixels - visited - set(self.node_of)):
+            if pixel in visited:
+                continue
+            chain = [pixel]
+            visited.add(pixel)
+            current = pixel
+            while True:
+                following = [q for q in self._neighbours(current) if q not in visited]
+                if not following:
+                    break
+                following.sort(key=lambda q: abs(q[0] - current[0]) + abs(q[1] - current[1]))
+                current = following[0]
+                visited.add(current)
+                chain.append(current)
+            if len(chain) >= 8:
+                self.edges.append((-1, -1, np.array(chain + [pixel], float)))
+
+
+def _length(path: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum()) if len(path) > 1 else 0.0
+
+
+def _direction_from_start(path: np.ndarray, reach: float) -> np.ndarray:
+    """Unit vector from path[0] towards the point `reach` along the path."""
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    k = min(int(np.searchsorted(arc, reach)), len(path) - 1)
+    vector = path[k] - path[0]
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 1e-9 else np.zeros(2)
+
+
+def _prune_spurs(graph: _Graph, distance: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    degree: dict[int, int] = {}
+    for a, b, _ in graph.edges:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    kept = []
+    for a, b, path in graph.edges:
+        spur_at = None
+        if degree.get(a, 0) == 1 and degree.get(b, 0) >= 3:
+            spur_at = b
+        elif degree.get(b, 0) == 1 and degree.get(a, 0) >= 3:
+            spur_at = a
+        if spur_at is not None:
+            r, c = np.round(graph.node_centre[spur_at]).astype(int)
+            if _length(path) < SPUR_FACTOR * max(distance[r, c], 1.0):
+                degree[spur_at] -= 1
+                continue
+        kept.append((a, b, path))
+    return kept
+
+
+def _join_at_junctions(
+    edges: list[tuple[int, int, np.ndarray]], distance: np.ndarray, node_centre: dict
+) -> list[np.ndarray]:
+    """Chains of edges, joined where a junction offers a smooth continuation."""
+    ends: dict[int, list[tuple[int, int]]] = {}  # node -> [(edge index, 0 start | 1 end)]
+    for index, (a, b, _) in enumerate(edges):
+        if a >= 0:
+            ends.setdefault(a, []).append((index, 0))
+            ends.setdefault(b, []).append((index, 1))
+    partner: dict[tuple[int, int], tuple[int, int]] = {}
+    for node, incident in ends.items():
+        if len(incident) < 2:
+            continue
+        r, c = np.round(node_centre[node]).astype(int)
+        reach = max(3.0 * distance[r, c], 4.0)
+        directions = []
+        for index, side in incident:
+            path = edges[index][2]
+            directions.append(_direction_from_start(path if side == 0 else path[::-1], reach))
+        pairs = []
+        for i in range(len(incident)):
+            for j in range(i + 1, len(incident)):
+                if incident[i][0] == incident[j][0]:
+                    continue  # a loop edge returning to its own junction
+                cosine = float(np.clip(-directions[i] @ directions[j], -1.0, 1.0))
+                pairs.append((np.degrees(np.arccos(cosine)), i, j))
+        for deviation, i, j in sorted(pairs):
+            if deviation > MAX_CONTINUATION_DEG:
+                break
+            if incident[i] in partner or incident[j] in partner:
+                continue
+            partner[incident[i]] = incident[j]
+            partner[incident[j]] = incident[i]
+    used = [False] * len(edges)
+
+    def follow(index: int, side: int) -> np.ndarray:
+        """Walk from edge `index` entered at its `side` end through joined junctions."""
+        pieces = []
+        while not used[index]:
+            used[index] = True
+            path = edges[index][2]
+            pieces.append(path if side == 0 else path[::-1])
+            exit_end = (index, 1 - side)
+            if exit_end not in partner:
+                break
+            index, side = partner[exit_end]
+        return np.vstack([pieces[0]] + [p[1:] for p in pieces[1:]])
+
+    chains = []
+    for index in range(len(edges)):
+        for side in (0, 1):
+            if not used[index] and (index, side) not in partner:
+                chains.append(follow(index, side))
+    for index in range(len(edges)):
+        if not used[index]:
+            chains.append(follow(index, 0))  # a cycle of joined edges
+    return chains
+
+
+def _orient(chain: np.ndarray) -> np.ndarray:
+    """Conventional writing direction; `chain` is (row, col) pixels (row grows downwards)."""
+    if len(chain) > 2 and np.linalg.norm(chain[0] - chain[-1]) < 1.5:
+        # A closed loop: start at its top, run anticlockwise on the page (as an O is written).
+        top = int(np.argmin(chain[:-1, 0] * 1000 + chain[:-1, 1]))
+        loop = np.vstack([chain[top:-1], chain[: top + 1]])
+        area = np.sum(loop[:-1, 1] * loop[1:, 0] - loop[1:, 1] * loop[:-1, 0])
+        # With rows growing downwards a positive shoelace sum is clockwise on the page.
+        return loop[::-1] if area > 0 else loop
+    d_row, d_col = chain[-1] - chain[0]
+    steep = abs(d_row) > np.tan(np.radians(STEEP_DEG)) * abs(d_col)
+    reverse = d_row < 0 if steep else d_col < 0
+    return chain[::-1] if reverse else chain
+
+
+def _crosses(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
+    """Whether b passes through a's interior (not just touching at an end)."""
+    inner_a = a[len(a) // 6 : len(a) - len(a) // 6]
+    inner_b = b[len(b) // 6 : len(b) - len(b) // 6]
+    if len(inner_a) == 0 or len(inner_b) == 0:
+        return False
+    gaps = np.linalg.norm(inner_a[:, None, :] - inner_b[None, :, :], axis=2)
+    return bool(gaps.min() <= tolerance)
+
+
+def _is_horizontal(chain: np.ndarray) -> bool:
+    d_row, d_col = chain[-1] - chain[0]
+    return abs(d_col) > 2.0 * abs(d_row)
+
+
+def _is_vertical(chain: np.ndarray) -> bool:
+    d_row, d_col = chain[-1] - chain[0]
+    return abs(d_row) > 2.0 * abs(d_col)
+
+
+def order_strokes(chains: list[np.ndarray], box_px: int) -> list[np.ndarray]:
+    """Conventional order of (row, col) chains."""
+    tolerance = 0.04 * box_px
+
+    def compare(a: np.ndarray, b: np.ndarray) -> int:
+        if _crosses(a, b, 1.5):
+            if _is_horizontal(a) and _is_vertical(b):
+                return -1
+            if _is_vertical(a) and _is_horizontal(b):
+                return 1
+        a_left, a_right = a[:, 1].min(), a[:, 1].max()
+        b_left, b_right = b[:, 1].min(), b[:, 1].max()
+        overlap = min(a_right, b_right) - max(a_left, b_left)
+        narrower = max(min(a_right - a_left, b_right - b_left), 1.0)
+        if overlap < 0.3 * narrower:
+            return -1 if a_left < b_left else 1
+        a_top, b_top = a[:, 0].min(), b[:, 0].min()
+        if abs(a_top - b_top) > tolerance:
+            return -1 if a_top < b_top else 1
+        return -1 if a[0, 1] <= b[0, 1] else 1
+
+    return sorted(chains, key=cmp_to_key(compare))
+
+
+def skeleton_strokes(mask: np.ndarray) -> list[np.ndarray]:
+    """Ordered, directed stroke centrelines of a filled glyph mask.
+
+    Args:
+        mask: bool (n, n) glyph mask of the character box, row 0 at the top.
+
+    Returns:
+        (M, 2) (col, row) pixel-centre polylines in writing order and direction.
+    """
+    mask = clean_mask(mask)
+    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    skeleton = skeletonize(mask)
+    graph = _Graph(skeleton)
+    edges = _prune_spurs(graph, distance)
+    chains = _join_at_junctions(edges, distance, graph.node_centre)
+    # Drop what is left of spurs and specks: strokes no longer than the ink is wide there.
+    kept = []
+    for chain in chains:
+        r, c = np.round(chain[len(chain) // 2]).astype(int)
+        if _length(chain) >= max(1.2 * distance[r, c], 2.0):
+            kept.append(_orient(chain))
+    return [chain[:, ::-1].copy() for chain in order_strokes(kept, mask.shape[0])]
