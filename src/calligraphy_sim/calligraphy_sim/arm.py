@@ -1,0 +1,190 @@
+"""The simulated arm: the cell's URDF in MuJoCo with position-servoed joints (no ROS).
+
+MuJoCo compiles `urdf/calligraphy_cell.urdf` directly; actuators and solver options are added
+programmatically through `mujoco.MjSpec`, so the robot description stays the single source of the
+kinematics. Each joint is driven like an industrial servo drive in position mode:
+
+    torque = kp (q_cmd - q) + kd (qd_cmd - qd)   (+ gravity compensation, + torque limit)
+
+with the setpoint (`q_cmd`, `qd_cmd`) coming from a `TrajectoryFollower` updated every physics
+step (500 Hz, the UR control rate). Reflected rotor inertia is modelled as joint armature.
+Contacts are disabled: nothing in the cell collides by design and the brush-paper contact lives in
+the virtual paper, not here.
+
+Units: seconds, radians, metres, N·m.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from calligraphy_sim.arm_trajectory import JointTrajectory, TrajectoryFollower
+
+ARM_JOINTS = (
+    'shoulder_pan_joint',
+    'shoulder_lift_joint',
+    'elbow_joint',
+    'wrist_1_joint',
+    'wrist_2_joint',
+    'wrist_3_joint',
+)
+URDF_NAME = 'calligraphy_cell.urdf'
+DRIVE_TORQUE_LIMITS_NM = (150.0, 150.0, 150.0, 28.0, 28.0, 28.0)
+# Brush upright above the sheet's centre, 0.1 m high (the pose the cell starts in).
+HOME_POSITIONS_RAD = (-0.3354, -1.7367, 2.1880, -2.0221, -1.5708, -0.3354)
+
+
+def default_urdf_path() -> Path:
+    """The cell's URDF: $CALLIGRAPHY_URDF, else urdf/ of $CALLIGRAPHY_ROOT or of this checkout."""
+    if os.environ.get('CALLIGRAPHY_URDF'):
+        return Path(os.environ['CALLIGRAPHY_URDF'])
+    roots = [Path(os.environ['CALLIGRAPHY_ROOT'])] if os.environ.get('CALLIGRAPHY_ROOT') else []
+    roots += list(Path(__file__).resolve().parents)
+    for root in roots:
+        candidate = root / 'urdf' / URDF_NAME
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT')
+
+
+@dataclass(frozen=True)
+class ArmSimConfig:
+    """How the simulated arm is built. Per-joint tuples are in ARM_JOINTS order."""
+
+    urdf_path: Path = field(default_factory=default_urdf_path)
+    timestep_s: float = 0.002
+    # Servo stiffness (N·m/rad) and damping (N·m·s/rad): stiff shoulder and elbow, softer wrists,
+    # critically damped around the reflected inertia of each drive.
+    stiffness: tuple[float, ...] = (8000.0, 8000.0, 6000.0, 1500.0, 1500.0, 1000.0)
+    damping: tuple[float, ...] = (400.0, 400.0, 300.0, 50.0, 50.0, 30.0)
+    # Reflected rotor inertia of the harmonic drives, kg·m².
+    armature: tuple[float, ...] = (0.6, 0.6, 0.4, 0.12, 0.12, 0.1)
+    # Gravity compensation by the drive (as the real controller does).
+    gravity_compensation: bool = True
+    initial_positions: tuple[float, ...] = HOME_POSITIONS_RAD
+
+    def __post_init__(self) -> None:
+        for name in ('stiffness', 'damping', 'armature', 'initial_positions'):
+            if len(getattr(self, name)) != len(ARM_JOINTS):
+                raise ValueError(f'{name} needs {len(ARM_JOINTS)} values, one per arm joint')
+        if not 1e-4 <= self.timestep_s <= 0.01:
+            raise ValueError('timestep_s must lie in [0.0001, 0.01] s for a stable servo')
+        if min(self.stiffness) <= 0.0 or min(self.damping) < 0.0 or min(self.armature) < 0.0:
+            raise ValueError('stiffness must be > 0, damping and armature >= 0')
+
+
+def build_model(config: ArmSimConfig) -> mujoco.MjModel:
+    """Compile the URDF with one position and one velocity servo term per arm joint."""
+    spec = mujoco.MjSpec.from_file(str(config.urdf_path))
+    spec.option.timestep = config.timestep_s
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.option.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONTACT
+    joints = {joint.name: joint for joint in spec.joints}
+    missing = [name for name in ARM_JOINTS if name not in joints]
+    if missing:
+        raise ValueError(f'{config.urdf_path} lacks arm joints {missing}')
+    if config.gravity_compensation:
+        for body in spec.bodies:
+            body.gravcomp = 1.0
+    for index, name in enumerate(ARM_JOINTS):
+        joint = joints[name]
+        joint.armature = config.armature[index]
+        kp, kd = config.stiffness[index], config.damping[index]
+        # Position term: kp * ctrl - kp * q; velocity term: kd * ctrl - kd * qd.
+        position = spec.add_actuator(
+            name=f'{name}_position', target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT
+        )
+        position.gainprm[0] = kp
+        position.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+        position.biasprm[:3] = [0.0, -kp, 0.0]
+        velocity = spec.add_actuator(
+            name=f'{name}_velocity', target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT
+        )
+        velocity.gainprm[0] = kd
+        velocity.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+        velocity.biasprm[:3] = [0.0, 0.0, -kd]
+        # The drive's torque limit bounds the sum of both terms (MuJoCo's URDF import does not
+        # carry <limit effort>; these are the UR5e drive limits the URDF also states).
+        limit = DRIVE_TORQUE_LIMITS_NM[index]
+        joint.actfrclimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        joint.actfrcrange = [-limit, limit]
+    model = spec.compile()
+    return model
+
+
+class ArmSimulation:
+    """The arm in MuJoCo following joint trajectories; time starts at 0 s."""
+
+    def __init__(self, config: ArmSimConfig | None = None) -> None:
+        self.config = config or ArmSimConfig()
+        self.model = build_model(self.config)
+        self.data = mujoco.MjData(self.model)
+        self.joint_names = ARM_JOINTS
+        self._qpos = np.array([self.model.joint(n).qposadr[0] for n in ARM_JOINTS])
+        self._qvel = np.array([self.model.joint(n).dofadr[0] for n in ARM_JOINTS])
+        self._position_actuators = np.array(
+            [self.model.actuator(f'{n}_position').id for n in ARM_JOINTS]
+        )
+        self._velocity_actuators = np.array(
+            [self.model.actuator(f'{n}_velocity').id for n in ARM_JOINTS]
+        )
+        self._tip = self.model.body('brush_tip').id
+        self._paper = self.model.body('paper').id
+        initial = np.asarray(self.config.initial_positions, dtype=float)
+        self.data.qpos[self._qpos] = initial
+        mujoco.mj_forward(self.model, self.data)
+        self.follower = TrajectoryFollower(ARM_JOINTS, initial)
+        self._apply_setpoint()
+
+    @property
+    def time_s(self) -> float:
+        return float(self.data.time)
+
+    @property
+    def joint_positions(self) -> np.ndarray:
+        return self.data.qpos[self._qpos].copy()
+
+    @property
+    def joint_velocities(self) -> np.ndarray:
+        return self.data.qvel[self._qvel].copy()
+
+    @property
+    def joint_efforts(self) -> np.ndarray:
+        return self.data.qfrc_actuator[self._qvel].copy()
+
+    def set_trajectory(self, trajectory: JointTrajectory, start_time_s: float | None = None) -> None:
+        """Follow `trajectory` from `start_time_s` (default: now). Raises TrajectoryRejected."""
+        start = self.time_s if start_time_s is None else float(start_time_s)
+        self.follower.set_trajectory(trajectory, start)
+
+    def _apply_setpoint(self) -> None:
+        position, velocity, _ = self.follower.sample(self.time_s)
+        self.data.ctrl[self._position_actuators] = position
+        self.data.ctrl[self._velocity_actuators] = velocity
+
+    def step(self, count: int = 1) -> None:
+        """Advance `count` physics steps, updating the servo setpoints before each."""
+        for _ in range(count):
+            self._apply_setpoint()
+            mujoco.mj_step(self.model, self.data)
+
+    def advance(self, duration_s: float) -> None:
+        """Advance by `duration_s` of simulated time (rounded to whole steps)."""
+        self.step(max(0, round(duration_s / self.model.opt.timestep)))
+
+    def body_pose_in_paper(self, body: str) -> tuple[np.ndarray, np.ndarray]:
+        """Position (3,) and rotation matrix (3, 3) of a body frame in the `paper` frame."""
+        index = self.model.body(body).id
+        paper_rotation = self.data.xmat[self._paper].reshape(3, 3)
+        rotation = paper_rotation.T @ self.data.xmat[index].reshape(3, 3)
+        position = paper_rotation.T @ (self.data.xpos[index] - self.data.xpos[self._paper])
+        return position, rotation
+
+    def brush_tip_in_paper(self) -> tuple[np.ndarray, np.ndarray]:
+        """Position (3,) and rotation (3, 3) of `brush_tip` in `paper` (after the last step)."""
+        return self.body_pose_in_paper('brush_tip')

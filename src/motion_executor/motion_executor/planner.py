@@ -1,0 +1,450 @@
+"""From a timed brush path on the sheet to a timed joint trajectory (no ROS).
+
+A plan has up to five phases: `approach` (rise to the safe height if below it, then travel to
+above the first point), a vertical descent to the first point, `writing` (the path with its own
+timing), and `retreat` (a vertical rise to the safe height). Descent and rise belong to the
+approach and retreat phases. Every IK solution is seeded with the previous one, so the arm stays on
+one branch, and every check runs before anything moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from motion_executor.cell import PAPER_HEIGHT_M, PAPER_WIDTH_M
+from motion_executor.errors import MotionError, MotionErrorCode
+from motion_executor.kinematics import ArmKinematics, IkSolution
+from motion_executor.timing import check_joint_rates, joint_rates, rest_to_rest
+
+PHASE_APPROACH = 'approach'
+PHASE_WRITING = 'writing'
+PHASE_RETREAT = 'retreat'
+# Upright brush: tip z along the bristles into the sheet, tip x along paper x.
+UPRIGHT_IN_PAPER = np.diag([1.0, -1.0, -1.0])
+
+IkSolver = Callable[[np.ndarray, np.ndarray], IkSolution]
+
+
+@dataclass(frozen=True)
+class BrushPathSpec:
+    """A timed tip path in `paper` (metres, seconds, radians); tilts empty = upright."""
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    pressing_depth_m: np.ndarray
+    time_from_start_s: np.ndarray
+    tilt_x_rad: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tilt_y_rad: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def point_count(self) -> int:
+        return len(self.x_m)
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """Limits and heights of brush motions (SI units)."""
+
+    safe_height_m: float = 0.03
+    max_pressing_depth_m: float = 0.008
+    paper_width_m: float = PAPER_WIDTH_M
+    paper_height_m: float = PAPER_HEIGHT_M
+    # Travel (joint space): conservative fractions of the UR5e's 3.14 rad/s.
+    joint_velocity_rad_s: float = 1.0
+    joint_acceleration_rad_s2: float = 2.0
+    joint_jerk_rad_s3: float = 20.0
+    # Vertical descent / rise of the tip.
+    vertical_speed_m_s: float = 0.05
+    vertical_acceleration_m_s2: float = 0.5
+    vertical_jerk_m_s3: float = 10.0
+    travel_sample_period_s: float = 0.02
+    vertical_sample_period_s: float = 0.01
+    # Largest joint step between two consecutive writing points before it counts as a branch
+    # change (the arm would swing instead of write).
+    max_joint_step_rad: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.safe_height_m <= 0.0:
+            raise ValueError('safe_height_m must be > 0 (above the sheet)')
+        if self.max_pressing_depth_m < 0.0:
+            raise ValueError('max_pressing_depth_m must be >= 0')
+        for name in (
+            'joint_velocity_rad_s',
+            'joint_acceleration_rad_s2',
+            'joint_jerk_rad_s3',
+            'vertical_speed_m_s',
+            'vertical_acceleration_m_s2',
+            'vertical_jerk_m_s3',
+            'travel_sample_period_s',
+            'vertical_sample_period_s',
+            'max_joint_step_rad',
+        ):
+            if getattr(self, name) <= 0.0:
+                raise ValueError(f'{name} must be > 0')
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """A timed joint trajectory and the tip position it should produce in `paper`.
+
+    Arrays: time_s (N,), positions / velocities / accelerations (N, 6), tip_in_paper (N, 3).
+    `phases` lists (name, start_s, end_s); `path_time_s` gives each brush path point's time.
+    """
+
+    joint_names: tuple[str, ...]
+    time_s: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    accelerations: np.ndarray
+    tip_in_paper: np.ndarray
+    phases: tuple[tuple[str, float, float], ...]
+    path_time_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1])
+
+    def phase_at(self, time_s: float) -> str:
+        for name, start, end in self.phases:
+            if start <= time_s < end:
+                return name
+        return self.phases[-1][0] if time_s >= 0.0 else self.phases[0][0]
+
+    def writing_window(self) -> tuple[float, float] | None:
+        for name, start, end in self.phases:
+            if name == PHASE_WRITING:
+                return start, end
+        return None
+
+    def tip_reference(self, time_s: float) -> np.ndarray:
+        """Planned tip position in `paper` at `time_s` (linear between samples)."""
+        return np.array([np.interp(time_s, self.time_s, self.tip_in_paper[:, i]) for i in range(3)])
+
+    def positions_at(self, time_s: float) -> np.ndarray:
+        return np.array([np.interp(time_s, self.time_s, self.positions[:, i]) for i in range(6)])
+
+    def point_index_at(self, time_s: float) -> int:
+        """Index of the last brush path point reached at `time_s` (-1 before writing)."""
+        if len(self.path_time_s) == 0:
+            return -1
+        return int(np.searchsorted(self.path_time_s, time_s, side='right')) - 1
+
+
+@dataclass
+class _Segment:
+    phase: str
+    time_s: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    accelerations: np.ndarray
+
+
+def validate_path(path: BrushPathSpec, config: PlannerConfig) -> None:
+    """Reject a path before any motion: EMPTY_PATH, INVALID_PATH, OUTSIDE_PAPER, TOO_DEEP."""
+    count = path.point_count
+    if count == 0:
+        raise MotionError(MotionErrorCode.EMPTY_PATH, 'the brush path has no points')
+    arrays = {
+        'y_m': path.y_m,
+        'pressing_depth_m': path.pressing_depth_m,
+        'time_from_start_s': path.time_from_start_s,
+    }
+    for name, values in arrays.items():
+        if len(values) != count:
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH, f'{name} has {len(values)} values, x_m has {count}'
+            )
+    for name in ('tilt_x_rad', 'tilt_y_rad'):
+        if len(getattr(path, name)) not in (0, count):
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH, f'{name} must be empty or have {count} values'
+            )
+    stacked = np.concatenate(
+        [path.x_m, path.y_m, path.pressing_depth_m, path.time_from_start_s, path.tilt_x_rad,
+         path.tilt_y_rad]
+    )
+    if not np.all(np.isfinite(stacked)):
+        raise MotionError(MotionErrorCode.INVALID_PATH, 'the brush path has NaN or infinite values')
+    if np.any(np.diff(path.time_from_start_s) <= 0.0):
+        raise MotionError(
+            MotionErrorCode.INVALID_PATH, 'time_from_start_s must be strictly increasing'
+        )
+    if np.any(np.abs(np.concatenate([path.tilt_x_rad, path.tilt_y_rad])) > np.radians(30.0)):
+        raise MotionError(MotionErrorCode.INVALID_PATH, 'brush tilt beyond 30 degrees')
+    outside = (
+        (path.x_m < 0.0)
+        | (path.x_m > config.paper_width_m)
+        | (path.y_m < 0.0)
+        | (path.y_m > config.paper_height_m)
+    )
+    if np.any(outside):
+        index = int(np.argmax(outside))
+        raise MotionError(
+            MotionErrorCode.OUTSIDE_PAPER,
+            f'point {index} at ({path.x_m[index]:.4f}, {path.y_m[index]:.4f}) m lies outside the '
+            f'{config.paper_width_m} x {config.paper_height_m} m sheet',
+        )
+    deepest = float(np.max(path.pressing_depth_m))
+    if deepest > config.max_pressing_depth_m:
+        index = int(np.argmax(path.pressing_depth_m))
+        raise MotionError(
+            MotionErrorCode.TOO_DEEP,
+            f'point {index} presses {deepest * 1e3:.2f} mm deep, more than the configured '
+            f'maximum of {config.max_pressing_depth_m * 1e3:.2f} mm',
+        )
+
+
+class BrushMotionPlanner:
+    """Plans brush paths for the arm; `ik` defaults to the pinocchio solver of `kinematics`."""
+
+    def __init__(
+        self,
+        kinematics: ArmKinematics,
+        config: PlannerConfig | None = None,
+        ik: IkSolver | None = None,
+        paper_in_base: np.ndarray | None = None,
+    ) -> None:
+        self.kinematics = kinematics
+        self.config = config or PlannerConfig()
+        self._ik = ik or (lambda target, seed: kinematics.inverse(target, seed))
+        self.paper_in_base = (
+            kinematics.paper_in_base if paper_in_base is None else np.asarray(paper_in_base)
+        )
+
+    def tip_target(self, point_in_paper: np.ndarray, tilt_x: float = 0.0, tilt_y: float = 0.0):
+        """4x4 brush_tip pose in base_link for a tip point in `paper` and a brush tilt."""
+        cx, sx, cy, sy = np.cos(tilt_x), np.sin(tilt_x), np.cos(tilt_y), np.sin(tilt_y)
+        tilt = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]]) @ np.array(
+            [[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]]
+        )
+        in_paper = np.eye(4)
+        in_paper[:3, :3] = tilt @ UPRIGHT_IN_PAPER
+        in_paper[:3, 3] = point_in_paper
+        return self.paper_in_base @ in_paper
+
+    def tip_in_paper(self, positions: np.ndarray) -> np.ndarray:
+        return self.kinematics.tip_in_paper(positions, self.paper_in_base)
+
+    def _solve(self, target: np.ndarray, seed: np.ndarray, what: str) -> np.ndarray:
+        solution = self._ik(target, seed)
+        if not solution.success:
+            point = np.linalg.inv(self.paper_in_base) @ target[:, 3]
+            raise MotionError(
+                MotionErrorCode.UNREACHABLE,
+                f'{what} at ({point[0]:.4f}, {point[1]:.4f}, {point[2]:.4f}) m in paper is out '
+                f'of reach (IK residual {solution.position_error_m * 1e3:.2f} mm)',
+            )
+        return solution.positions
+
+    def _solve_chain(
+        self, targets: list[np.ndarray], seed: np.ndarray, what: str
+    ) -> np.ndarray:
+        solutions = []
+        previous = seed
+        for index, target in enumerate(targets):
+            q = self._solve(target, previous, f'{what} point {index}')
+            step = np.max(np.abs(q - previous)) if index else 0.0
+            if step > self.config.max_joint_step_rad:
+                raise MotionError(
+                    MotionErrorCode.UNREACHABLE,
+                    f'{what} point {index} needs a joint jump of {step:.2f} rad (IK branch '
+                    'change near a singularity or joint limit)',
+                )
+            solutions.append(q)
+            previous = q
+        return np.array(solutions)
+
+    def _vertical(
+        self, phase: str, xy: np.ndarray, z0: float, z1: float, rotation: tuple, seed: np.ndarray
+    ) -> _Segment:
+        c = self.config
+        profile = rest_to_rest(
+            np.array([z0]),
+            np.array([z1]),
+            c.vertical_speed_m_s,
+            c.vertical_acceleration_m_s2,
+            c.vertical_jerk_m_s3,
+            c.vertical_sample_period_s,
+        )
+        targets = [
+            self.tip_target(np.array([xy[0], xy[1], z]), *rotation) for z in profile.positions[:, 0]
+        ]
+        q = self._solve_chain(targets, seed, f'{phase} move')
+        velocities, accelerations = joint_rates(profile.time_s, q)
+        velocities[[0, -1]] = 0.0
+        return _Segment(phase, profile.time_s, q, velocities, accelerations)
+
+    def _travel(self, start: np.ndarray, goal: np.ndarray) -> _Segment:
+        c = self.config
+        profile = rest_to_rest(
+            start,
+            goal,
+            c.joint_velocity_rad_s,
+            c.joint_acceleration_rad_s2,
+            c.joint_jerk_rad_s3,
+            c.travel_sample_period_s,
+        )
+        return _Segment(
+            PHASE_APPROACH,
+            profile.time_s,
+            profile.positions,
+            profile.velocities,
+            profile.accelerations,
+        )
+
+    def plan(
+        self,
+        path: BrushPathSpec,
+        current_positions: np.ndarray,
+        time_scale: float = 1.0,
+        skip_approach: bool = False,
+        skip_retreat: bool = False,
+    ) -> MotionPlan:
+        """Plan approach, writing and retreat for `path`, starting at `current_positions`.
+
+        With `skip_approach` the arm moves straight (joint space) to the first point, for a path
+        that continues where the previous one ended; with `skip_retreat` it stays at the last
+        point. Raises MotionError with the code of the first problem found.
+        """
+        validate_path(path, self.config)
+        if not np.isfinite(time_scale) or time_scale < 0.0:
+            raise MotionError(MotionErrorCode.INVALID_PATH, 'time_scale must be >= 0')
+        time_scale = time_scale or 1.0
+        current = np.asarray(current_positions, dtype=float)
+        count = path.point_count
+        tilt_x = path.tilt_x_rad if len(path.tilt_x_rad) else np.zeros(count)
+        tilt_y = path.tilt_y_rad if len(path.tilt_y_rad) else np.zeros(count)
+        safe = self.config.safe_height_m
+        first_xy = np.array([path.x_m[0], path.y_m[0]])
+        first_rotation = (tilt_x[0], tilt_y[0])
+        segments: list[_Segment] = []
+
+        seed = current
+        if not skip_approach:
+            tip_now = self.tip_in_paper(current)
+            if tip_now[2] < safe - 1e-4:
+                # Below the safe height (e.g. after an aborted stroke): rise first.
+                segments.append(
+                    self._vertical(PHASE_APPROACH, tip_now[:2], tip_now[2], safe, (0.0, 0.0), seed)
+                )
+                seed = segments[-1].positions[-1]
+            above = self._solve(
+                self.tip_target(np.array([*first_xy, safe]), *first_rotation),
+                seed,
+                'the point above the path start',
+            )
+            segments.append(self._travel(seed, above))
+            segments.append(
+                self._vertical(
+                    PHASE_APPROACH, first_xy, safe, -path.pressing_depth_m[0], first_rotation, above
+                )
+            )
+            seed = segments[-1].positions[-1]
+
+        targets = [
+            self.tip_target(
+                np.array([path.x_m[i], path.y_m[i], -path.pressing_depth_m[i]]), tilt_x[i], tilt_y[i]
+            )
+            for i in range(count)
+        ]
+        writing_q = self._solve_chain(targets, seed, 'brush path')
+        writing_t = (path.time_from_start_s - path.time_from_start_s[0]) * time_scale
+        if skip_approach:
+            segments.append(self._travel(current, writing_q[0]))
+        velocities, accelerations = joint_rates(writing_t, writing_q)
+        reason = check_joint_rates(
+            velocities, self.kinematics.velocity_limits, self.kinematics.joint_names
+        )
+        if reason:
+            raise MotionError(MotionErrorCode.INVALID_PATH, reason)
+        if count == 1:
+            writing_t = np.array([0.0])
+        segments.append(_Segment(PHASE_WRITING, writing_t, writing_q, velocities, accelerations))
+
+        if not skip_retreat:
+            last_xy = np.array([path.x_m[-1], path.y_m[-1]])
+            segments.append(
+                self._vertical(
+                    PHASE_RETREAT,
+                    last_xy,
+                    -path.pressing_depth_m[-1],
+                    safe,
+                    (tilt_x[-1], tilt_y[-1]),
+                    writing_q[-1],
+                )
+            )
+        return self._join(segments)
+
+    def plan_lift(self, current_positions: np.ndarray) -> MotionPlan:
+        """Rise vertically from `current_positions` to the safe height (hold if already there)."""
+        current = np.asarray(current_positions, dtype=float)
+        tip = self.tip_in_paper(current)
+        safe = self.config.safe_height_m
+        if tip[2] >= safe - 1e-4:
+            return self._join([
+                _Segment(
+                    PHASE_RETREAT,
+                    np.array([0.0, self.config.vertical_sample_period_s]),
+                    np.array([current, current]),
+                    np.zeros((2, 6)),
+                    np.zeros((2, 6)),
+                )
+            ])
+        rotation = np.linalg.inv(self.paper_in_base[:3, :3]) @ self.kinematics.forward(current)[
+            :3, :3
+        ]
+        # Keep the brush's current tilt while lifting: express it as tilts of the upright pose.
+        tilted = rotation @ UPRIGHT_IN_PAPER.T
+        tilt_y = float(np.arcsin(np.clip(tilted[0, 2], -1.0, 1.0)))
+        tilt_x = float(np.arctan2(-tilted[1, 2], tilted[2, 2]))
+        segment = self._vertical(PHASE_RETREAT, tip[:2], tip[2], safe, (tilt_x, tilt_y), current)
+        return self._join([segment])
+
+    def _join(self, segments: list[_Segment]) -> MotionPlan:
+        times, positions, velocities, accelerations, phases = [], [], [], [], []
+        path_time = np.zeros(0)
+        offset = 0.0
+        for segment in segments:
+            start_index = 0
+            if times and np.allclose(segment.positions[0], positions[-1][-1], atol=1e-9):
+                # The segment starts where the previous one ended: do not repeat the point.
+                start_index = 1
+            elif times:
+                # A fresh segment starting elsewhere (never by construction) would jump.
+                offset += self.config.vertical_sample_period_s
+            segment_times = segment.time_s + offset
+            if segment.phase == PHASE_WRITING:
+                path_time = segment_times.copy()
+            times.append(segment_times[start_index:])
+            positions.append(segment.positions[start_index:])
+            velocities.append(segment.velocities[start_index:])
+            accelerations.append(segment.accelerations[start_index:])
+            end = float(segment_times[-1])
+            if phases and phases[-1][0] == segment.phase:
+                phases[-1] = (segment.phase, phases[-1][1], end)
+            else:
+                phases.append((segment.phase, float(segment_times[0]), end))
+            offset = end
+        all_positions = np.vstack(positions)
+        all_times = np.concatenate(times)
+        if len(all_times) == 1:
+            # A single-point plan: hold it for one sample so the trajectory has a duration.
+            all_times = np.array([0.0, self.config.vertical_sample_period_s])
+            all_positions = np.vstack([all_positions, all_positions])
+            velocities = [np.zeros((2, 6))]
+            accelerations = [np.zeros((2, 6))]
+            phases = [(phases[0][0], 0.0, float(all_times[-1]))]
+        tips = np.array([self.tip_in_paper(q) for q in all_positions])
+        return MotionPlan(
+            joint_names=self.kinematics.joint_names,
+            time_s=all_times,
+            positions=all_positions,
+            velocities=np.vstack(velocities),
+            accelerations=np.vstack(accelerations),
+            tip_in_paper=tips,
+            phases=tuple(phases),
+            path_time_s=path_time,
+        )

@@ -1,0 +1,102 @@
+"""Time parametrisation of the moves around a stroke (no ROS).
+
+Travel and vertical moves are jerk-limited, time-optimal rest-to-rest profiles from ruckig, within
+the configured velocity, acceleration and jerk limits. The writing segment keeps the brush path's
+own timing; `joint_rates` differentiates it so the controller gets velocities and accelerations
+and `check_joint_rates` rejects a path whose timing the joints cannot follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ruckig import InputParameter, Result, Ruckig, Trajectory
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Samples of a timed move: times (N,), positions, velocities and accelerations (N, D)."""
+
+    time_s: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    accelerations: np.ndarray
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1])
+
+
+def rest_to_rest(
+    start: np.ndarray,
+    goal: np.ndarray,
+    max_velocity: np.ndarray,
+    max_acceleration: np.ndarray,
+    max_jerk: np.ndarray,
+    sample_period_s: float,
+) -> Profile:
+    """Time-optimal jerk-limited move from rest at `start` to rest at `goal`, all axes synchronised.
+
+    Returns at least two samples (start and goal) even when they coincide.
+    """
+    start = np.atleast_1d(np.asarray(start, dtype=float))
+    goal = np.atleast_1d(np.asarray(goal, dtype=float))
+    dofs = len(start)
+    generator = Ruckig(dofs)
+    request = InputParameter(dofs)
+    request.current_position = start.tolist()
+    request.current_velocity = [0.0] * dofs
+    request.current_acceleration = [0.0] * dofs
+    request.target_position = goal.tolist()
+    request.target_velocity = [0.0] * dofs
+    request.target_acceleration = [0.0] * dofs
+    request.max_velocity = np.broadcast_to(max_velocity, (dofs,)).tolist()
+    request.max_acceleration = np.broadcast_to(max_acceleration, (dofs,)).tolist()
+    request.max_jerk = np.broadcast_to(max_jerk, (dofs,)).tolist()
+    trajectory = Trajectory(dofs)
+    result = generator.calculate(request, trajectory)
+    if result not in (Result.Working, Result.Finished):
+        raise ValueError(f'ruckig could not time the move: {result}')
+    duration = max(float(trajectory.duration), 0.0)
+    count = max(2, int(np.ceil(duration / sample_period_s)) + 1)
+    times = np.linspace(0.0, duration, count)
+    samples = [trajectory.at_time(t) for t in times]
+    positions = np.array([s[0] for s in samples])
+    velocities = np.array([s[1] for s in samples])
+    accelerations = np.array([s[2] for s in samples])
+    positions[-1] = goal
+    velocities[-1] = 0.0
+    accelerations[-1] = 0.0
+    if duration == 0.0:
+        times = np.array([0.0, sample_period_s])
+    return Profile(times, positions, velocities, accelerations)
+
+
+def joint_rates(time_s: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Velocities and accelerations of timed joint samples by second-order finite differences."""
+    if len(time_s) < 3:
+        velocities = np.zeros_like(positions)
+        if len(time_s) == 2:
+            velocities[:] = (positions[1] - positions[0]) / (time_s[1] - time_s[0])
+        return velocities, np.zeros_like(positions)
+    velocities = np.gradient(positions, time_s, axis=0)
+    accelerations = np.gradient(velocities, time_s, axis=0)
+    return velocities, accelerations
+
+
+def check_joint_rates(
+    velocities: np.ndarray,
+    max_velocity: np.ndarray,
+    joint_names: tuple[str, ...],
+) -> str | None:
+    """A readable reason when a joint would exceed its velocity limit, else None."""
+    ratio = np.abs(velocities) / np.asarray(max_velocity)
+    if np.all(ratio <= 1.0):
+        return None
+    point, joint = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    return (
+        f'the path timing needs {abs(velocities[point, joint]):.2f} rad/s on {joint_names[joint]} '
+        f'at point {point}, above its limit of {max_velocity[joint]:.2f} rad/s '
+        '(slow the path down with time_scale > 1)'
+    )
