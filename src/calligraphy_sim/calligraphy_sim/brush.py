@@ -1,0 +1,38 @@
+"""Public API of the brush simulator (core: no ROS). Import from here.
+
+Units are SI throughout: positions and depths in metres in the ``paper`` frame (origin at the
+sheet's lower-left corner, x right, y up; pressing depth d = -z of the brush tip, ink only where
+d > 0), time in seconds, ink load and ink density as fractions 0..1. Canvases are float32 arrays,
+row 0 at the top of their :class:`CanvasRegion`, default pitch 0.25 mm per pixel.
+
+- :class:`BrushParams` - one brush (nominal values, ``BrushParams.sample(rng, 'train'|'eval')``).
+- :func:`render_path` - one timed holder path -> :class:`StrokeRender` (ink canvas + brush trace).
+- :func:`render_batch` - B paths at once (dataset generation), one canvas each or a shared region.
+- :func:`measure_width_along` - ink width across a centreline on a canvas (m per point).
+- :class:`VirtualPaper` - a sheet that takes a path piece by piece (a pose stream) and keeps the
+  brush state (lag, ink load) between pieces; ``reload(load)`` after dipping.
+"""
+
+from calligraphy_sim.brush_model import BrushCarry, BrushTrace
+from calligraphy_sim.brush_params import PARAM_RANGES, BrushParams
+from calligraphy_sim.brush_render import (
+    DEFAULT_MPP,
+    CanvasRegion,
+    StrokeRender,
+    measure_width_along,
+    render_batch,
+    render_path,
+)
+
+__all__ = [
+    'DEFAULT_MPP',
+    'PARAM_RANGES',
+    'BrushCarry',
+    'BrushParams',
+    'BrushTrace',
+    'CanvasRegion',
+    'StrokeRender',
+    'measure_width_along',
+    'render_batch',
+    'render_path',
+]
