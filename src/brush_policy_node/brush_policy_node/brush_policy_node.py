@@ -1,4 +1,4 @@
-"""brush_policy_node: serves /compute_brush_path with the constant, analytic and learned controllers."""
+"""brush_policy_node: serves /compute_brush_path with the constant, analytic, learned policy."""
 
 from __future__ import annotations
 

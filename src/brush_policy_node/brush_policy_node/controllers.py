@@ -44,7 +44,7 @@ def timestamps(centreline_m: np.ndarray, speed_mps: np.ndarray) -> np.ndarray:
 
 
 def smooth(values: np.ndarray, half_window: int) -> np.ndarray:
-    """Moving average along the stroke (edge-padded), so corrections never jitter point to point."""
+    """Edge-padded moving average along the stroke: corrections never jitter point to point."""
     if half_window <= 0 or len(values) < 3:
         return values
     kernel = np.ones(2 * half_window + 1) / (2 * half_window + 1)

@@ -37,7 +37,7 @@ def build_controllers(
     backend: PolicyBackend | None = None,
     card: ModelCard | None = None,
 ) -> ControllerSet:
-    """All three controllers; the learned one runs `backend` (default: onnxruntime on the model)."""
+    """All three controllers; the learned one runs `backend` (default: onnxruntime)."""
     width_model = nominal_width_model(config.max_depth_m)
     if backend is None:
         backend, card = load_policy(model_path)

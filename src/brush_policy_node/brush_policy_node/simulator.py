@@ -49,3 +49,21 @@ def estimated_state(
 def param_ranges(distribution: str) -> dict[str, list[float]]:
     offset = 0 if distribution == 'train' else 2
     return {name: [b[offset], b[offset + 1]] for name, b in PARAM_RANGES.items()}
+
+
+def simulator_info() -> dict:
+    """What a model card records of the simulator that produced its data."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        sim_version = version('calligraphy_sim')
+    except PackageNotFoundError:
+        sim_version = 'unknown'
+    return {
+        'package': 'calligraphy_sim',
+        'version': sim_version,
+        'brush_model': 'calligraphy_sim.brush_model.simulate (footprint, tip lag, ink load)',
+        'nominal_params': {
+            k: v for k, v in BrushParams().__dict__.items() if isinstance(v, int | float)
+        },
+    }
