@@ -1,0 +1,223 @@
+"""Core of the camera feedback on real OpenCV and real rendered images: registration,
+rectification, segmentation, scoring and stroke widths."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera
+from camera_feedback.config import ObserverConfig, SegmentationConfig, SheetMarkers
+from camera_feedback.observer import PaperObserver
+from camera_feedback.scoring import chamfer_distance_m, score_masks
+from camera_feedback.segmentation import ink_darkness, segment_ink
+from camera_feedback.stroke_width import render_strokes
+from camera_feedback.synthetic import SHEET, SHEET_MPP, line_stroke, sheet_with_strokes
+from camera_feedback.types import (
+    BAD_ENCODING,
+    BOX_OUTSIDE_SHEET,
+    MARKERS_NOT_FOUND,
+    ObservationError,
+    Region,
+)
+
+MPP = SHEET_MPP
+BOX = Region(0.10, 0.07, 0.06, 0.06)
+
+
+def _disc(shape, centre, radius):
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= radius**2
+
+
+# --- scorer -------------------------------------------------------------------------------------
+
+
+def test_scorer_figures_of_two_overlapping_rectangles_are_exact():
+    target = np.zeros((100, 100), bool)
+    written = np.zeros((100, 100), bool)
+    target[20:60, 20:60] = True  # 1600 px
+    written[40:80, 20:60] = True  # 1600 px, 800 overlap
+    score = score_masks(target, written, 0.001)
+    assert score.iou == pytest.approx(800 / 2400)
+    assert score.coverage == pytest.approx(0.5)
+    assert score.spill == pytest.approx(0.5)
+    assert math.isnan(score.stroke_order)
+
+
+def test_chamfer_of_concentric_discs_is_their_radius_difference_in_metres():
+    target = _disc((200, 200), (100, 100), 40)
+    written = _disc((200, 200), (100, 100), 30)
+    assert chamfer_distance_m(target, written, 0.0005) == pytest.approx(10 * 0.0005, abs=0.0005)
+
+
+def test_nothing_written_scores_zero_iou_and_undefined_chamfer():
+    target = _disc((50, 50), (25, 25), 10)
+    score = score_masks(target, np.zeros_like(target), MPP)
+    assert score.iou == 0.0 and score.coverage == 0.0 and score.spill == 0.0
+    assert math.isnan(score.chamfer_m)
+
+
+def test_scorer_rejects_masks_of_different_size():
+    with pytest.raises(ValueError, match='differ in size'):
+        score_masks(np.zeros((10, 10), bool), np.zeros((10, 11), bool), MPP)
+
+
+# --- segmentation -------------------------------------------------------------------------------
+
+
+def test_segmentation_finds_ink_under_a_strong_lighting_gradient():
+    # A 60 mm box with the observer's 10 mm of context around it (320 px). The light halves
+    # across it, and ink reflects 55 % of the local light, so ink on the bright side is brighter
+    # than bare paper on the dark side: no global threshold can separate them.
+    truth = np.zeros((320, 320), bool)
+    truth[80:240, 70:86] = True
+    truth[150:166, 60:260] = True
+    light = np.linspace(250, 115, 320)[None, :].repeat(320, axis=0)
+    image = np.where(truth, 0.55 * light, light).astype(np.uint8)
+    assert image[truth].max() > image[~truth].min(), 'a global threshold would have worked'
+    config = SegmentationConfig()
+    mask = segment_ink(ink_darkness(image, MPP, config), MPP, config)
+    box = (slice(40, 280), slice(40, 280))
+    iou = (mask & truth)[box].sum() / (mask | truth)[box].sum()
+    assert iou > 0.97
+
+
+# --- registration and rectification -------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def camera():
+    return SimulatedCamera(seed=3)
+
+
+def test_sheet_corners_and_centre_rectify_within_half_a_millimetre(camera):
+    observer = PaperObserver()
+    registration = observer.register(camera.render())
+    assert registration.markers_found == (0, 1, 2, 3)
+    truth = np.array([[0, 0], [0.297, 0], [0.297, 0.21], [0, 0.21], [0.1485, 0.105]])
+    seen_at = camera.config.project(truth)
+    error_mm = np.linalg.norm(registration.image_to_paper(seen_at) - truth, axis=1) * 1000
+    assert error_mm.max() < 0.5, error_mm
+
+
+def test_ink_at_the_sheets_top_left_is_at_the_top_left_of_the_rectified_sheet(camera):
+    square = line_stroke((0.040, 0.180), (0.050, 0.180), 0.010)
+    observation = PaperObserver().observe(camera.render(sheet_with_strokes([square])))
+    rows, cols = observation.ink_mask.shape
+    assert (rows, cols) == (840, 1188)
+    ink_rows, ink_cols = np.nonzero(observation.ink_mask)
+    assert ink_rows.max() < rows / 4 and ink_cols.max() < cols / 4
+    # Top of the square (y = 0.185 m) lies 25 mm = 100 px under the top edge.
+    assert ink_rows.min() == pytest.approx(100, abs=2)
+    assert ink_cols.min() == pytest.approx((0.040 - 0.005) / MPP, abs=2)
+
+
+def test_a_tilted_camera_still_registers_the_sheet():
+    config = SimCameraConfig(position_m=(0.06, -0.02, 0.30), look_at_m=(0.15, 0.11, 0.0))
+    tilted = SimulatedCamera(config, seed=4)
+    registration = PaperObserver().register(tilted.render())
+    centre = np.array([[0.1485, 0.105]])
+    error_mm = np.linalg.norm(registration.image_to_paper(config.project(centre)) - centre) * 1e3
+    assert error_mm < 0.5
+
+
+def test_hidden_markers_are_an_error_not_a_zero_score(camera):
+    image = camera.render()
+    corners = camera.config.project(np.array([[0.0, 0.21], [0.297, 0.21]]))
+    # A hand over the top edge of the sheet hides both upper markers.
+    image[: int(corners[:, 1].max()) + 60] = 90
+    with pytest.raises(ObservationError) as error:
+        PaperObserver().observe(image, BOX, target_mask=np.ones(BOX.shape(MPP), bool))
+    assert error.value.code == MARKERS_NOT_FOUND
+    assert 'missing ids [2, 3]' in error.value.message
+
+
+def test_box_off_the_sheet_and_wrong_pixel_format_are_rejected(camera):
+    observer = PaperObserver()
+    with pytest.raises(ObservationError) as error:
+        observer.observe(camera.render(), Region(0.27, 0.10, 0.06, 0.06))
+    assert error.value.code == BOX_OUTSIDE_SHEET
+    with pytest.raises(ObservationError) as error:
+        observer.observe(np.zeros((720, 1280), np.float32), BOX)
+    assert error.value.code == BAD_ENCODING
+
+
+def test_markers_of_another_dictionary_are_not_taken_for_the_sheet(camera):
+    config = ObserverConfig(markers=SheetMarkers(dictionary='DICT_5X5_50'))
+    with pytest.raises(ObservationError) as error:
+        PaperObserver(config).register(camera.render())
+    assert error.value.code == MARKERS_NOT_FOUND
+
+
+# --- widths and scores of written strokes -------------------------------------------------------
+
+STROKES = [
+    line_stroke((0.105, 0.120), (0.155, 0.120), 0.002, index=0),
+    line_stroke((0.105, 0.100), (0.155, 0.085), 0.004, index=1),
+    line_stroke((0.110, 0.075), (0.150, 0.075), np.linspace(0.001, 0.007, 40), index=2),
+    line_stroke((0.130, 0.125), (0.130, 0.072), 0.003, index=3),
+]
+
+
+@pytest.mark.parametrize('ink_grey', [25, 130], ids=['full_ink', 'dry_brush_grey'])
+def test_strokes_of_known_width_measure_within_0_3_mm(camera, ink_grey):
+    image = camera.render(sheet_with_strokes(STROKES, ink_grey))
+    target = render_strokes(STROKES, BOX, MPP)
+    observation = PaperObserver().observe(image, BOX, target_mask=target, strokes=STROKES)
+    for stroke in observation.strokes:
+        valid = stroke.valid
+        assert valid.sum() >= 20, f'stroke {stroke.stroke_index}: too few measurable points'
+        assert stroke.width_error_m < 0.0003, stroke.stroke_index
+        assert stroke.coverage > 0.95
+    # The tapered stroke is seen tapering: 1 mm at its start, 7 mm at its end.
+    tapered = observation.strokes[2].measured_width_m
+    assert tapered[1] == pytest.approx(0.00115, abs=0.0003)
+    assert tapered[-2] == pytest.approx(0.00685, abs=0.0003)
+    # The vertical stroke crosses the three others: those points are not measurable.
+    assert np.isnan(observation.strokes[3].measured_width_m).sum() >= 6
+    assert observation.score.iou > 0.97
+    assert observation.score.chamfer_m < 0.0002
+
+
+def test_lighter_ink_reads_less_dark_but_not_narrower(camera):
+    dark = PaperObserver().observe(
+        camera.render(sheet_with_strokes(STROKES[:1], 25)), BOX, strokes=STROKES[:1]
+    )
+    light = PaperObserver().observe(
+        camera.render(sheet_with_strokes(STROKES[:1], 150)), BOX, strokes=STROKES[:1]
+    )
+    assert dark.strokes[0].darkness > 0.8
+    assert 0.3 < light.strokes[0].darkness < 0.55
+    assert light.strokes[0].measured_width_mean_m == pytest.approx(
+        dark.strokes[0].measured_width_mean_m, abs=0.0002
+    )
+
+
+def test_a_stroke_not_written_measures_zero_width_and_no_coverage(camera):
+    observation = PaperObserver().observe(
+        camera.render(sheet_with_strokes(STROKES[:1])), BOX, strokes=STROKES[:2]
+    )
+    missing = observation.strokes[1]
+    assert missing.coverage < 0.05
+    assert np.nanmax(missing.measured_width_m) == 0.0
+
+
+def test_core_modules_do_not_import_rclpy():
+    modules = [
+        'camera_feedback.config',
+        'camera_feedback.types',
+        'camera_feedback.registration',
+        'camera_feedback.segmentation',
+        'camera_feedback.scoring',
+        'camera_feedback.stroke_width',
+        'camera_feedback.observer',
+        'camera_feedback.synthetic',
+    ]
+    code = 'import sys\n' + ''.join(f'import {m}\n' for m in modules)
+    code += "assert 'rclpy' not in sys.modules, 'rclpy imported'\n"
+    subprocess.run([sys.executable, '-c', code], check=True)
+    assert SHEET.width_m == pytest.approx(0.297)
