@@ -18,7 +18,9 @@ setup(
     license='Apache-2.0',
     entry_points={
         # Nodes: `<name>_node = calligraphy_sim.<name>_node:main`.
-        'console_scripts': [],
+        'console_scripts': [
+            'mujoco_arm_node = calligraphy_sim.mujoco_arm_node:main',
+        ],
         # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:run_benchmark`.
         'calligraphy.benchmarks': [],
     },
