@@ -20,6 +20,7 @@ setup(
         # Nodes: `<name>_node = calligraphy_sim.<name>_node:main`.
         'console_scripts': [
             'mujoco_arm_node = calligraphy_sim.mujoco_arm_node:main',
+            'sim_camera_node = calligraphy_sim.sim_camera_node:main',
         ],
         # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:run_benchmark`.
         'calligraphy.benchmarks': [],

@@ -1,0 +1,241 @@
+"""Simulated colour camera looking at the sheet.
+
+The virtual paper's image (rgb, row 0 = top of the sheet, `sheet_mpp` metres per pixel) gets the
+printed corner markers and a paper texture, is projected through a pinhole camera posed above the
+table (perspective included), lit by a light whose intensity falls off across the sheet, blurred by
+the optics, and read out with shot and read noise into an 8-bit rgb frame.
+
+Conventions: camera pose in the `paper` frame; optical frame per REP-103 (z forward, x right, y
+down in the image); pixel centres at integer coordinates, as in OpenCV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PrintedMarkers:
+    """ArUco markers printed inside the sheet's corners (lower-left, lower-right, upper-right,
+    upper-left ids), upright, `margin_m` from the two nearest edges. Must match what the camera
+    feedback looks for (camera_feedback.config.SheetMarkers)."""
+
+    dictionary: str = 'DICT_4X4_50'
+    ids: tuple[int, int, int, int] = (0, 1, 2, 3)
+    size_m: float = 0.020
+    margin_m: float = 0.005
+
+
+@dataclass(frozen=True)
+class SimCameraConfig:
+    """Intrinsics, pose and image formation of the simulated camera.
+
+    The default pose looks down at an A4-landscape sheet from 0.33 m, from a point 9 cm in front of
+    the sheet's centre (towards the writer), so the sheet appears as a trapezoid, like a
+    RealSense D435 colour stream (about 69° horizontal field of view at 1280 x 720).
+    """
+
+    width_px: int = 1280
+    height_px: int = 720
+    fx_px: float = 920.0
+    fy_px: float = 920.0
+    # Principal point; NaN = the image centre.
+    cx_px: float = float('nan')
+    cy_px: float = float('nan')
+    position_m: tuple[float, float, float] = (0.1485, 0.015, 0.33)
+    look_at_m: tuple[float, float, float] = (0.1485, 0.105, 0.0)
+    # Brightest paper (digital numbers of 255) at the brightest point of the light.
+    exposure: float = 235.0
+    # Fraction of the light lost from the brightest spot to the farthest sheet corner.
+    light_falloff: float = 0.35
+    # Where the light is brightest on the sheet, paper metres.
+    light_centre_m: tuple[float, float] = (0.05, 0.19)
+    # Optics blur (Gaussian sigma) in camera pixels.
+    blur_px: float = 0.6
+    # Read noise sigma (digital numbers) and shot-noise variance per digital number of signal.
+    read_noise: float = 1.5
+    shot_noise_gain: float = 0.08
+    # Relative amplitude of the paper fibre texture.
+    paper_texture: float = 0.03
+    # Colour of the table around the sheet, rgb 0..1.
+    table_rgb: tuple[float, float, float] = (0.45, 0.36, 0.28)
+    # Renders at this many samples per camera pixel (each axis) then averages: anti-aliasing.
+    supersample: int = 2
+    markers: PrintedMarkers = field(default_factory=PrintedMarkers)
+
+    def __post_init__(self) -> None:
+        if self.width_px < 16 or self.height_px < 16:
+            raise ValueError('camera image must be at least 16 x 16 pixels')
+        if self.fx_px <= 0 or self.fy_px <= 0:
+            raise ValueError('focal lengths must be positive')
+        if not 0.0 <= self.light_falloff < 1.0:
+            raise ValueError('light_falloff must lie in [0, 1)')
+        if self.supersample < 1:
+            raise ValueError('supersample must be >= 1')
+        forward = np.subtract(self.look_at_m, self.position_m)
+        if np.linalg.norm(forward) < 1e-6:
+            raise ValueError('camera position and look-at point coincide')
+        if abs(forward[0]) < 1e-9 and abs(forward[2]) < 1e-9:
+            raise ValueError('camera must not look straight along the sheet y axis')
+
+    def camera_matrix(self) -> np.ndarray:
+        """3x3 intrinsic matrix K."""
+        cx = (self.width_px - 1) / 2 if np.isnan(self.cx_px) else self.cx_px
+        cy = (self.height_px - 1) / 2 if np.isnan(self.cy_px) else self.cy_px
+        return np.array([[self.fx_px, 0.0, cx], [0.0, self.fy_px, cy], [0.0, 0.0, 1.0]])
+
+    def rotation_paper_from_camera(self) -> np.ndarray:
+        """3x3 rotation whose columns are the optical frame's axes in `paper`. The image's up
+        direction is kept as close as possible to the sheet's +y (its top)."""
+        z_axis = np.subtract(self.look_at_m, self.position_m).astype(float)
+        z_axis /= np.linalg.norm(z_axis)
+        sheet_up = np.array([0.0, 1.0, 0.0])
+        y_axis = -(sheet_up - sheet_up.dot(z_axis) * z_axis)
+        y_axis /= np.linalg.norm(y_axis)
+        x_axis = np.cross(y_axis, z_axis)
+        return np.stack([x_axis, y_axis, z_axis], axis=1)
+
+    def homography_image_from_paper(self) -> np.ndarray:
+        """3x3 map of the paper plane (x, y, 1) metres to image pixels (u, v, 1)."""
+        rotation = self.rotation_paper_from_camera().T  # camera ← paper
+        translation = -rotation @ np.asarray(self.position_m, dtype=float)
+        homography = self.camera_matrix() @ np.column_stack(
+            [rotation[:, 0], rotation[:, 1], translation]
+        )
+        return homography / homography[2, 2]
+
+    def project(self, points_m: np.ndarray) -> np.ndarray:
+        """Paper points (N, 2) on the sheet plane → image pixels (N, 2)."""
+        points = np.asarray(points_m, dtype=float).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(points, self.homography_image_from_paper()).reshape(-1, 2)
+
+
+def print_markers(sheet_rgb: np.ndarray, sheet_mpp: float, markers: PrintedMarkers) -> np.ndarray:
+    """A copy of the sheet image with the corner markers printed in black."""
+    sheet = sheet_rgb.copy()
+    rows, cols = sheet.shape[:2]
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, markers.dictionary))
+    side = int(round(markers.size_m / sheet_mpp))
+    margin = int(round(markers.margin_m / sheet_mpp))
+    # Marker image top-left pixel on the sheet raster for the lower-left, lower-right,
+    # upper-right and upper-left corners.
+    origins = [
+        (rows - margin - side, margin),
+        (rows - margin - side, cols - margin - side),
+        (margin, cols - margin - side),
+        (margin, margin),
+    ]
+    for marker_id, (top, left) in zip(markers.ids, origins, strict=True):
+        # Draw large then area-average, so cell edges that fall inside a pixel come out grey.
+        big = cv2.aruco.generateImageMarker(dictionary, marker_id, side * 8)
+        marker = cv2.resize(big, (side, side), interpolation=cv2.INTER_AREA)
+        ink = marker.astype(np.float32)[..., None] / 255.0
+        patch = sheet[top : top + side, left : left + side].astype(np.float32)
+        sheet[top : top + side, left : left + side] = (patch * ink).astype(np.uint8)
+    return sheet
+
+
+def paper_texture(shape: tuple[int, int], amplitude: float, seed: int = 7) -> np.ndarray:
+    """float32 multiplicative fibre texture (≈1 ± amplitude), fixed for a seed: the same sheet
+    looks the same in every frame."""
+    rng = np.random.default_rng(seed)
+    fine = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 1.0)
+    coarse = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 6.0)
+    texture = fine / max(float(fine.std()), 1e-6) + 0.7 * coarse / max(float(coarse.std()), 1e-6)
+    return (1.0 + amplitude * texture / 1.22).astype(np.float32)
+
+
+class SimulatedCamera:
+    """Renders camera frames of a sheet image. Deterministic for a seed."""
+
+    def __init__(
+        self,
+        config: SimCameraConfig | None = None,
+        sheet_size_m: tuple[float, float] = (0.297, 0.210),
+        sheet_mpp: float = 0.00025,
+        seed: int = 0,
+    ) -> None:
+        self.config = config or SimCameraConfig()
+        self.sheet_size_m = sheet_size_m
+        self.sheet_mpp = sheet_mpp
+        self._rng = np.random.default_rng(seed)
+        self._sheet_shape = (
+            int(round(sheet_size_m[1] / sheet_mpp)),
+            int(round(sheet_size_m[0] / sheet_mpp)),
+        )
+        self._texture = paper_texture(self._sheet_shape, self.config.paper_texture)
+        self._lighting = self._light_map()
+
+    @property
+    def sheet_shape(self) -> tuple[int, int]:
+        """(rows, cols) of the sheet image this camera expects."""
+        return self._sheet_shape
+
+    def blank_sheet(self) -> np.ndarray:
+        """uint8 rgb image of an empty white sheet."""
+        return np.full((*self._sheet_shape, 3), 255, np.uint8)
+
+    def _light_map(self) -> np.ndarray:
+        """float32 light intensity (0..1] over the camera image, from the sheet's light pattern
+        seen through the camera (the table gets the same light)."""
+        cfg = self.config
+        inverse = np.linalg.inv(cfg.homography_image_from_paper())
+        v, u = np.mgrid[0 : cfg.height_px, 0 : cfg.width_px].astype(np.float32)
+        points = np.stack([u, v], axis=-1).reshape(-1, 1, 2)
+        paper = cv2.perspectiveTransform(points, inverse).reshape(cfg.height_px, cfg.width_px, 2)
+        width, height = self.sheet_size_m
+        corners = np.array([[0, 0], [width, 0], [width, height], [0, height]])
+        farthest = np.max(np.linalg.norm(corners - cfg.light_centre_m, axis=1))
+        distance = np.linalg.norm(paper - np.asarray(cfg.light_centre_m), axis=-1) / farthest
+        return (1.0 - cfg.light_falloff * np.clip(distance, 0.0, 1.5) ** 2).astype(np.float32)
+
+    def render(self, sheet_rgb: np.ndarray | None = None) -> np.ndarray:
+        """uint8 rgb (height_px, width_px, 3) camera frame of the sheet (None = blank sheet)."""
+        cfg = self.config
+        sheet = self.blank_sheet() if sheet_rgb is None else sheet_rgb
+        if sheet.shape[:2] != self._sheet_shape or sheet.dtype != np.uint8:
+            raise ValueError(
+                f'sheet image must be uint8 {self._sheet_shape} rgb, got {sheet.dtype} '
+                f'{sheet.shape}'
+            )
+        printed = print_markers(sheet, self.sheet_mpp, cfg.markers)
+        albedo = printed.astype(np.float32) / 255.0 * self._texture[..., None]
+
+        s = cfg.supersample
+        rows = self._sheet_shape[0]
+        # Supersampled pixel u' covers camera coordinate u = (u' + 0.5) / s − 0.5.
+        camera_from_super = np.array(
+            [[1 / s, 0, 0.5 / s - 0.5], [0, 1 / s, 0.5 / s - 0.5], [0, 0, 1]]
+        )
+        sheet_pixel_from_paper = np.array(
+            [
+                [1 / self.sheet_mpp, 0, -0.5],
+                [0, -1 / self.sheet_mpp, rows - 0.5],
+                [0, 0, 1],
+            ]
+        )
+        sheet_from_super = (
+            sheet_pixel_from_paper
+            @ np.linalg.inv(cfg.homography_image_from_paper())
+            @ camera_from_super
+        )
+        super_image = cv2.warpPerspective(
+            albedo,
+            sheet_from_super,
+            (cfg.width_px * s, cfg.height_px * s),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=tuple(float(c) for c in cfg.table_rgb),
+        )
+        image = cv2.resize(
+            super_image, (cfg.width_px, cfg.height_px), interpolation=cv2.INTER_AREA
+        )
+        if cfg.blur_px > 0:
+            image = cv2.GaussianBlur(image, (0, 0), cfg.blur_px)
+        signal = image * (cfg.exposure * self._lighting[..., None])
+        noise_sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * signal)
+        signal = signal + noise_sigma * self._rng.standard_normal(signal.shape, dtype=np.float32)
+        return np.clip(np.rint(signal), 0, 255).astype(np.uint8)
