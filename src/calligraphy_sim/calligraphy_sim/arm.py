@@ -49,7 +49,9 @@ def default_urdf_path() -> Path:
         candidate = root / 'urdf' / URDF_NAME
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT')
+    raise FileNotFoundError(
+        f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT'
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,24 @@ class ArmSimConfig:
             raise ValueError('timestep_s must lie in [0.0001, 0.01] s for a stable servo')
         if min(self.stiffness) <= 0.0 or min(self.damping) < 0.0 or min(self.armature) < 0.0:
             raise ValueError('stiffness must be > 0, damping and armature >= 0')
+
+
+@dataclass(frozen=True)
+class ArmNodeConfig:
+    """Parameters of the simulated arm node (see MujocoArmNode)."""
+
+    real_time_factor: float = 1.0
+    publish_rate_hz: float = 100.0
+    urdf_path: str = ''
+    initial_positions_rad: tuple[float, ...] = HOME_POSITIONS_RAD
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.real_time_factor) or self.real_time_factor < 0.0:
+            raise ValueError('real_time_factor must be >= 0 (0 = as fast as possible)')
+        if not self.publish_rate_hz > 0.0:
+            raise ValueError('publish_rate_hz must be > 0')
+        if len(self.initial_positions_rad) != len(ARM_JOINTS):
+            raise ValueError(f'initial_positions_rad needs {len(ARM_JOINTS)} values')
 
 
 def build_model(config: ArmSimConfig) -> mujoco.MjModel:
@@ -157,7 +177,9 @@ class ArmSimulation:
     def joint_efforts(self) -> np.ndarray:
         return self.data.qfrc_actuator[self._qvel].copy()
 
-    def set_trajectory(self, trajectory: JointTrajectory, start_time_s: float | None = None) -> None:
+    def set_trajectory(
+        self, trajectory: JointTrajectory, start_time_s: float | None = None
+    ) -> None:
         """Follow `trajectory` from `start_time_s` (default: now). Raises TrajectoryRejected."""
         start = self.time_s if start_time_s is None else float(start_time_s)
         self.follower.set_trajectory(trajectory, start)

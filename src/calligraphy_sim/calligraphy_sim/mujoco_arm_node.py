@@ -1,0 +1,180 @@
+"""ROS 2 node: the simulated arm (MuJoCo) behaving like a ros2_control trajectory controller."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from calligraphy_sim import arm_conversions
+from calligraphy_sim.arm import HOME_POSITIONS_RAD, ArmNodeConfig, ArmSimConfig, ArmSimulation
+from calligraphy_sim.arm_trajectory import TrajectoryRejected
+
+
+class MujocoArmNode(Node):
+    """The cell's arm in MuJoCo, driven like joint_trajectory_controller.
+
+    Subscribes:
+        /arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory): replaces the active
+            trajectory at its stamp (zero stamp = on arrival), interpolated as the controller does.
+    Publishes (at publish_rate_hz of simulated time):
+        /clock (rosgraph_msgs/Clock): simulated time, starting at 0.
+        /joint_states (sensor_msgs/JointState): the six arm joints, stamped in simulated time.
+        /brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame.
+    Parameters (read once at start):
+        real_time_factor (float, 1.0): 1 = real time, N = N times faster, 0 = as fast as possible.
+        publish_rate_hz (float, 100.0): rate of the three topics in simulated time.
+        urdf_path (str, ''): the cell URDF ('' = urdf/calligraphy_cell.urdf of the checkout).
+        initial_positions_rad (float[6]): joint positions at start (brush above the sheet).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('mujoco_arm_node', **kwargs)
+        self.config = self._read_config()
+        sim_config = ArmSimConfig(initial_positions=self.config.initial_positions_rad)
+        if self.config.urdf_path:
+            sim_config = ArmSimConfig(
+                urdf_path=self.config.urdf_path,
+                initial_positions=self.config.initial_positions_rad,
+            )
+        self.simulation = ArmSimulation(sim_config)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        group = ReentrantCallbackGroup()
+        qos = QoSProfile(depth=10)
+        self._clock_pub = self.create_publisher(Clock, '/clock', qos)
+        self._joint_pub = self.create_publisher(JointState, '/joint_states', qos)
+        self._tip_pub = self.create_publisher(PoseStamped, '/brush_tip_pose', qos)
+        self.create_subscription(
+            JointTrajectory,
+            '/arm_controller/joint_trajectory',
+            self._on_trajectory,
+            10,
+            callback_group=group,
+        )
+        self.add_on_set_parameters_callback(self._reject_runtime_changes)
+        self._thread = threading.Thread(target=self._run, name='mujoco_arm', daemon=True)
+        self._thread.start()
+        rate = self.config.real_time_factor
+        self.get_logger().info(
+            'simulating the arm '
+            + ('as fast as possible' if rate == 0.0 else f'at {rate:g}x real time')
+        )
+
+    def _read_config(self) -> ArmNodeConfig:
+        def declare(name, default, description, low=None, high=None):
+            descriptor = ParameterDescriptor(description=description)
+            if low is not None:
+                descriptor.floating_point_range = [
+                    FloatingPointRange(from_value=low, to_value=high, step=0.0)
+                ]
+            self.declare_parameter(name, default, descriptor)
+            return self.get_parameter(name).value
+
+        return ArmNodeConfig(
+            real_time_factor=declare(
+                'real_time_factor', 1.0, '1 = real time, N = N x, 0 = as fast as possible', 0.0,
+                1000.0,
+            ),
+            publish_rate_hz=declare(
+                'publish_rate_hz', 100.0, 'topic rate in simulated time, Hz', 1.0, 1000.0
+            ),
+            urdf_path=declare('urdf_path', '', "cell URDF ('' = the checkout's urdf/)"),
+            initial_positions_rad=tuple(
+                declare('initial_positions_rad', list(HOME_POSITIONS_RAD), 'start joints, rad')
+            ),
+        )
+
+    def _reject_runtime_changes(self, parameters) -> SetParametersResult:
+        own = {'real_time_factor', 'publish_rate_hz', 'urdf_path', 'initial_positions_rad'}
+        changed = [p.name for p in parameters if p.name in own]
+        if changed:
+            return SetParametersResult(successful=False, reason=f'{changed} are read at start')
+        return SetParametersResult(successful=True)
+
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
+        trajectory, start = arm_conversions.trajectory_from_msg(msg)
+        try:
+            with self._lock:
+                self.simulation.set_trajectory(trajectory, start)
+        except TrajectoryRejected as error:
+            self.get_logger().error(f'trajectory rejected: {error}')
+
+    def _run(self) -> None:
+        sim = self.simulation
+        period = 1.0 / self.config.publish_rate_hz
+        steps = max(1, round(period / sim.model.opt.timestep))
+        rate = self.config.real_time_factor
+        wall_start, sim_start = time.monotonic(), sim.time_s
+        while not self._stop.is_set():
+            with self._lock:
+                sim.step(steps)
+                now = sim.time_s
+                positions, velocities = sim.joint_positions, sim.joint_velocities
+                efforts = sim.joint_efforts
+                tip_position, tip_rotation = sim.brush_tip_in_paper()
+            try:
+                stamp = arm_conversions.seconds_to_time(now)
+                self._clock_pub.publish(Clock(clock=stamp))
+                self._joint_pub.publish(
+                    arm_conversions.joint_state_msg(
+                        now, sim.joint_names, positions, velocities, efforts
+                    )
+                )
+                self._tip_pub.publish(
+                    arm_conversions.pose_stamped_msg(now, 'paper', tip_position, tip_rotation)
+                )
+            except Exception:  # noqa: BLE001 - the context went away during shutdown
+                if self._stop.is_set() or not rclpy.ok(context=self.context):
+                    return
+                raise
+            if rate > 0.0:
+                delay = wall_start + (now - sim_start) / rate - time.monotonic()
+                if delay > 0.0:
+                    time.sleep(delay)
+                    continue
+            # Let the executor threads take the GIL for incoming trajectories.
+            time.sleep(0)
+
+    def destroy_node(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = MujocoArmNode()
+    except (ValueError, FileNotFoundError) as error:
+        print(f'mujoco_arm_node: error: {error}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    executor = MultiThreadedExecutor(num_threads=2)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Configuration of the motion executor node, read once from its parameters (no ROS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motion_executor.cell import pose_matrix
+from motion_executor.planner import PlannerConfig
+
+BACKENDS = ('native', 'moveit')
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """Everything the node needs; SI units. Empty `paper_xyz_m` = the URDF's `paper` frame."""
+
+    backend: str = 'native'
+    urdf_path: str = ''
+    moveit_planning_group: str = 'ur_manipulator'
+    safe_height_m: float = 0.03
+    max_pressing_depth_m: float = 0.008
+    joint_velocity_rad_s: float = 1.0
+    joint_acceleration_rad_s2: float = 2.0
+    joint_jerk_rad_s3: float = 20.0
+    vertical_speed_m_s: float = 0.05
+    # /joint_states silent this long (wall clock) during a motion = stale.
+    joint_state_timeout_s: float = 0.5
+    # Trajectories start this long after the newest joint state (robot time), so they arrive first.
+    trajectory_start_lead_s: float = 0.2
+    # Tip further than this from the plan at any time = abort (something blocks the arm).
+    max_tracking_error_m: float = 0.01
+    goal_tolerance_rad: float = 0.01
+    # Robot time after the trajectory's end within which the arm must reach its final point.
+    settle_timeout_s: float = 2.0
+    feedback_rate_hz: float = 20.0
+    paper_xyz_m: tuple[float, ...] = ()
+    paper_rpy_rad: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f'backend must be one of {BACKENDS}, got {self.backend!r}')
+        positive = (
+            'safe_height_m',
+            'joint_velocity_rad_s',
+            'joint_acceleration_rad_s2',
+            'joint_jerk_rad_s3',
+            'vertical_speed_m_s',
+            'joint_state_timeout_s',
+            'trajectory_start_lead_s',
+            'max_tracking_error_m',
+            'goal_tolerance_rad',
+            'settle_timeout_s',
+            'feedback_rate_hz',
+        )
+        for name in positive:
+            if not getattr(self, name) > 0.0:
+                raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
+        if self.max_pressing_depth_m < 0.0:
+            raise ValueError('max_pressing_depth_m must be >= 0')
+        if len(self.paper_xyz_m) not in (0, 3) or len(self.paper_rpy_rad) not in (0, 3):
+            raise ValueError('paper_pose.xyz_m and paper_pose.rpy_rad take 3 values (or none)')
+        if bool(self.paper_xyz_m) != bool(self.paper_rpy_rad):
+            raise ValueError('give both paper_pose.xyz_m and paper_pose.rpy_rad, or neither')
+
+    def planner_config(self) -> PlannerConfig:
+        return PlannerConfig(
+            safe_height_m=self.safe_height_m,
+            max_pressing_depth_m=self.max_pressing_depth_m,
+            joint_velocity_rad_s=self.joint_velocity_rad_s,
+            joint_acceleration_rad_s2=self.joint_acceleration_rad_s2,
+            joint_jerk_rad_s3=self.joint_jerk_rad_s3,
+            vertical_speed_m_s=self.vertical_speed_m_s,
+        )
+
+    def paper_in_base(self) -> np.ndarray | None:
+        """The configured sheet pose in base_link (4x4), or None to take the URDF's."""
+        if not self.paper_xyz_m:
+            return None
+        return pose_matrix(tuple(self.paper_xyz_m), tuple(self.paper_rpy_rad))

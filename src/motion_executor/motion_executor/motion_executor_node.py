@@ -1,0 +1,397 @@
+"""ROS 2 node serving /execute_brush_path: brush paths on the sheet to arm trajectories."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from calligraphy_interfaces.action import ExecuteBrushPath
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from motion_executor import conversions
+from motion_executor.backends import MotionBackend, create_backend
+from motion_executor.config import ExecutorConfig
+from motion_executor.errors import BackendUnavailable, MotionError, MotionErrorCode
+from motion_executor.kinematics import ArmKinematics
+from motion_executor.planner import PHASE_APPROACH, MotionPlan
+from motion_executor.tracking import TrackingMonitor
+
+Feedback = ExecuteBrushPath.Feedback
+Result = ExecuteBrushPath.Result
+
+# (parameter, config field, default, description)
+_PARAMETERS = (
+    ('backend', 'backend', 'native', "motion backend: 'native' (pinocchio + ruckig) or 'moveit'"),
+    ('urdf_path', 'urdf_path', '', "cell URDF ('' = urdf/calligraphy_cell.urdf of the checkout)"),
+    ('moveit.planning_group', 'moveit_planning_group', 'ur_manipulator', 'MoveIt planning group'),
+    ('safe_height_m', 'safe_height_m', 0.03, 'tip height above the sheet for travel, metres'),
+    ('max_pressing_depth_m', 'max_pressing_depth_m', 0.008, 'deepest accepted pressing, metres'),
+    ('limits.joint_velocity_rad_s', 'joint_velocity_rad_s', 1.0, 'travel joint speed, rad/s'),
+    (
+        'limits.joint_acceleration_rad_s2',
+        'joint_acceleration_rad_s2',
+        2.0,
+        'travel joint acceleration, rad/s^2',
+    ),
+    ('limits.joint_jerk_rad_s3', 'joint_jerk_rad_s3', 20.0, 'travel joint jerk, rad/s^3'),
+    ('limits.vertical_speed_m_s', 'vertical_speed_m_s', 0.05, 'descent / rise speed, m/s'),
+    (
+        'joint_state_timeout_s',
+        'joint_state_timeout_s',
+        0.5,
+        'silence of /joint_states (wall clock) that aborts a motion, seconds',
+    ),
+    (
+        'trajectory_start_lead_s',
+        'trajectory_start_lead_s',
+        0.2,
+        'start trajectories this long after the newest joint state (robot time), seconds',
+    ),
+    (
+        'max_tracking_error_m',
+        'max_tracking_error_m',
+        0.01,
+        'tip deviation from the plan that aborts a motion, metres',
+    ),
+    ('goal_tolerance_rad', 'goal_tolerance_rad', 0.01, 'final joint tolerance, rad'),
+    (
+        'settle_timeout_s',
+        'settle_timeout_s',
+        2.0,
+        'robot time after the trajectory end to reach the final point, seconds',
+    ),
+    ('feedback_rate_hz', 'feedback_rate_hz', 20.0, 'action feedback rate, Hz'),
+)
+
+
+@dataclass(frozen=True)
+class _JointSample:
+    stamp_s: float
+    positions: np.ndarray
+    received_wall_s: float
+
+
+class _Abort(Exception):
+    def __init__(self, code: MotionErrorCode, message: str, lift_from: np.ndarray | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.lift_from = lift_from
+
+
+class MotionExecutorNode(Node):
+    """Executes timed brush paths with the arm.
+
+    Action server:
+        /execute_brush_path (calligraphy_interfaces/ExecuteBrushPath): validate and plan (codes
+            EMPTY_PATH, INVALID_PATH, OUTSIDE_PAPER, TOO_DEEP, UNREACHABLE, JOINT_STATES_STALE,
+            CONTROLLER_UNAVAILABLE before anything moves), stream the trajectory, report progress
+            and tip error, finish on arrival; on cancel, stale joint states or a tracking error the
+            brush is lifted to the safe height. One goal at a time (others are rejected).
+    Publishes:
+        /arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory), stamped in robot time
+            (the clock of /joint_states).
+    Subscribes:
+        /joint_states (sensor_msgs/JointState).
+    Parameters (read once at start; runtime changes are rejected):
+        backend (str, 'native' | 'moveit'), urdf_path (str), moveit.planning_group (str),
+        safe_height_m, max_pressing_depth_m, limits.joint_velocity_rad_s,
+        limits.joint_acceleration_rad_s2, limits.joint_jerk_rad_s3, limits.vertical_speed_m_s,
+        joint_state_timeout_s, trajectory_start_lead_s, max_tracking_error_m, goal_tolerance_rad,
+        settle_timeout_s, feedback_rate_hz (floats, SI units),
+        paper_pose.xyz_m, paper_pose.rpy_rad (double[3] each; unset = the URDF's `paper` frame).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('motion_executor_node', **kwargs)
+        self.config = self._read_config()
+        kinematics = ArmKinematics(self.config.urdf_path or None)
+        self.backend: MotionBackend = create_backend(
+            self.config.backend,
+            kinematics,
+            self.config.planner_config(),
+            self.config.paper_in_base(),
+            self.config.moveit_planning_group,
+        )
+        self._joint_names = kinematics.joint_names
+        self._group = ReentrantCallbackGroup()
+        self._lock = threading.Lock()
+        self._latest: _JointSample | None = None
+        self._recent: list[_JointSample] = []
+        self._busy = False
+        self._trajectory_pub = self.create_publisher(
+            JointTrajectory, '/arm_controller/joint_trajectory', 10
+        )
+        self.create_subscription(
+            JointState,
+            '/joint_states',
+            self._on_joint_state,
+            # Newest only: a backlog of old states would make every stamp we derive stale.
+            QoSProfile(depth=1),
+            callback_group=self._group,
+        )
+        self._server = ActionServer(
+            self,
+            ExecuteBrushPath,
+            'execute_brush_path',
+            execute_callback=self._execute,
+            goal_callback=self._on_goal,
+            cancel_callback=lambda _: CancelResponse.ACCEPT,
+            callback_group=self._group,
+        )
+        self.add_on_set_parameters_callback(self._reject_runtime_changes)
+        self.get_logger().info(
+            f'serving /execute_brush_path with the {self.backend.name} backend '
+            f'(safe height {self.config.safe_height_m * 1e3:.0f} mm)'
+        )
+
+    # ---------------------------------------------------------------- parameters
+    def _read_config(self) -> ExecutorConfig:
+        values = {}
+        for name, field_name, default, description in _PARAMETERS:
+            self.declare_parameter(name, default, ParameterDescriptor(description=description))
+            values[field_name] = self.get_parameter(name).value
+        for name, field_name in (
+            ('paper_pose.xyz_m', 'paper_xyz_m'),
+            ('paper_pose.rpy_rad', 'paper_rpy_rad'),
+        ):
+            self.declare_parameter(
+                name,
+                Parameter.Type.DOUBLE_ARRAY,
+                ParameterDescriptor(description='sheet pose in base_link (unset = from URDF)'),
+            )
+            try:
+                values[field_name] = tuple(self.get_parameter(name).value)
+            except ParameterUninitializedException:
+                values[field_name] = ()
+        return ExecutorConfig(**values)
+
+    def _reject_runtime_changes(self, parameters: list[Parameter]) -> SetParametersResult:
+        own = {name for name, *_ in _PARAMETERS} | {'paper_pose.xyz_m', 'paper_pose.rpy_rad'}
+        changed = [p.name for p in parameters if p.name in own]
+        if changed:
+            return SetParametersResult(
+                successful=False, reason=f'{changed} are read at start; restart the node'
+            )
+        return SetParametersResult(successful=True)
+
+    # ---------------------------------------------------------------- joint states
+    def _on_joint_state(self, msg: JointState) -> None:
+        positions = conversions.joint_positions_from_msg(msg, self._joint_names)
+        if positions is None:
+            return
+        sample = _JointSample(
+            conversions.time_to_seconds(msg.header.stamp), positions, time.monotonic()
+        )
+        with self._lock:
+            self._latest = sample
+            if self._busy:
+                self._recent.append(sample)
+
+    def _fresh_state(self) -> _JointSample:
+        with self._lock:
+            latest = self._latest
+        if latest is None or time.monotonic() - latest.received_wall_s > (
+            self.config.joint_state_timeout_s
+        ):
+            raise MotionError(
+                MotionErrorCode.JOINT_STATES_STALE,
+                f'no /joint_states with all arm joints within the last '
+                f'{self.config.joint_state_timeout_s} s',
+            )
+        return latest
+
+    def _drain(self) -> list[_JointSample]:
+        with self._lock:
+            samples, self._recent = self._recent, []
+        return samples
+
+    # ---------------------------------------------------------------- action
+    def _on_goal(self, _goal) -> GoalResponse:
+        with self._lock:
+            if self._busy:
+                self.get_logger().warning('rejected a brush path: another one is executing')
+                return GoalResponse.REJECT
+            self._busy = True
+            self._recent = []
+        return GoalResponse.ACCEPT
+
+    def _execute(self, goal_handle) -> Result:
+        result = Result()
+        started = None
+        try:
+            goal = goal_handle.request
+            self._feedback(goal_handle, 'planning', -1, len(goal.path.x_m), 0.0)
+            path = conversions.brush_path_from_msg(goal.path)
+            state = self._fresh_state()
+            if self._trajectory_pub.get_subscription_count() == 0:
+                raise MotionError(
+                    MotionErrorCode.CONTROLLER_UNAVAILABLE,
+                    'nothing subscribes to /arm_controller/joint_trajectory',
+                )
+            plan = self.backend.plan(
+                path,
+                state.positions,
+                goal.time_scale,
+                goal.skip_approach,
+                goal.skip_retreat,
+            )
+            started, monitor = self._stream(plan, state)
+            self._follow(goal_handle, plan, started, monitor, len(goal.path.x_m))
+            result.success = True
+            result.error_code = Result.SUCCESS
+            result.tip_rms_error_m = monitor.writing_rms_error_m
+            result.tip_max_error_m = monitor.writing_max_error_m
+            result.duration_s = plan.duration_s
+            goal_handle.succeed()
+        except MotionError as error:
+            # Rejected before any motion.
+            result.error_code = int(error.code)
+            result.error_msg = error.message
+            self.get_logger().warning(f'brush path rejected: {error}')
+            goal_handle.abort()
+        except _Abort as abort:
+            self._lift(abort.lift_from, wait=abort.code == MotionErrorCode.CANCELED)
+            result.error_code = int(abort.code)
+            result.error_msg = abort.message
+            if abort.code == MotionErrorCode.CANCELED:
+                goal_handle.canceled()
+            else:
+                self.get_logger().error(f'brush path aborted: {abort.message}')
+                goal_handle.abort()
+        except Exception as error:  # noqa: BLE001 - a bad goal must never take the node down
+            self.get_logger().error(f'brush path failed: {error!r}')
+            result.error_code = Result.INTERNAL_ERROR
+            result.error_msg = f'internal error: {error}'
+            goal_handle.abort()
+        finally:
+            with self._lock:
+                self._busy = False
+        return result
+
+    def _stream(self, plan: MotionPlan, state: _JointSample) -> tuple[float, TrackingMonitor]:
+        # Stamp from the newest state, not the one planned from: planning takes wall time, and
+        # a start already past on arrival would make the controller jump into the trajectory.
+        with self._lock:
+            newest = self._latest or state
+        start = newest.stamp_s + self.config.trajectory_start_lead_s
+        self._trajectory_pub.publish(conversions.plan_to_trajectory_msg(plan, start))
+        return start, TrackingMonitor(plan, self.backend.planner)
+
+    def _follow(self, goal_handle, plan: MotionPlan, start: float, monitor, count: int) -> None:
+        period = 1.0 / self.config.feedback_rate_hz
+        plan_time = -self.config.trajectory_start_lead_s
+        last_positions = plan.positions[0]
+        while True:
+            time.sleep(period)
+            samples = self._drain()
+            for sample in samples:
+                plan_time = sample.stamp_s - start
+                last_positions = sample.positions
+                error = monitor.update(plan_time, sample.positions)
+                if error > self.config.max_tracking_error_m:
+                    raise _Abort(
+                        MotionErrorCode.TRACKING_ERROR,
+                        f'brush tip {error * 1e3:.1f} mm off the plan at {plan_time:.2f} s',
+                        sample.positions,
+                    )
+            if goal_handle.is_cancel_requested:
+                raise _Abort(MotionErrorCode.CANCELED, 'canceled; brush lifted', last_positions)
+            with self._lock:
+                latest = self._latest
+            if time.monotonic() - latest.received_wall_s > self.config.joint_state_timeout_s:
+                # The arm's state is unknown: lift from where it was commanded to be.
+                raise _Abort(
+                    MotionErrorCode.JOINT_STATES_STALE,
+                    f'/joint_states silent for more than {self.config.joint_state_timeout_s} s '
+                    'during the motion; brush lifted',
+                    plan.positions_at(max(plan_time, 0.0) + period),
+                )
+            if monitor.arrived(plan_time, last_positions, self.config.goal_tolerance_rad):
+                return
+            if plan_time > plan.duration_s + self.config.settle_timeout_s:
+                raise _Abort(
+                    MotionErrorCode.TRACKING_ERROR,
+                    f'the arm did not reach the final point within '
+                    f'{self.config.settle_timeout_s} s of the trajectory end',
+                    last_positions,
+                )
+            self._feedback(
+                goal_handle,
+                plan.phase_at(plan_time) if plan_time >= 0.0 else PHASE_APPROACH,
+                plan.point_index_at(plan_time),
+                count,
+                monitor.last_error_m,
+            )
+
+    def _lift(self, from_positions: np.ndarray | None, wait: bool) -> None:
+        if from_positions is None:
+            return
+        try:
+            plan = self.backend.plan_lift(from_positions)
+        except MotionError as error:
+            self.get_logger().error(f'could not plan the lift: {error}')
+            return
+        with self._lock:
+            latest = self._latest
+        start = latest.stamp_s + self.config.trajectory_start_lead_s if latest else 0.0
+        self._trajectory_pub.publish(conversions.plan_to_trajectory_msg(plan, start))
+        if not wait:
+            return
+        monitor = TrackingMonitor(plan, self.backend.planner)
+        deadline = time.monotonic() + 5.0 + 3.0 * plan.duration_s
+        while time.monotonic() < deadline:
+            time.sleep(1.0 / self.config.feedback_rate_hz)
+            with self._lock:
+                latest = self._latest
+            if latest and monitor.arrived(
+                latest.stamp_s - start, latest.positions, self.config.goal_tolerance_rad
+            ):
+                return
+        self.get_logger().warning('the lift did not finish within its timeout')
+
+    def _feedback(self, goal_handle, phase: str, index: int, count: int, error: float) -> None:
+        feedback = Feedback()
+        feedback.phase = phase
+        feedback.point_index = int(index)
+        feedback.point_count = int(count)
+        feedback.tip_error_m = float(error)
+        goal_handle.publish_feedback(feedback)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = MotionExecutorNode()
+    except (BackendUnavailable, ValueError, FileNotFoundError) as error:
+        print(f'motion_executor_node: error: {error}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    executor = MultiThreadedExecutor(num_threads=4)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
