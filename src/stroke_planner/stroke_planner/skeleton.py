@@ -18,11 +18,13 @@ import numpy as np
 from skimage.morphology import skeletonize
 
 # A junction pairs two edges whose directions continue each other within this angle.
-MAX_CONTINUATION_DEG = 45.0
+MAX_CONTINUATION_DEG = 60.0
 # A spur shorter than this times the junction's distance-to-edge is a thinning artefact.
-SPUR_FACTOR = 1.6
+SPUR_FACTOR = 2.5
 # Steeper than this (degrees from horizontal) a stroke starts at its top, else at its left.
 STEEP_DEG = 30.0
+# A short free end branch leaving a downward run up-left is its hook (fraction of the box).
+HOOK_LENGTH = 0.2
 
 _OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 
@@ -132,42 +134,121 @@ def _direction_from_start(path: np.ndarray, reach: float) -> np.ndarray:
     return vector / norm if norm > 1e-9 else np.zeros(2)
 
 
-def _prune_spurs(graph: _Graph, distance: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+def _degrees(edges: list[tuple[int, int, np.ndarray]]) -> dict[int, int]:
     degree: dict[int, int] = {}
-    for a, b, _ in graph.edges:
+    for a, b, _ in edges:
         degree[a] = degree.get(a, 0) + 1
         degree[b] = degree.get(b, 0) + 1
+    return degree
+
+
+def _radius_at(distance: np.ndarray, point: np.ndarray) -> float:
+    r, c = np.clip(np.round(point).astype(int), 0, np.array(distance.shape) - 1)
+    return max(float(distance[r, c]), 1.0)
+
+
+def _contract_short_links(
+    edges: list[tuple[int, int, np.ndarray]], centre: dict, distance: np.ndarray
+) -> list[tuple[int, int, np.ndarray]]:
+    """Merge junctions joined by an edge shorter than the ink is wide there: thinning splits
+    one crossing of two strokes into two three-way junctions a stroke width apart."""
+    degree = _degrees(edges)
+    parent = {node: node for node in centre}
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
     kept = []
-    for a, b, path in graph.edges:
-        spur_at = None
-        if degree.get(a, 0) == 1 and degree.get(b, 0) >= 3:
-            spur_at = b
-        elif degree.get(b, 0) == 1 and degree.get(a, 0) >= 3:
-            spur_at = a
-        if spur_at is not None:
-            r, c = np.round(graph.node_centre[spur_at]).astype(int)
-            if _length(path) < SPUR_FACTOR * max(distance[r, c], 1.0):
-                degree[spur_at] -= 1
+    for a, b, path in edges:
+        if a >= 0 and a != b and degree[a] >= 3 and degree[b] >= 3:
+            reach = 2.0 * max(_radius_at(distance, centre[a]), _radius_at(distance, centre[b]))
+            if _length(path) < reach:
+                parent[root(a)] = root(b)
                 continue
         kept.append((a, b, path))
-    return kept
+    members: dict[int, list[int]] = {}
+    for node in centre:
+        members.setdefault(root(node), []).append(node)
+    for top, group in members.items():
+        centre[top] = np.mean([centre[n] for n in group], axis=0)
+    contracted = []
+    for a, b, path in kept:
+        if a >= 0:
+            a, b = root(a), root(b)
+            path = np.vstack([centre[a], path[1:-1], centre[b]])
+        contracted.append((a, b, path))
+    return contracted
+
+
+def _prune_spurs(
+    edges: list[tuple[int, int, np.ndarray]], centre: dict, distance: np.ndarray
+) -> list[tuple[int, int, np.ndarray]]:
+    """Drop end branches shorter than SPUR_FACTOR times the ink's half-width at their junction
+    (thinning grows them at blunt ends and shoulders), until none is left."""
+    while True:
+        degree = _degrees(edges)
+        kept, pruned = [], False
+        for a, b, path in edges:
+            junction = b if degree.get(a) == 1 else a if degree.get(b) == 1 else None
+            if (
+                junction is not None
+                and a != b
+                and degree.get(junction, 0) >= 3
+                and _length(path) < SPUR_FACTOR * _radius_at(distance, centre[junction])
+            ):
+                degree[junction] -= 1
+                degree[a if junction == b else b] -= 1
+                pruned = True
+                continue
+            kept.append((a, b, path))
+        edges = kept
+        if not pruned:
+            return edges
+
+
+def _writable_turn(into: np.ndarray, out: np.ndarray, enclosed: bool) -> bool:
+    """Whether a pen turns from direction `into` to `out` within one stroke (row, col vectors,
+    rows down): after a rightward run it may go down (横折, 横撇); after a downward run it may
+    go right or up-right (竖折, 竖提, 竖弯钩) — except at the bottom-left of an enclosure
+    (`enclosed`: both runs end on other strokes, as in 口), whose bottom is its own stroke."""
+    rightward = into[1] > abs(into[0])
+    downward = into[0] > abs(into[1])
+    if rightward:
+        return out[0] > 0.5 * abs(out[1])
+    if downward:
+        return not enclosed and out[1] > 0.0 and out[1] > -0.5 * out[0]
+    return False
+
+
+def _is_hook(into: np.ndarray, out: np.ndarray) -> bool:
+    """A downward run flicked up-left or left at its end (竖钩, 横折钩, 弯钩)."""
+    return into[0] > 0.5 * abs(into[1]) and out[1] < 0.0 and out[0] < 0.5 * abs(out[1])
 
 
 def _join_at_junctions(
     edges: list[tuple[int, int, np.ndarray]], distance: np.ndarray, node_centre: dict
 ) -> list[np.ndarray]:
-    """Chains of edges, joined where a junction offers a smooth continuation."""
+    """Chains of edges: at each junction the smoothest continuations are joined; a node with
+    two edges always continues; two edges left over at a junction join where the turn
+    between them is one a pen makes within a stroke."""
     ends: dict[int, list[tuple[int, int]]] = {}  # node -> [(edge index, 0 start | 1 end)]
     for index, (a, b, _) in enumerate(edges):
         if a >= 0:
             ends.setdefault(a, []).append((index, 0))
             ends.setdefault(b, []).append((index, 1))
     partner: dict[tuple[int, int], tuple[int, int]] = {}
+    degree = _degrees(edges)
+
+    def join(first: tuple[int, int], second: tuple[int, int]) -> None:
+        partner[first] = second
+        partner[second] = first
+
     for node, incident in ends.items():
         if len(incident) < 2:
             continue
-        r, c = np.round(node_centre[node]).astype(int)
-        reach = max(3.0 * distance[r, c], 4.0)
+        reach = max(3.0 * _radius_at(distance, node_centre[node]), 4.0)
         directions = []
         for index, side in incident:
             path = edges[index][2]
@@ -182,10 +263,26 @@ def _join_at_junctions(
         for deviation, i, j in sorted(pairs):
             if deviation > MAX_CONTINUATION_DEG:
                 break
-            if incident[i] in partner or incident[j] in partner:
-                continue
-            partner[incident[i]] = incident[j]
-            partner[incident[j]] = incident[i]
+            if incident[i] not in partner and incident[j] not in partner:
+                join(incident[i], incident[j])
+        left = [k for k in range(len(incident)) if incident[k] not in partner]
+        if len(left) == 2 and incident[left[0]][0] != incident[left[1]][0]:
+            i, j = left
+            far_ends = [edges[incident[k][0]][1 - incident[k][1]] for k in left]
+            enclosed = all(degree.get(node, 0) >= 2 for node in far_ends)
+            hook_limit = HOOK_LENGTH * distance.shape[0]
+            for into, out, out_end, out_edge in (
+                (i, j, far_ends[1], incident[j][0]),
+                (j, i, far_ends[0], incident[i][0]),
+            ):
+                hook = (
+                    degree.get(out_end, 0) == 1
+                    and _length(edges[out_edge][2]) < hook_limit
+                    and _is_hook(-directions[into], directions[out])
+                )
+                if hook or _writable_turn(-directions[into], directions[out], enclosed):
+                    join(incident[i], incident[j])
+                    break
     used = [False] * len(edges)
 
     def follow(index: int, side: int) -> np.ndarray:
@@ -284,8 +381,10 @@ def skeleton_strokes(mask: np.ndarray) -> list[np.ndarray]:
     distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     skeleton = skeletonize(mask)
     graph = _Graph(skeleton)
-    edges = _prune_spurs(graph, distance)
-    chains = _join_at_junctions(edges, distance, graph.node_centre)
+    centre = dict(graph.node_centre)
+    edges = _contract_short_links(graph.edges, centre, distance)
+    edges = _prune_spurs(edges, centre, distance)
+    chains = _join_at_junctions(edges, distance, centre)
     # Drop what is left of spurs and specks: strokes no longer than the ink is wide there.
     kept = []
     for chain in chains:
