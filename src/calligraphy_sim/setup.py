@@ -23,6 +23,8 @@ setup(
             'sim_camera_node = calligraphy_sim.sim_camera_node:main',
         ],
         # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:run_benchmark`.
-        'calligraphy.benchmarks': [],
+        'calligraphy.benchmarks': [
+            'brush = calligraphy_sim.brush_bench:run_benchmark',
+        ],
     },
 )

@@ -23,6 +23,7 @@ from calligraphy_sim.brush_render import (
     render_batch,
     render_path,
 )
+from calligraphy_sim.paper import VirtualPaper
 
 __all__ = [
     'DEFAULT_MPP',
@@ -32,6 +33,7 @@ __all__ = [
     'BrushTrace',
     'CanvasRegion',
     'StrokeRender',
+    'VirtualPaper',
     'measure_width_along',
     'render_batch',
     'render_path',

@@ -122,12 +122,16 @@ def validate_path(x: np.ndarray, y: np.ndarray, depth: np.ndarray, t: np.ndarray
     return path
 
 
-def resample(path: np.ndarray, step_m: float) -> np.ndarray:
-    """Resample (B, N, 4) paths to (B, S, 4) at a uniform step of combined travel (m).
+def resample(path: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Resample (B, N, 4) paths at a uniform step of combined travel (m).
 
     The measure adds travel in x, y, change of depth and dwell time (at DWELL_SPEED_M_S), so a
-    corner, a press in place and a pause are all sampled finely. Every path gets the same number of
-    steps S, enough that the longest one has steps no longer than ``step_m``.
+    corner, a press in place and a pause are all sampled finely. Each path gets its own number of
+    steps (the fewest with steps no longer than ``step_m``), so a path samples the same in a batch
+    as alone; shorter paths are padded to the longest by repeating their last sample.
+
+    Returns:
+        (B, S, 4) samples and (B,) the number of real (unpadded) steps of each path.
     """
     if step_m <= 0.0:
         raise ValueError(f'step_m must be positive, got {step_m}')
@@ -136,9 +140,8 @@ def resample(path: np.ndarray, step_m: float) -> np.ndarray:
     increments = np.sqrt(np.sum(delta * delta, axis=-1))
     measure = np.concatenate([np.zeros((path.shape[0], 1)), np.cumsum(increments, axis=1)], 1)
     total = measure[:, -1]
-    steps = max(2, int(np.ceil(total.max() / step_m)) + 1)
-    out = np.empty((path.shape[0], steps, 4))
-    grid = np.linspace(0.0, 1.0, steps)
+    counts = np.maximum(2, np.ceil(total / step_m).astype(int) + 1)
+    out = np.empty((path.shape[0], int(counts.max()), 4))
     for b in range(path.shape[0]):
         if total[b] <= 0.0:
             out[b] = path[b, -1]
@@ -146,9 +149,11 @@ def resample(path: np.ndarray, step_m: float) -> np.ndarray:
         # Keep the first sample of a run of repeated measures (np.interp needs increasing xp).
         keep = np.concatenate([[True], np.diff(measure[b]) > 0.0])
         xp = measure[b, keep]
+        grid = np.linspace(0.0, total[b], counts[b])
         for c in range(4):
-            out[b, :, c] = np.interp(grid * total[b], xp, path[b, keep, c])
-    return out
+            out[b, : counts[b], c] = np.interp(grid, xp, path[b, keep, c])
+        out[b, counts[b] :] = out[b, counts[b] - 1]
+    return out, counts
 
 
 def simulate(

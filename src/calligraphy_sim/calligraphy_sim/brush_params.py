@@ -33,8 +33,8 @@ PARAM_RANGES: dict[str, tuple[float, float, float, float]] = {
     'width_slope': (0.6, 1.2, 0.7, 1.1),
     'lag_slope': (0.45, 0.85, 0.55, 0.75),
     'lag_offset_m': (0.0006, 0.0015, 0.0008, 0.0013),
-    'lag_relax_m': (0.0012, 0.0035, 0.0015, 0.0030),
-    'belly_lag_fraction': (0.15, 0.40, 0.20, 0.35),
+    'lag_relax_m': (0.0015, 0.0045, 0.0020, 0.0040),
+    'belly_lag_fraction': (0.20, 0.45, 0.25, 0.40),
     'tip_radius_m': (0.0001, 0.0003, 0.00012, 0.00025),
     'ink_capacity_m2': (0.0006, 0.0025, 0.0008, 0.0018),
     'dry_onset_load': (0.2, 0.45, 0.25, 0.4),
@@ -78,8 +78,8 @@ class BrushParams:
     width_slope: float = 1.0
     lag_slope: float = 0.665
     lag_offset_m: float = 0.00103
-    lag_relax_m: float = 0.0022
-    belly_lag_fraction: float = 0.25
+    lag_relax_m: float = 0.003
+    belly_lag_fraction: float = 0.33
     tip_radius_m: float = 0.00018
     ink_capacity_m2: float = 0.0012
     dry_onset_load: float = 0.32

@@ -36,6 +36,8 @@ DEFAULT_MPP = 0.00025
 # Vertices of the footprint polygon on the belly arc and on the tip arc.
 _BELLY_VERTICES = 14
 _TIP_VERTICES = 6
+# Draw the footprint swept over this many steps (of one pixel each) per polygon.
+_DRAW_EVERY = 4
 # Sub-pixel bits for cv2's polygon fill.
 _SHIFT = 4
 # Softness of a bristle's switch from inking to dry, in units of dryness rank.
@@ -196,8 +198,10 @@ def render_batch(
     load0 = np.broadcast_to(np.asarray(ink_load, dtype=np.float64), (batch,))
     if np.any((load0 < 0.0) | (load0 > 1.0)):
         raise ValueError('ink_load must lie in [0, 1]')
-    samples = resample(path, step_m=mpp)
+    samples, counts = resample(path, step_m=mpp)
     trace, carry = simulate(samples, table, load0)
+    # Padding repeats a path's last sample: nothing new to draw there.
+    trace.in_contact[np.arange(trace.depth.shape[1]) >= counts[:, None]] = False
     bristles = [
         BristleSet.for_brush(int(n), s) for n, s in zip(table['bristle_count'], seeds, strict=True)
     ]
@@ -230,8 +234,8 @@ class BristleSet:
     def for_brush(cls, count: int, seed: int) -> BristleSet:
         rng = np.random.default_rng(seed)
         rank = rng.uniform(0.0, 1.0, count)
-        # Wavelengths 4-20 mm: dry streaks open and close over a few millimetres of travel.
-        wavenumber = 2.0 * np.pi / rng.uniform(0.004, 0.020, (count, 2))
+        # Wavelengths 10-40 mm: a dry streak runs along the stroke for a centimetre or more.
+        wavenumber = 2.0 * np.pi / rng.uniform(0.010, 0.040, (count, 2))
         phase = rng.uniform(0.0, 2.0 * np.pi, (count, 2))
         return cls(rank=rank, wave=np.concatenate([wavenumber, phase], axis=1))
 
@@ -249,6 +253,7 @@ class _Steps:
     """Geometry and ink of the inking steps of a batch, flattened (one row per step)."""
 
     stroke: np.ndarray  # (n,) path index
+    step: np.ndarray  # (n,) step index within the path
     belly: np.ndarray  # (n, 2) m
     direction: np.ndarray  # (n, 2) unit vector belly -> tip
     length: np.ndarray  # (n,) belly-to-tip distance (0 when the tip is inside the belly)
@@ -275,6 +280,7 @@ class _Steps:
         )
         return cls(
             stroke=stroke,
+            step=step,
             belly=belly,
             direction=direction,
             length=np.where(inside, 0.0, length),
@@ -284,9 +290,18 @@ class _Steps:
             travel_m=trace.travel_m[stroke, step],
         )
 
-    def outlines(self) -> np.ndarray:
-        """(n, V, 2) footprint outlines (m): belly arc, then tip arc, on common tangents."""
-        rb, rt, length = self.belly_radius, self.tip_radius, self.length
+    def outlines(self, inset_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(n, V, 2) footprint outlines (m) and their outward unit normals at the vertices.
+
+        Vertices run counter-clockwise: the belly arc, then the tip arc, on common tangents.
+
+        ``inset_m`` shrinks both circles (never below a quarter of it), to offset a fill that
+        includes every pixel the outline touches.
+        """
+        floor = 0.25 * inset_m
+        rb = np.maximum(self.belly_radius - inset_m, floor)
+        rt = np.maximum(self.tip_radius - inset_m, floor)
+        length = self.length
         cos_t = np.where(length > 0.0, (rb - rt) / np.maximum(length, 1e-12), 0.0)
         theta = np.arccos(np.clip(cos_t, -1.0, 1.0))[:, None]
         belly_angles = theta + np.linspace(0.0, 1.0, _BELLY_VERTICES) * (2.0 * np.pi - 2 * theta)
@@ -300,12 +315,42 @@ class _Steps:
             [np.zeros((rb.size, _BELLY_VERTICES)), np.repeat(length[:, None], _TIP_VERTICES, 1)],
             axis=1,
         )
-        c = along + radius * np.cos(angles)
-        s = radius * np.sin(angles)
+        cos, sin = np.cos(angles), np.sin(angles)
+        c = along + radius * cos
+        s = radius * sin
         dx, dy = self.direction[:, 0:1], self.direction[:, 1:2]
         x = self.belly[:, 0:1] + c * dx - s * dy
         y = self.belly[:, 1:2] + c * dy + s * dx
-        return np.stack([x, y], axis=-1)
+        normal = np.stack([cos * dx - sin * dy, cos * dy + sin * dx], axis=-1)
+        return np.stack([x, y], axis=-1), normal
+
+    def sweeps(self, inset_m: float, every: int) -> tuple[np.ndarray, np.ndarray]:
+        """Polygons covering the footprint swept from every ``every``-th step to the next one.
+
+        Returns (P, 2V, 2) outlines (m) and (P,) the step (row of self) that owns each. A sweep is
+        the footprint's Minkowski sum with its motion, vertex by vertex: vertices facing back keep
+        their old place, those facing the motion take the new one, and where the two meet both are
+        kept. Exact for a translating footprint; a turning one is covered to within its change.
+        """
+        outline, normal = self.outlines(inset_m)
+        n = self.stroke.size
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = (self.stroke[1:] != self.stroke[:-1]) | (self.step[1:] != self.step[:-1] + 1)
+        run = np.cumsum(new_run)
+        run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
+        last = np.ones(n, dtype=bool)
+        last[:-1] = new_run[1:]
+        drawn = np.flatnonzero(((np.arange(n) - run_start) % every == 0) | last)
+        partner = np.append(drawn[1:], drawn[-1:])
+        partner = np.where(run[partner] == run[drawn], partner, drawn)
+        start, end = outline[drawn], outline[partner]
+        back = np.sum(normal[drawn] * (end - start), axis=-1) < 0.0
+        next_back = np.roll(back, -1, axis=1)
+        first = np.where(back[..., None], start, end)
+        second = np.where((back & ~next_back)[..., None], end, first)
+        second = np.where((~back & next_back)[..., None], start, second)
+        polygons = np.stack([first, second], axis=2).reshape(drawn.size, -1, 2)
+        return polygons, drawn
 
 
 def rasterise(
@@ -318,10 +363,14 @@ def rasterise(
     """Draw every path of a trace into its own canvas (``region`` or a tight box); see module."""
     batch = trace.depth.shape[0]
     steps = _Steps.from_trace(trace)
-    outline = steps.outlines()
     sigma_px = _blur_sigma_px(table['paper_spread_m'], mpp)
     margin_px = np.ceil(3.0 * sigma_px).astype(int) + 1
-    bounds = np.searchsorted(steps.stroke, np.arange(batch + 1))
+    if steps.stroke.size:
+        # cv2 fills every pixel the outline touches: half a pixel too wide on each side.
+        outline, owner_step = steps.sweeps(inset_m=0.5 * mpp, every=_DRAW_EVERY)
+    else:
+        outline, owner_step = np.zeros((0, 1, 2)), np.zeros(0, dtype=int)
+    bounds = np.searchsorted(steps.stroke[owner_step], np.arange(batch + 1))
 
     lows = outline.min(axis=1)
     highs = outline.max(axis=1)
@@ -341,8 +390,8 @@ def rasterise(
             regions.append(CanvasRegion(x0, y0, 1, 1, mpp))
 
     # Outlines in each path's own pixel grid, fixed point for cv2's sub-pixel fill.
-    x0 = np.array([r.x0_m for r in regions])[steps.stroke]
-    top = np.array([r.top_m for r in regions])[steps.stroke]
+    x0 = np.array([r.x0_m for r in regions])[steps.stroke[owner_step]]
+    top = np.array([r.top_m for r in regions])[steps.stroke[owner_step]]
     scale = float(1 << _SHIFT)
     col = ((outline[..., 0] - x0[:, None]) / mpp - 0.5) * scale
     row = ((top[:, None] - outline[..., 1]) / mpp - 0.5) * scale
@@ -355,7 +404,7 @@ def rasterise(
         index = np.zeros(reg.shape, dtype=np.int32)
         # Later steps first, so the earliest (wettest) step that reaches a pixel owns it.
         for k in range(bounds[b + 1] - 1, bounds[b] - 1, -1):
-            cv2.fillConvexPoly(index, points[k], k + 1, cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(index, points[k], int(owner_step[k]) + 1, cv2.LINE_8, _SHIFT)
         rows, cols = np.nonzero(index)
         owners.append(index[rows, cols] - 1)
         x, y = reg.pixel_centres(rows, cols)
@@ -390,49 +439,54 @@ def _shade(
     py: np.ndarray,
 ) -> np.ndarray:
     """Ink density of each inked pixel (paper x, y) from the step ``owner`` that inked it."""
-    # Per-step quantities first (few), then gathered per pixel (many).
+    # Per-step quantities first (few rows), packed so that each pixel gathers its step once.
     stroke = steps.stroke
-    load = steps.ink_load
+    load = np.clip(steps.ink_load, 0.0, 1.0)
     coverage = np.clip(load / table['dry_onset_load'][stroke], 0.0, 1.0)
-    threshold = (1.6 * coverage - 0.25)[owner]
     floor = table['darkness_at_empty'][stroke]
-    darkness = (floor + (1.0 - floor) * np.sqrt(np.clip(load, 0.0, 1.0)))[owner]
-
-    belly = steps.belly[owner]
-    direction = steps.direction[owner]
-    length = steps.length[owner]
-    rb = steps.belly_radius[owner]
-    rt = steps.tip_radius[owner]
-    rel_x = px - belly[:, 0]
-    rel_y = py - belly[:, 1]
-    along = rel_x * direction[:, 0] + rel_y * direction[:, 1]
-    across = rel_y * direction[:, 0] - rel_x * direction[:, 1]
-    frac = np.clip(along / np.maximum(length, 1e-12), 0.0, 1.0)
-    lateral = np.clip(across / np.maximum(rb + (rt - rb) * frac, 1e-12), -1.0, 1.0)
-
     widest = max(len(s.rank) for s in bristles)
-    rank_table = np.ones((len(bristles), widest))
-    wave_table = np.zeros((len(bristles), widest, 4))
+    length = steps.length
+    per_step = np.stack(
+        [
+            steps.belly[:, 0],
+            steps.belly[:, 1],
+            steps.direction[:, 0],
+            steps.direction[:, 1],
+            np.where(length > 0.0, 1.0 / np.maximum(length, 1e-12), 0.0),
+            steps.belly_radius,
+            steps.tip_radius - steps.belly_radius,
+            1.6 * coverage - 0.25,
+            floor + (1.0 - floor) * np.sqrt(load),
+            steps.travel_m,
+            table['bristle_count'][stroke],
+            stroke * widest,
+            0.7 * table['streak_noise'][stroke],
+        ],
+        axis=1,
+    ).astype(np.float32)
+    g = per_step[owner]
+    rel_x = px.astype(np.float32) - g[:, 0]
+    rel_y = py.astype(np.float32) - g[:, 1]
+    along = rel_x * g[:, 2] + rel_y * g[:, 3]
+    across = rel_y * g[:, 2] - rel_x * g[:, 3]
+    frac = np.minimum(np.maximum(along * g[:, 4], 0.0), 1.0)
+    radius = np.maximum(g[:, 5] + g[:, 6] * frac, 1e-9)
+    lateral = np.minimum(np.maximum(across / radius, -1.0), 1.0)
+
+    per_bristle = np.zeros((len(bristles), widest, 5), dtype=np.float32)
+    per_bristle[..., 0] = 1.0
     for b, s in enumerate(bristles):
-        rank_table[b, : len(s.rank)] = s.rank
-        wave_table[b, : len(s.rank)] = s.wave
-    pixel_stroke = stroke[owner]
-    count = table['bristle_count'][pixel_stroke]
-    bristle = np.minimum(
-        ((lateral + 1.0) * 0.5 * count).astype(np.int64), count.astype(np.int64) - 1
-    )
-    flat = pixel_stroke * widest + bristle
-    wave = wave_table.reshape(-1, 4)[flat]
-    travel = steps.travel_m[owner]
-    wander = np.sin(wave[:, 0] * travel + wave[:, 2]) + np.sin(wave[:, 1] * travel + wave[:, 3])
+        per_bristle[b, : len(s.rank), 0] = s.rank
+        per_bristle[b, : len(s.rank), 1:] = s.wave
+    count = g[:, 10]
+    bristle = np.minimum((lateral + 1.0) * 0.5 * count, count - 1.0).astype(np.int64)
+    h = per_bristle.reshape(-1, 5)[g[:, 11].astype(np.int64) + bristle]
+    travel = g[:, 9]
+    wander = np.sin(h[:, 1] * travel + h[:, 3]) + np.sin(h[:, 2] * travel + h[:, 4])
     # Edges of the footprint carry less ink and press less: they dry first.
-    dryness = (
-        0.75 * rank_table.reshape(-1)[flat]
-        + 0.25 * lateral * lateral
-        + (0.7 * table['streak_noise'])[pixel_stroke] * wander
-    )
-    inking = np.clip((threshold - dryness) / _STREAK_SOFTNESS + 0.5, 0.0, 1.0)
-    return (darkness * inking).astype(np.float32)
+    dryness = 0.75 * h[:, 0] + 0.25 * lateral * lateral + g[:, 12] * wander
+    inking = np.minimum(np.maximum((g[:, 7] - dryness) / _STREAK_SOFTNESS + 0.5, 0.0), 1.0)
+    return inking * g[:, 8]
 
 
 def measure_width_along(
