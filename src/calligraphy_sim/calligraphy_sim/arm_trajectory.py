@@ -209,6 +209,9 @@ class TrajectoryFollower:
         if self._pending is not None and time_s >= self._pending[1]:
             trajectory, start = self._pending
             self._pending = None
+            # Bridge from the state the old trajectory commands at the take-over instant.
+            if self._active is not None:
+                self._last = self._active.sample(start)
             self._active = _ActiveTrajectory(trajectory, start, self._last[0], self._last[1])
         if self._active is None:
             zeros = np.zeros_like(self._hold)

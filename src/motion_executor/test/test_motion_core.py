@@ -1,0 +1,195 @@
+"""motion_executor core: kinematics, validation codes, plans, and a square written in MuJoCo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from motion_executor.benchmark import circle_path, execute_in_simulation, square_path
+from motion_executor.config import ExecutorConfig
+from motion_executor.errors import MotionError, MotionErrorCode
+from motion_executor.kinematics import ArmKinematics
+from motion_executor.planner import (
+    PHASE_APPROACH,
+    PHASE_RETREAT,
+    PHASE_WRITING,
+    BrushMotionPlanner,
+    BrushPathSpec,
+    PlannerConfig,
+)
+
+HOME = np.array([-0.3354, -1.7367, 2.1880, -2.0221, -1.5708, -0.3354])
+
+
+@pytest.fixture(scope='module')
+def kinematics() -> ArmKinematics:
+    return ArmKinematics()
+
+
+@pytest.fixture(scope='module')
+def planner(kinematics) -> BrushMotionPlanner:
+    return BrushMotionPlanner(kinematics)
+
+
+def _line(n=50, depth=0.002, x0=0.10, y0=0.10, length=0.03, speed=0.05) -> BrushPathSpec:
+    x = x0 + np.linspace(0.0, length, n)
+    return BrushPathSpec(
+        x, np.full(n, y0), np.full(n, depth), np.linspace(0.0, length / speed, n)
+    )
+
+
+def test_core_modules_do_not_import_rclpy():
+    modules = ['backends', 'benchmark', 'cell', 'config', 'errors', 'kinematics', 'planner',
+               'timing', 'tracking']
+    code = (
+        'import sys\n'
+        + ''.join(f'import motion_executor.{m}\n' for m in modules)
+        + "assert 'rclpy' not in sys.modules, 'rclpy imported'\n"
+    )
+    subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_ik_round_trips_300_random_brush_poses_over_the_sheet(planner, kinematics):
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        point = rng.uniform([0.0, 0.0, -0.008], [0.297, 0.210, 0.08])
+        tilt = rng.uniform(-0.35, 0.35, 2)
+        target = planner.tip_target(point, *tilt)
+        solution = kinematics.inverse(target, HOME)
+        assert solution.success, point
+        reached = kinematics.forward(solution.positions)
+        assert np.linalg.norm(reached[:3, 3] - target[:3, 3]) < 1e-6
+        assert np.allclose(reached[:3, :3], target[:3, :3], atol=1e-5)
+        assert np.all(solution.positions >= kinematics.lower_limits)
+        assert np.all(solution.positions <= kinematics.upper_limits)
+
+
+def test_ik_from_a_nearby_seed_returns_the_same_branch(kinematics):
+    rng = np.random.default_rng(12)
+    for _ in range(200):
+        q = HOME + rng.uniform(-0.6, 0.6, 6)
+        solution = kinematics.inverse(kinematics.forward(q), q + rng.uniform(-0.05, 0.05, 6))
+        assert solution.success
+        np.testing.assert_allclose(solution.positions, q, atol=1e-5)
+
+
+def test_ik_keeps_joints_inside_tightened_limits(kinematics):
+    limited = ArmKinematics()
+    limited.upper_limits = HOME + 0.05
+    limited.lower_limits = HOME - 0.05
+    far = kinematics.forward(HOME + 0.3)
+    solution = limited.inverse(far, HOME)
+    assert not solution.success
+    assert np.all(np.abs(solution.positions - HOME) <= 0.05 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    ('path', 'code'),
+    [
+        (BrushPathSpec(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)),
+         MotionErrorCode.EMPTY_PATH),
+        (BrushPathSpec(np.full(3, 0.1), np.full(2, 0.1), np.zeros(3), np.arange(3.0)),
+         MotionErrorCode.INVALID_PATH),
+        (BrushPathSpec(np.full(3, 0.1), np.full(3, 0.1), np.zeros(3), np.array([0.0, 1.0, 1.0])),
+         MotionErrorCode.INVALID_PATH),
+        (BrushPathSpec(np.array([0.1, np.nan]), np.full(2, 0.1), np.zeros(2), np.arange(2.0)),
+         MotionErrorCode.INVALID_PATH),
+        (_line(x0=0.28), MotionErrorCode.OUTSIDE_PAPER),
+        (BrushPathSpec(np.full(2, 0.1), np.array([0.1, -0.001]), np.zeros(2), np.arange(2.0)),
+         MotionErrorCode.OUTSIDE_PAPER),
+        (_line(depth=0.009), MotionErrorCode.TOO_DEEP),
+        (_line(depth=-0.9), MotionErrorCode.UNREACHABLE),
+        (_line(x0=0.02, speed=5.0, length=0.2), MotionErrorCode.INVALID_PATH),
+    ],
+    ids=['empty', 'lengths', 'time', 'nan', 'right-edge', 'below-edge', 'too-deep',
+         'unreachable-height', 'too-fast'],
+)
+def test_bad_paths_are_rejected_with_their_code(planner, path, code):
+    with pytest.raises(MotionError) as caught:
+        planner.plan(path, HOME)
+    assert caught.value.code == code
+    assert caught.value.message
+
+
+def test_sheet_moved_out_of_reach_makes_paths_unreachable(kinematics):
+    far_paper = kinematics.paper_in_base.copy()
+    far_paper[0, 3] += 0.8
+    with pytest.raises(MotionError) as caught:
+        BrushMotionPlanner(kinematics, paper_in_base=far_paper).plan(_line(), HOME)
+    assert caught.value.code == MotionErrorCode.UNREACHABLE
+
+
+def test_plan_approaches_writes_on_the_paths_timing_and_retreats_to_the_safe_height(planner):
+    path = _line(n=61, length=0.03, speed=0.05)
+    plan = planner.plan(path, HOME, time_scale=2.0)
+    names = [p[0] for p in plan.phases]
+    assert names == [PHASE_APPROACH, PHASE_WRITING, PHASE_RETREAT]
+    np.testing.assert_allclose(plan.positions[0], HOME)
+    start, end = plan.writing_window()
+    assert end - start == pytest.approx(2.0 * 0.6)  # 30 mm at 50 mm/s, time_scale 2
+    np.testing.assert_allclose(plan.path_time_s - start, 2.0 * path.time_from_start_s)
+    for t, x in zip(plan.path_time_s, path.x_m, strict=True):
+        np.testing.assert_allclose(plan.tip_reference(t), [x, 0.10, -0.002], atol=1e-6)
+    assert plan.tip_in_paper[-1, 2] == pytest.approx(0.03, abs=1e-6)
+    above_start = plan.tip_reference(start - 1e-9)
+    assert np.all(np.diff(plan.time_s) > 0.0)
+    assert above_start[2] == pytest.approx(-0.002, abs=1e-5)
+    travel = plan.time_s < start
+    assert np.max(np.abs(plan.velocities[travel])) <= 1.0 + 1e-6  # configured travel speed
+
+
+def test_skip_approach_and_retreat_start_and_end_on_the_path(planner, kinematics):
+    path = _line()
+    first = planner.plan(path, HOME)
+    on_start = first.positions[np.searchsorted(first.time_s, first.writing_window()[0])]
+    plan = planner.plan(_line(x0=0.13), on_start, skip_approach=True, skip_retreat=True)
+    assert plan.tip_in_paper[-1] == pytest.approx([0.16, 0.10, -0.002], abs=1e-6)
+    assert plan.tip_in_paper[:, 2].max() < 0.0  # never lifted
+
+
+def test_lift_rises_vertically_to_the_safe_height(planner):
+    plan = planner.plan(_line(), HOME, skip_retreat=True)
+    lift = planner.plan_lift(plan.positions[-1])
+    np.testing.assert_allclose(lift.tip_in_paper[:, :2] - lift.tip_in_paper[0, :2], 0.0, atol=1e-6)
+    assert lift.tip_in_paper[-1, 2] == pytest.approx(0.03, abs=1e-6)
+    assert planner.plan_lift(lift.positions[-1]).duration_s < 0.05  # already safe: hold
+
+
+def test_executor_config_validates_itself():
+    with pytest.raises(ValueError, match='backend'):
+        ExecutorConfig(backend='teleport')
+    with pytest.raises(ValueError, match='safe_height_m'):
+        ExecutorConfig(safe_height_m=0.0)
+    with pytest.raises(ValueError, match='paper_pose'):
+        ExecutorConfig(paper_xyz_m=(0.3, 0.1, 0.0))
+    with pytest.raises(ValueError, match='> 0'):
+        PlannerConfig(vertical_speed_m_s=-1.0)
+
+
+def test_moveit_backend_without_moveit_py_fails_with_a_clear_error(kinematics):
+    from motion_executor.backends import create_backend
+    from motion_executor.errors import BackendUnavailable
+
+    pytest.importorskip('rclpy')  # the moveit backend needs message packages to even try
+    try:
+        import moveit  # noqa: F401
+
+        pytest.skip('moveit_py is installed here')
+    except ImportError:
+        pass
+    with pytest.raises(BackendUnavailable, match="use backend 'native'|Use backend 'native'"):
+        create_backend('moveit', kinematics, PlannerConfig())
+
+
+@pytest.mark.parametrize('shape', ['square', 'circle'])
+def test_shape_written_in_mujoco_stays_within_half_a_millimetre(planner, shape):
+    from calligraphy_sim.arm import ArmSimulation
+
+    path = square_path(0.1) if shape == 'square' else circle_path(0.04)
+    simulation = ArmSimulation()
+    result = execute_in_simulation(planner.plan(path, simulation.joint_positions), simulation)
+    assert result['tip_rms_error_m'] < 0.0003
+    assert result['tip_max_error_m'] < 0.0006
+    assert result['final_tip_in_paper'][2] == pytest.approx(0.03, abs=2e-4)
