@@ -1,0 +1,86 @@
+"""`calligraphy plan TEXT`: plan a text, print per character what the plan is and how good it
+can be at best; optionally save the figures as JSON and a numbered-stroke picture as PNG."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from stroke_planner.config import LAYOUTS, PlannerConfig
+from stroke_planner.layout import layout_text
+from stroke_planner.planner import StrokePlanner
+from stroke_planner.raster import ceiling_iou
+from stroke_planner.types import PlanningError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        'plan',
+        help='plan the brush strokes of a text and show them',
+        description='Plan the strokes of TEXT on the sheet; print per character the stroke '
+        'count, the glyph source, the ceiling IoU (ideal round-brush reconstruction vs the '
+        'target glyph at 0.25 mm/px) and the planning time.',
+    )
+    parser.add_argument('text', help='text to plan (spaces leave a box empty, \\n breaks a line)')
+    parser.add_argument(
+        '--font', default='ukai', help='ukai (default), uming, hershey[:NAME] or a TTF/OTF/TTC path'
+    )
+    parser.add_argument('--size-mm', type=float, default=60.0, help='character box side, mm')
+    parser.add_argument('--layout', choices=LAYOUTS, default='rows', help='rows or columns')
+    parser.add_argument('--step-mm', type=float, default=0.5, help='centreline point spacing, mm')
+    parser.add_argument('--json', type=Path, help='write the per-character figures here')
+    parser.add_argument('--png', type=Path, help='write a picture of the numbered strokes here')
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from calligraphy_bringup.cli import CliError
+
+    text = args.text.replace('\\n', '\n')
+    planner = StrokePlanner(PlannerConfig())
+    size_m = args.size_mm / 1000.0
+    step_m = args.step_mm / 1000.0
+    try:
+        planner._check_size(size_m)
+        boxes = layout_text(text, planner.config, size_m, args.layout)
+        plans, rows = [], []
+        for character, x, y in boxes:
+            started = time.perf_counter()
+            plan = planner.plan_character(character, args.font, x, y, size_m, step_m)
+            plan_ms = (time.perf_counter() - started) * 1000.0
+            plans.append(plan)
+            rows.append(
+                {
+                    'char': character,
+                    'source': str(plan.source),
+                    'strokes': len(plan.strokes),
+                    'ceiling_iou': round(ceiling_iou(plan), 4),
+                    'plan_ms': round(plan_ms, 2),
+                }
+            )
+    except PlanningError as error:
+        raise CliError(f'{error.message} [{error.code.name}]') from error
+    print(f'{"char":<5} {"source":<12} {"strokes":>7} {"ceiling_iou":>11} {"plan_ms":>8}')
+    for row in rows:
+        print(
+            f'{row["char"]:<5} {row["source"]:<12} {row["strokes"]:>7} '
+            f'{row["ceiling_iou"]:>11.3f} {row["plan_ms"]:>8.1f}'
+        )
+    if args.json:
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({'characters': rows}, ensure_ascii=False, indent=2))
+        except OSError as error:
+            raise CliError(f'cannot write {args.json}: {error}') from error
+        print(f'saved {args.json}')
+    if args.png:
+        from stroke_planner.preview import save_preview
+
+        try:
+            save_preview(plans, args.png)
+        except OSError as error:
+            raise CliError(f'cannot write {args.png}: {error}') from error
+        print(f'saved {args.png}')
+    return 0
