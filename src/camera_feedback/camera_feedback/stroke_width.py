@@ -23,6 +23,8 @@ from camera_feedback.types import Region, StrokeMeasurement, StrokeSpec
 _SAMPLES_PER_PIXEL = 2
 # Distance from a run's edges beyond which samples count as the ink's plateau, metres.
 _EDGE_BLUR_M = 0.0005
+# Turn of the centreline within ± one width beyond which the cross-section is not a width.
+_MAX_TURN_RAD = math.radians(40.0)
 # Clearance kept to other strokes' planned footprints before a point counts as measurable.
 _CROSSING_CLEARANCE_M = 0.0005
 
@@ -105,20 +107,20 @@ def _running_median(values: np.ndarray, window: int = 5) -> np.ndarray:
     return np.nanmedian(windows, axis=1) if np.isnan(values).any() else np.median(windows, axis=1)
 
 
-def _crossed_by_others(
-    index: int, strokes: Sequence[StrokeSpec], metres_per_pixel: float
-) -> np.ndarray:
-    """bool per centreline point of strokes[index]: inside another stroke's planned footprint."""
-    stroke = strokes[index]
-    crossed = np.zeros(len(stroke.centreline_m), bool)
-    for other_index, other in enumerate(strokes):
-        if other_index == index or len(other.centreline_m) == 0:
-            continue
-        points, widths = _resample(other.centreline_m, other.width_m, 2 * metres_per_pixel)
-        distance = np.linalg.norm(stroke.centreline_m[:, None, :] - points[None, :, :], axis=2)
-        reach = 0.5 * stroke.width_m[:, None] + 0.5 * widths[None, :] + _CROSSING_CLEARANCE_M
-        crossed |= (distance < reach).any(axis=1)
-    return crossed
+def _unmeasurable_geometry(stroke: StrokeSpec) -> np.ndarray:
+    """bool per centreline point where a width across the centreline is not the stroke's width:
+    the round caps at both ends (the cut there is a chord of the cap) and sharp turns (the cut
+    there runs along the other arm of the corner)."""
+    centreline, width = stroke.centreline_m, stroke.width_m
+    if len(centreline) < 2:
+        return np.ones(len(centreline), bool)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(centreline, axis=0), axis=1))])
+    reach = 0.5 * width + _EDGE_BLUR_M
+    caps = (arc < reach) | (arc[-1] - arc < reach)
+    heading = np.unwrap(np.arctan2(*np.gradient(centreline, axis=0)[:, ::-1].T))
+    before = np.interp(arc - width, arc, heading)
+    after = np.interp(arc + width, arc, heading)
+    return caps | (np.abs(after - before) > _MAX_TURN_RAD)
 
 
 def measure_strokes(
@@ -139,22 +141,41 @@ def measure_strokes(
         strokes: planned strokes, paper metres.
         ink_threshold: darkness from which a sample counts as ink (the segmentation's).
     """
-    return tuple(
-        _measure_one(i, darkness, ink_mask, region, metres_per_pixel, strokes, ink_threshold)
-        for i in range(len(strokes))
-    )
+    footprints = [stroke_footprint(s, region, metres_per_pixel) for s in strokes]
+    count = np.zeros(region.shape(metres_per_pixel), np.uint8)
+    for footprint in footprints:
+        count += footprint
+    clearance = 2 * int(math.ceil(_CROSSING_CLEARANCE_M / metres_per_pixel)) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (clearance, clearance))
+    measurements = []
+    for i, stroke in enumerate(strokes):
+        # Where another stroke's planned footprint (grown by the clearance) lies.
+        others = cv2.dilate((count - footprints[i] > 0).astype(np.uint8), kernel)
+        measurements.append(
+            _measure_one(
+                stroke,
+                darkness,
+                ink_mask,
+                footprints[i],
+                others,
+                region,
+                metres_per_pixel,
+                ink_threshold,
+            )
+        )
+    return tuple(measurements)
 
 
 def _measure_one(
-    index: int,
+    stroke: StrokeSpec,
     darkness: np.ndarray,
     ink_mask: np.ndarray,
+    footprint: np.ndarray,
+    others: np.ndarray,
     region: Region,
     metres_per_pixel: float,
-    strokes: Sequence[StrokeSpec],
     ink_threshold: float,
 ) -> StrokeMeasurement:
-    stroke = strokes[index]
     centreline, planned = stroke.centreline_m, stroke.width_m
     n_points = len(centreline)
     if n_points == 0:
@@ -217,14 +238,23 @@ def _measure_one(
     right_edge = offsets[ri - 1] + step * (c - half) / np.where(c - d > 1e-9, c - d, 1e-9)
     width = np.clip(right_edge - left_edge, 0.0, None)
 
+    # The run (with one sample of slack) reaching into another stroke: shared ink.
+    shared = cv2.remap(
+        others,
+        np.ascontiguousarray(pixels[..., 0]),
+        np.ascontiguousarray(pixels[..., 1]),
+        cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    ).astype(bool)
+    in_measured_run = (k >= left2[:, None]) & (k <= right2[:, None])
+    crossed = (shared & in_measured_run).any(axis=1) | (~has_ink & shared[:, centre])
+
     measured = np.where(has_ink, width, 0.0)
-    unmeasurable = (
-        ~inside | (has_ink & touches_end) | _crossed_by_others(index, strokes, metres_per_pixel)
-    )
+    unmeasurable = ~inside | (has_ink & touches_end) | crossed | _unmeasurable_geometry(stroke)
     measured = np.where(unmeasurable, np.nan, measured)
     darkness_along = np.where(has_ink, np.nan_to_num(level, nan=0.0), 0.0)
 
-    footprint = stroke_footprint(stroke, region, metres_per_pixel)
     area = int(footprint.sum())
     inked_area = footprint & ink_mask
     coverage = inked_area.sum() / area if area else math.nan

@@ -1,0 +1,179 @@
+"""Brush-state estimation from what the camera measured of the strokes written so far.
+
+The controller conditions each stroke on a brush state (BrushState.msg). After a stroke, the camera
+measures its width along the planned centreline; the ratio of measured to planned width, times
+the width gain the controller assumed while writing it, is one observation of the brush's true
+width gain (the controller aimed at the planned width through its width model, so any remaining
+ratio is the model's error). Observations are pooled in log space with the prior as a pseudo-count,
+older strokes fading by `forgetting` per stroke, so a brush that changes (spreads, runs dry) is
+followed.
+
+Ink load is read from the darkness of the latest stroke's tail, through the deposit law the
+virtual paper uses (ink density = d₀ + (1 − d₀)·√load), and from its coverage once the brush is
+dry enough to streak (coverage ≈ load / dry_onset_load below the onset).
+
+Usage (the controller / writer side):
+
+    estimator = BrushStateEstimator()
+    state = estimator.estimate               # prior before anything is written
+    ... write stroke k with `state`, observe the paper ...
+    state = estimator.update(observation.strokes[k:k + 1], assumed=state)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from camera_feedback.types import StrokeMeasurement
+
+
+@dataclass(frozen=True)
+class BrushStateEstimate:
+    """What the controller conditions on (fields and units as in BrushState.msg)."""
+
+    ink_load: float = 1.0
+    width_gain: float = 1.0
+    contact_offset_m: float = 0.0
+    tip_lag_gain: float = 1.0
+    confidence: float = 0.0
+    strokes_observed: int = 0
+
+
+@dataclass(frozen=True)
+class EstimatorConfig:
+    """Tuning of the brush-state estimator."""
+
+    # Width gains outside this range are taken as measurement failures and clipped.
+    width_gain_min: float = 0.4
+    width_gain_max: float = 2.5
+    # Planned widths under this are too thin to measure reliably, metres.
+    min_planned_width_m: float = 0.0008
+    # Pseudo-count of centreline points the prior is worth.
+    prior_points: float = 15.0
+    # Weight kept by older observations for every newer stroke (1 = never forget).
+    forgetting: float = 0.85
+    # Valid points at which confidence reaches 1 − 1/e.
+    confidence_points: float = 40.0
+    # Camera darkness of fully dense ink (paper → ink contrast), and the ink density a nearly
+    # empty brush still lays (the virtual paper's `darkness_at_empty`, nominal 0.45).
+    full_ink_darkness: float = 0.93
+    density_at_empty: float = 0.45
+    # Load under which bristles run dry and coverage falls (the brush's `dry_onset_load`).
+    dry_onset_load: float = 0.32
+    # Part of the latest stroke whose darkness tells the ink left (its end), 0..1.
+    tail_fraction: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0 < self.width_gain_min < 1 < self.width_gain_max:
+            raise ValueError('need 0 < width_gain_min < 1 < width_gain_max')
+        if not 0 < self.forgetting <= 1:
+            raise ValueError('forgetting must lie in (0, 1]')
+        if self.prior_points <= 0 or self.confidence_points <= 0:
+            raise ValueError('prior_points and confidence_points must be positive')
+        if not 0 < self.full_ink_darkness <= 1 or not 0 <= self.density_at_empty < 1:
+            raise ValueError('full_ink_darkness in (0, 1] and density_at_empty in [0, 1)')
+        if not 0 < self.tail_fraction <= 1 or not 0 < self.dry_onset_load <= 1:
+            raise ValueError('tail_fraction and dry_onset_load must lie in (0, 1]')
+
+
+class BrushStateEstimator:
+    """Turns measured-vs-planned stroke widths and ink darkness into a BrushStateEstimate."""
+
+    def __init__(
+        self, config: EstimatorConfig | None = None, prior: BrushStateEstimate | None = None
+    ) -> None:
+        self.config = config or EstimatorConfig()
+        self.reset(prior)
+
+    def reset(self, prior: BrushStateEstimate | None = None) -> None:
+        """Forget all observations (a new brush, or a fresh dip when `prior` says so)."""
+        self._prior = prior or BrushStateEstimate()
+        self._log_gain_sum = 0.0
+        self._weight = 0.0
+        self._points_seen = 0.0
+        self._estimate = self._prior
+
+    @property
+    def estimate(self) -> BrushStateEstimate:
+        return self._estimate
+
+    def reload(self, ink_load: float = 1.0) -> BrushStateEstimate:
+        """The brush was dipped: ink is known again, the width gain estimate is kept."""
+        self._estimate = replace(self._estimate, ink_load=float(np.clip(ink_load, 0.0, 1.0)))
+        return self._estimate
+
+    def update(
+        self,
+        strokes: Sequence[StrokeMeasurement],
+        assumed: BrushStateEstimate | None = None,
+    ) -> BrushStateEstimate:
+        """Fold in newly written strokes, in writing order.
+
+        Args:
+            strokes: measurements of strokes not yet given to this estimator.
+            assumed: the brush state the controller conditioned on when it wrote them (default:
+                the current estimate, i.e. what this estimator last handed out).
+        """
+        cfg = self.config
+        assumed = assumed or self._estimate
+        assumed_log_gain = math.log(max(assumed.width_gain, 1e-6))
+        ink_load = self._estimate.ink_load
+        observed = 0
+        for stroke in strokes:
+            planned = stroke.planned_width_m
+            measured = stroke.measured_width_m
+            usable = np.isfinite(measured) & (planned >= cfg.min_planned_width_m) & (measured > 0)
+            count = int(usable.sum())
+            self._log_gain_sum *= cfg.forgetting
+            self._weight *= cfg.forgetting
+            if count:
+                ratio = float(np.median(measured[usable] / planned[usable]))
+                log_gain = assumed_log_gain + math.log(
+                    float(np.clip(ratio, cfg.width_gain_min, cfg.width_gain_max))
+                )
+                self._log_gain_sum += count * log_gain
+                self._weight += count
+                self._points_seen += count
+            ink_load = self._ink_load(stroke, ink_load)
+            observed += 1
+        prior_weight = cfg.prior_points
+        log_gain = (prior_weight * math.log(self._prior.width_gain) + self._log_gain_sum) / (
+            prior_weight + self._weight
+        )
+        width_gain = float(np.clip(math.exp(log_gain), cfg.width_gain_min, cfg.width_gain_max))
+        confidence = 1.0 - math.exp(-self._points_seen / cfg.confidence_points)
+        self._estimate = BrushStateEstimate(
+            ink_load=ink_load,
+            width_gain=width_gain,
+            contact_offset_m=self._estimate.contact_offset_m,
+            tip_lag_gain=self._estimate.tip_lag_gain,
+            confidence=float(confidence),
+            strokes_observed=self._estimate.strokes_observed + observed,
+        )
+        return self._estimate
+
+    def _ink_load(self, stroke: StrokeMeasurement, previous: float) -> float:
+        """Ink left after `stroke`, from the darkness at its end (and its coverage when dry)."""
+        cfg = self.config
+        along = np.asarray(stroke.darkness_along, dtype=float)
+        inked = along[along > 0]
+        if len(along):
+            tail = along[-max(1, int(round(cfg.tail_fraction * len(along)))) :]
+            tail = tail[tail > 0]
+            darkness = float(np.mean(tail)) if len(tail) else 0.0
+        else:
+            darkness = float(stroke.darkness)
+        if not inked.size and not darkness:
+            # Nothing laid at all: either the brush is empty or it never touched; the width
+            # observation (zero) already tells; keep the ink estimate.
+            return previous
+        density = np.clip(darkness / cfg.full_ink_darkness, 0.0, 1.0)
+        root = np.clip((density - cfg.density_at_empty) / (1.0 - cfg.density_at_empty), 0.0, 1.0)
+        load = float(root**2)
+        if math.isfinite(stroke.coverage) and stroke.coverage < 0.9:
+            load = min(load, float(stroke.coverage) * cfg.dry_onset_load)
+        return load

@@ -1,0 +1,256 @@
+"""ROS node of the camera feedback: /observe_paper and the latched latest observation."""
+
+from __future__ import annotations
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from calligraphy_interfaces.msg import PaperObservation
+from calligraphy_interfaces.srv import ObservePaper
+from camera_feedback.config import ObserverConfig, SegmentationConfig, SheetMarkers
+from camera_feedback.conversions import (
+    character_plan_from_msg,
+    frame_from_image_msg,
+    observation_to_msg,
+    plan_box,
+    score_to_msg,
+    stamp_from_seconds,
+    strokes_from_plan_msg,
+)
+from camera_feedback.frame_sources import (
+    FrameSource,
+    ImageFileSource,
+    LatestFrameSource,
+    RealSenseSource,
+)
+from camera_feedback.observer import PaperObserver
+from camera_feedback.types import (
+    INTERNAL_ERROR,
+    NO_IMAGE,
+    SUCCESS,
+    GlyphScore,
+    ObservationError,
+    Region,
+)
+
+SOURCES = ('topic', 'realsense', 'files')
+
+
+class CameraFeedbackNode(Node):
+    """Looks at the sheet, scores a character box against its target and measures its strokes.
+
+    Services:
+        /observe_paper (calligraphy_interfaces/ObservePaper): error codes NO_IMAGE (no frame, or
+            the camera stopped), MARKERS_NOT_FOUND (sheet not registered — never a zero score),
+            BAD_ENCODING (unusable pixel format), BOX_OUTSIDE_SHEET, INTERNAL_ERROR.
+    Publishes:
+        /paper_observation (calligraphy_interfaces/PaperObservation, transient-local, depth 1):
+            the latest successful observation, for late joiners.
+    Subscribes (source = topic):
+        `image_topic` (sensor_msgs/Image; rgb8, bgr8, rgba8, bgra8 or mono8).
+    Parameters (read once):
+        source: topic | realsense | files.
+        image_topic: default /camera/color/image_raw.
+        frame_timeout_s: how long a request waits for a frame.
+        max_frame_age_s: a topic frame older than this means the camera is gone.
+        realsense.width_px, realsense.height_px, realsense.fps, realsense.serial.
+        files.paths: image files served in order (source = files).
+        metres_per_pixel: rectified resolution (default 0.00025).
+        min_markers: markers (of 4) needed to register the sheet.
+        sheet.width_m, sheet.height_m, markers.dictionary, markers.ids (lower-left, lower-right,
+        upper-right, upper-left), markers.size_m, markers.margin_m.
+        segmentation.background_window_m, segmentation.min_ink_darkness,
+        segmentation.edge_level_fraction.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('camera_feedback_node', **kwargs)
+        markers, segmentation = SheetMarkers(), SegmentationConfig()
+
+        def declare(name: str, value, description: str):
+            return self.declare_parameter(
+                name, value, ParameterDescriptor(description=description, read_only=True)
+            ).value
+
+        self._source_kind = declare('source', 'topic', 'topic | realsense | files')
+        if self._source_kind not in SOURCES:
+            raise ValueError(f'source must be one of {SOURCES}, got {self._source_kind!r}')
+        image_topic = declare('image_topic', '/camera/color/image_raw', 'camera image topic')
+        self._frame_timeout_s = declare('frame_timeout_s', 1.0, 'wait for a frame, s')
+        max_age_s = declare('max_frame_age_s', 2.0, 'older topic frames mean no camera, s')
+        self._realsense = (
+            declare('realsense.width_px', 1280, 'colour stream width, px'),
+            declare('realsense.height_px', 720, 'colour stream height, px'),
+            declare('realsense.fps', 30, 'colour stream rate, Hz'),
+            declare('realsense.serial', '', 'camera serial ("" = first found)'),
+        )
+        self._file_paths = declare('files.paths', [''], 'image files (source = files)')
+        config = ObserverConfig(
+            markers=SheetMarkers(
+                sheet_width_m=declare('sheet.width_m', markers.sheet_width_m, 'sheet width, m'),
+                sheet_height_m=declare('sheet.height_m', markers.sheet_height_m, 'height, m'),
+                dictionary=declare('markers.dictionary', markers.dictionary, 'ArUco dictionary'),
+                ids=tuple(declare('markers.ids', list(markers.ids), 'LL, LR, UR, UL marker ids')),
+                size_m=declare('markers.size_m', markers.size_m, 'marker side, m'),
+                margin_m=declare('markers.margin_m', markers.margin_m, 'edge margin, m'),
+            ),
+            segmentation=SegmentationConfig(
+                background_window_m=declare(
+                    'segmentation.background_window_m',
+                    segmentation.background_window_m,
+                    'paper brightness window, m',
+                ),
+                min_ink_darkness=declare(
+                    'segmentation.min_ink_darkness', segmentation.min_ink_darkness, '0..1'
+                ),
+                edge_level_fraction=declare(
+                    'segmentation.edge_level_fraction', segmentation.edge_level_fraction, '0..1'
+                ),
+            ),
+            metres_per_pixel=declare('metres_per_pixel', 0.00025, 'rectified pitch, m/px'),
+            min_markers=declare('min_markers', 3, 'markers needed, 2..4'),
+        )
+        self._observer = PaperObserver(config)
+
+        self._source: FrameSource | None = None
+        self._latest: LatestFrameSource | None = None
+        if self._source_kind == 'topic':
+            self._latest = LatestFrameSource(max_age_s=max_age_s)
+            self._source = self._latest
+            self.create_subscription(
+                Image,
+                image_topic,
+                self._on_image,
+                2,
+                callback_group=MutuallyExclusiveCallbackGroup(),
+            )
+        latched = QoSProfile(
+            depth=1,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+            reliability=ReliabilityPolicy.RELIABLE,
+        )
+        self._observation_pub = self.create_publisher(
+            PaperObservation, '/paper_observation', latched
+        )
+        self.create_service(
+            ObservePaper,
+            '/observe_paper',
+            self._on_observe,
+            callback_group=MutuallyExclusiveCallbackGroup(),
+        )
+
+    # -- frames ----------------------------------------------------------------------------------
+
+    def _on_image(self, msg: Image) -> None:
+        try:
+            self._latest.push(frame_from_image_msg(msg))
+        except ObservationError as error:
+            self._latest.push_error(error)
+
+    def _open_source(self) -> FrameSource:
+        """The configured frame source, opened on first use and reopened after a failure (a
+        RealSense plugged in later is picked up)."""
+        if self._source is None:
+            if self._source_kind == 'realsense':
+                width, height, fps, serial = self._realsense
+                self._source = RealSenseSource(width, height, fps, serial)
+            else:
+                paths = [p for p in self._file_paths if p]
+                if not paths:
+                    raise ObservationError(NO_IMAGE, 'source is files but files.paths is empty')
+                self._source = ImageFileSource(paths)
+        return self._source
+
+    # -- service ---------------------------------------------------------------------------------
+
+    def _on_observe(
+        self, request: ObservePaper.Request, response: ObservePaper.Response
+    ) -> ObservePaper.Response:
+        try:
+            response.observation = self._observe(request)
+            response.error_code = SUCCESS
+            self._observation_pub.publish(response.observation)
+        except ObservationError as error:
+            response.error_code = error.code
+            response.error_msg = error.message
+            response.observation.score = score_to_msg(GlyphScore())
+            self.get_logger().warning(f'observe_paper: {error.message}')
+            if self._source_kind == 'realsense' and self._source is not None:
+                # A camera that stopped delivering is reopened on the next request.
+                self._source.close()
+                self._source = None
+        except Exception as error:  # noqa: BLE001 - a bad request must never take the node down
+            response.error_code = INTERNAL_ERROR
+            response.error_msg = f'{type(error).__name__}: {error}'
+            response.observation.score = score_to_msg(GlyphScore())
+            self.get_logger().error(f'observe_paper failed: {response.error_msg}')
+        return response
+
+    def _observe(self, request: ObservePaper.Request) -> PaperObservation:
+        mpp = self._observer.config.metres_per_pixel
+        has_target = len(request.target.strokes) > 0
+        if request.box_size_m > 0:
+            box = Region(request.box_x_m, request.box_y_m, request.box_size_m, request.box_size_m)
+        elif has_target:
+            box = plan_box(request.target)
+        else:
+            box = None
+        target_mask = None
+        strokes = []
+        if has_target:
+            strokes = strokes_from_plan_msg(request.target, request.strokes_written)
+            target_mask = _target_in(request, box or self._observer.sheet, mpp)
+        frame = self._open_source().read(self._frame_timeout_s)
+        observation = self._observer.observe(frame.image, box, target_mask, strokes)
+        return observation_to_msg(
+            observation, stamp_from_seconds(frame.stamp_s), request.include_images
+        )
+
+
+def _target_in(request: ObservePaper.Request, region: Region, mpp: float) -> np.ndarray:
+    """The target glyph (stroke_planner's filled-glyph mask of the plan's box) placed in the
+    observed region's raster."""
+    from stroke_planner import PlanningError, target_mask
+
+    plan = character_plan_from_msg(request.target)
+    try:
+        glyph = target_mask(plan, mpp)
+    except PlanningError as error:
+        raise ObservationError(
+            INTERNAL_ERROR, f'cannot render the target glyph: {error}'
+        ) from error
+    mask = np.zeros(region.shape(mpp), bool)
+    top = int(round((region.y_m + region.height_m - plan.box_y_m - plan.box_size_m) / mpp))
+    left = int(round((plan.box_x_m - region.x_m) / mpp))
+    rows, cols = glyph.shape
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + rows, mask.shape[0]), min(left + cols, mask.shape[1])
+    if r0 < r1 and c0 < c1:
+        mask[r0:r1, c0:c1] = glyph[r0 - top : r1 - top, c0 - left : c1 - left]
+    return mask
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = CameraFeedbackNode()
+        executor = MultiThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
