@@ -21,6 +21,7 @@ setup(
         'console_scripts': [
             'mujoco_arm_node = calligraphy_sim.mujoco_arm_node:main',
             'sim_camera_node = calligraphy_sim.sim_camera_node:main',
+            'virtual_paper_node = calligraphy_sim.virtual_paper_node:main',
         ],
         # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:run_benchmark`.
         'calligraphy.benchmarks': [

@@ -8,6 +8,7 @@ both reach (compositing takes the darker).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,40 @@ A4_LANDSCAPE_M = (0.297, 0.210)
 # Colours of the rendered sheet (RGB): off-white paper, near-black ink.
 PAPER_RGB = np.array([250, 248, 242], dtype=np.float32)
 INK_RGB = np.array([18, 18, 20], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class VirtualPaperConfig:
+    """Settings of the virtual paper node (read once at start).
+
+    Attributes:
+        width_m, height_m: sheet size (m); the ``paper`` frame origin is its lower-left corner.
+        metres_per_pixel: raster pitch of the sheet and of the published image (m/px).
+        publish_rate_hz: how often the image and the ink load are published (Hz).
+        initial_ink_load: brush load at start (0..1).
+        seed: seeds the bristle streak pattern.
+        frame_id: the only frame poses are accepted in, and the image's frame.
+    """
+
+    width_m: float = A4_LANDSCAPE_M[0]
+    height_m: float = A4_LANDSCAPE_M[1]
+    metres_per_pixel: float = DEFAULT_MPP
+    publish_rate_hz: float = 4.0
+    initial_ink_load: float = 1.0
+    seed: int = 0
+    frame_id: str = 'paper'
+
+    def __post_init__(self) -> None:
+        for name in ('width_m', 'height_m', 'metres_per_pixel', 'publish_rate_hz'):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0.0):
+                raise ValueError(f'{name} must be a positive number, got {value}')
+        if self.width_m / self.metres_per_pixel * self.height_m / self.metres_per_pixel > 5e7:
+            raise ValueError('sheet too large for its pixel pitch (over 50 Mpx)')
+        if not 0.0 <= self.initial_ink_load <= 1.0:
+            raise ValueError(f'initial_ink_load must lie in [0, 1], got {self.initial_ink_load}')
+        if not self.frame_id:
+            raise ValueError('frame_id must not be empty')
 
 
 class VirtualPaper:

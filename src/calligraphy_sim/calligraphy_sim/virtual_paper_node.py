@@ -1,0 +1,194 @@
+"""The virtual paper node: a brush-physics sheet inked by the brush tip pose stream."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float64
+from std_srvs.srv import Trigger
+
+from calligraphy_interfaces.srv import SavePaper
+from calligraphy_sim.brush_params import BrushParams
+from calligraphy_sim.paper import VirtualPaper, VirtualPaperConfig
+from calligraphy_sim.paper_conversions import pose_to_sample, rgb_to_image
+
+_CONFIG_PARAMS = {
+    'sheet.width_m': ('width_m', 'sheet width along paper x (m)'),
+    'sheet.height_m': ('height_m', 'sheet height along paper y (m)'),
+    'metres_per_pixel': ('metres_per_pixel', 'pitch of the sheet raster and image (m/px)'),
+    'publish_rate_hz': ('publish_rate_hz', 'image and ink-load publishing rate (Hz)'),
+    'initial_ink_load': ('initial_ink_load', 'brush ink load at start (0..1)'),
+    'seed': ('seed', 'seed of the bristle streak pattern'),
+    'frame_id': ('frame_id', 'frame of accepted poses and of the image'),
+}
+
+
+class VirtualPaperNode(Node):
+    """A sheet of paper in simulation, inked by the brush physics as the brush tip moves.
+
+    Subscribes:
+        /brush_tip_pose (geometry_msgs/PoseStamped, frame ``paper``): the brush tip; pressing depth
+            is -z. The brush moves in straight lines between consecutive poses (a sparse stream
+            inks continuously); a stamp earlier than the previous one starts a new path. Poses in
+            another frame are dropped with a warning.
+    Publishes (at ``publish_rate_hz``):
+        /virtual_paper/image (sensor_msgs/Image, rgb8, row 0 = top of the sheet, white paper,
+            dark ink, ``metres_per_pixel`` per pixel).
+        /virtual_paper/ink_load (std_msgs/Float64): the brush's ink load 0..1 (also on reload).
+    Services:
+        /virtual_paper/clear (std_srvs/Trigger): a fresh sheet (the brush keeps its ink).
+        /virtual_paper/save (calligraphy_interfaces/SavePaper): write the sheet as PNG.
+        /virtual_paper/reload_ink (std_srvs/Trigger): refill the brush to full.
+    Parameters (read once at start; changes at runtime are refused):
+        sheet.width_m (0.297), sheet.height_m (0.210), metres_per_pixel (0.00025),
+        publish_rate_hz (4.0), initial_ink_load (1.0), seed (0), frame_id ('paper'), and
+        brush.<field> for every field of :class:`~calligraphy_sim.brush_params.BrushParams`
+        (nominal brush by default; units in that class).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('virtual_paper_node', **kwargs)
+        defaults = VirtualPaperConfig()
+        for name, (field, description) in _CONFIG_PARAMS.items():
+            self.declare_parameter(
+                name, getattr(defaults, field), ParameterDescriptor(description=description)
+            )
+        for field in dataclasses.fields(BrushParams):
+            self.declare_parameter(
+                f'brush.{field.name}',
+                getattr(BrushParams(), field.name),
+                ParameterDescriptor(description=f'brush parameter {field.name} (see BrushParams)'),
+            )
+        self.config = VirtualPaperConfig(
+            **{
+                field: self.get_parameter(name).value
+                for name, (field, _) in _CONFIG_PARAMS.items()
+            }
+        )
+        brush = BrushParams(
+            **{
+                f.name: self.get_parameter(f'brush.{f.name}').value
+                for f in dataclasses.fields(BrushParams)
+            }
+        )
+        self.add_on_set_parameters_callback(
+            lambda _: SetParametersResult(
+                successful=False, reason='virtual paper parameters are read at start: restart it'
+            )
+        )
+        self.paper = VirtualPaper(
+            brush,
+            width_m=self.config.width_m,
+            height_m=self.config.height_m,
+            metres_per_pixel=self.config.metres_per_pixel,
+            ink_load=self.config.initial_ink_load,
+            seed=self.config.seed,
+        )
+        # Pose callbacks, the publishing timer and services may run on different threads.
+        self._lock = threading.Lock()
+        self._image_dirty = True
+        self._image_msg: Image | None = None
+        self._image_pub = self.create_publisher(Image, 'virtual_paper/image', 2)
+        self._load_pub = self.create_publisher(Float64, 'virtual_paper/ink_load', 10)
+        self.create_subscription(PoseStamped, 'brush_tip_pose', self._on_pose, 200)
+        self.create_service(Trigger, 'virtual_paper/clear', self._on_clear)
+        self.create_service(Trigger, 'virtual_paper/reload_ink', self._on_reload)
+        self.create_service(SavePaper, 'virtual_paper/save', self._on_save)
+        self.create_timer(1.0 / self.config.publish_rate_hz, self._publish)
+        self.get_logger().info(
+            f'virtual paper {self.config.width_m} x {self.config.height_m} m at '
+            f'{self.config.metres_per_pixel * 1e3:.3f} mm/px'
+        )
+
+    def _now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_pose(self, msg: PoseStamped) -> None:
+        if msg.header.frame_id != self.config.frame_id:
+            self.get_logger().warn(
+                f"brush tip pose in frame '{msg.header.frame_id}' ignored: expected "
+                f"'{self.config.frame_id}'",
+                throttle_duration_sec=5.0,
+            )
+            return
+        x, y, depth, t = pose_to_sample(msg, self._now_s())
+        if not np.all(np.isfinite([x, y, depth, t])):
+            self.get_logger().warn('non-finite brush tip pose ignored', throttle_duration_sec=5.0)
+            return
+        with self._lock:
+            before = self.paper.ink_load
+            self.paper.add_pose(x, y, depth, t)
+            if depth > 0.0 or self.paper.ink_load != before:
+                self._image_dirty = True
+
+    def _publish(self) -> None:
+        with self._lock:
+            if self._image_dirty or self._image_msg is None:
+                self._image_msg = rgb_to_image(
+                    self.paper.image_rgb(), self.get_clock().now().to_msg(), self.config.frame_id
+                )
+                self._image_dirty = False
+            else:
+                self._image_msg.header.stamp = self.get_clock().now().to_msg()
+            load = self.paper.ink_load
+        self._image_pub.publish(self._image_msg)
+        self._load_pub.publish(Float64(data=load))
+
+    def _on_clear(self, _request, response):
+        with self._lock:
+            self.paper.clear()
+            self._image_dirty = True
+        response.success, response.message = True, 'sheet cleared'
+        return response
+
+    def _on_reload(self, _request, response):
+        with self._lock:
+            self.paper.reload(1.0)
+            load = self.paper.ink_load
+        self._load_pub.publish(Float64(data=load))
+        response.success, response.message = True, f'ink load {load:.2f}'
+        return response
+
+    def _on_save(self, request, response):
+        if not request.path or not request.path.lower().endswith('.png'):
+            response.error_code = SavePaper.Response.INVALID_PATH
+            response.error_msg = f'path must name a .png file, got {request.path!r}'
+            return response
+        try:
+            with self._lock:
+                saved = self.paper.save_png(request.path)
+        except ValueError as error:
+            response.error_code, response.error_msg = SavePaper.Response.INVALID_PATH, str(error)
+            return response
+        except OSError as error:
+            response.error_code, response.error_msg = SavePaper.Response.WRITE_FAILED, str(error)
+            return response
+        response.error_code = SavePaper.Response.SUCCESS
+        response.saved_path = str(saved)
+        return response
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = VirtualPaperNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,124 @@
+"""The virtual paper node in a real ROS graph: a pose stream over DDS gets inked where it went."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+import pytest
+from calligraphy_sim.paper_conversions import image_to_rgb, sample_to_pose
+from geometry_msgs.msg import PoseStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float64
+from std_srvs.srv import Trigger
+
+from calligraphy_interfaces.srv import SavePaper
+
+MPP = 0.00025
+SHEET_H = 0.210
+
+
+def _spin_until(executor, predicate, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        executor.spin_once(timeout_sec=0.05)
+    return predicate()
+
+
+def _call(executor, client, request, timeout_s: float = 10.0):
+    future = client.call_async(request)
+    executor.spin_until_future_complete(future, timeout_sec=timeout_s)
+    assert future.done(), f'{client.srv_name}: no response within {timeout_s} s'
+    return future.result()
+
+
+def _dark(rgb: np.ndarray) -> np.ndarray:
+    return rgb.mean(axis=2) < 128
+
+
+@pytest.mark.timeout(90)
+def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_reloaded(
+    rclpy_context, spawn_process, tmp_path
+):
+    paper = spawn_process(
+        '-m', 'calligraphy_sim.virtual_paper_node', '--ros-args', '-p', 'publish_rate_hz:=10.0'
+    )
+    node = Node('paper_node_test', context=rclpy_context)
+    executor = SingleThreadedExecutor(context=rclpy_context)
+    executor.add_node(node)
+    images: deque[Image] = deque(maxlen=1)  # the latest sheet only (3 MB each)
+    loads: list[float] = []
+    node.create_subscription(Image, 'virtual_paper/image', images.append, 2)
+    node.create_subscription(Float64, 'virtual_paper/ink_load', lambda m: loads.append(m.data), 10)
+    poses = node.create_publisher(PoseStamped, 'brush_tip_pose', 200)
+    clear = node.create_client(Trigger, 'virtual_paper/clear')
+    reload_ink = node.create_client(Trigger, 'virtual_paper/reload_ink')
+    save = node.create_client(SavePaper, 'virtual_paper/save')
+    try:
+        for client in (clear, reload_ink, save):
+            assert client.wait_for_service(timeout_sec=30.0), f'{client.srv_name} not discovered'
+        assert _spin_until(executor, lambda: poses.get_subscription_count() > 0, 10.0)
+        assert _spin_until(executor, lambda: images and loads, 10.0), 'nothing published'
+        assert loads[-1] == 1.0
+
+        # A 50 mm horizontal stroke at y = 150 mm, streamed sparsely (a pose every 2.5 mm).
+        xs = np.linspace(0.05, 0.10, 21)
+        stream = [(0.05, 0.15, -0.002, 1.0)]
+        stream += [(x, 0.15, 0.0025, 1.1 + 0.05 * i) for i, x in enumerate(xs)]
+        stream += [(0.10, 0.15, -0.002, 2.3)]
+        # A pose in another frame is refused (it would ink at the sheet's corner otherwise).
+        stray = sample_to_pose(0.005, 0.005, 0.003, 2.4, frame_id='base_link')
+        for x, y, depth, t in stream:
+            poses.publish(sample_to_pose(x, y, depth, t))
+            executor.spin_once(timeout_sec=0.005)
+        poses.publish(stray)
+
+        def inked() -> bool:
+            # The whole stroke has arrived once ink reaches its end at x = 100 mm.
+            if not images:
+                return False
+            return bool(_dark(image_to_rgb(images[-1]))[:, int(0.099 / MPP)].any())
+
+        assert _spin_until(executor, inked, 15.0), 'the streamed stroke never appeared'
+        rgb = image_to_rgb(images[-1])
+        assert rgb.shape == (840, 1188, 3)
+        assert images[-1].header.frame_id == 'paper'
+        rows, cols = np.nonzero(_dark(rgb))
+        row_of_y = (SHEET_H - 0.15) / MPP
+        assert abs(np.median(rows) - row_of_y) < 4, 'stroke at the wrong height on the sheet'
+        assert cols.min() >= 0.048 / MPP and cols.max() <= 0.102 / MPP
+        assert cols.max() - cols.min() > 0.045 / MPP, 'stroke not inked along its length'
+        # Width of a nominal brush pressed 2.5 mm: about 3 mm.
+        width_px = np.count_nonzero(_dark(rgb)[:, int(0.075 / MPP)])
+        assert 2.4e-3 / MPP <= width_px <= 3.6e-3 / MPP
+        assert _spin_until(executor, lambda: loads[-1] < 1.0, 5.0), 'ink load did not fall'
+        spent_load = loads[-1]
+
+        target = tmp_path / 'out' / 'sheet.png'
+        result = _call(executor, save, SavePaper.Request(path=str(target)))
+        assert result.error_code == SavePaper.Response.SUCCESS, result.error_msg
+        assert target.is_file() and result.saved_path == str(target.resolve())
+        bad = _call(executor, save, SavePaper.Request(path=str(tmp_path / 'sheet.jpg')))
+        assert bad.error_code == SavePaper.Response.INVALID_PATH and '.png' in bad.error_msg
+
+        assert _call(executor, clear, Trigger.Request()).success
+
+        # Images published before the clear may still be in flight: wait for a blank one.
+        def blank() -> bool:
+            return bool(images) and not _dark(image_to_rgb(images[-1])).any()
+
+        assert _spin_until(executor, blank, 5.0), 'sheet not cleared'
+
+        loads.clear()
+        assert _call(executor, reload_ink, Trigger.Request()).success
+        assert _spin_until(executor, lambda: bool(loads) and loads[-1] == 1.0, 5.0)
+        assert spent_load < 1.0
+        assert paper.poll() is None, 'the node died'
+    finally:
+        executor.shutdown()
+        node.destroy_node()
