@@ -53,7 +53,7 @@ class EstimatorConfig:
     # Planned widths under this are too thin to measure reliably, metres.
     min_planned_width_m: float = 0.0008
     # Pseudo-count of centreline points the prior is worth.
-    prior_points: float = 15.0
+    prior_points: float = 8.0
     # Weight kept by older observations for every newer stroke (1 = never forget).
     forgetting: float = 0.85
     # Valid points at which confidence reaches 1 − 1/e.
