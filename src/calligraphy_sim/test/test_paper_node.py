@@ -53,7 +53,7 @@ def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_relo
     executor.add_node(node)
     images: deque[Image] = deque(maxlen=1)  # the latest sheet only (3 MB each)
     loads: list[float] = []
-    node.create_subscription(Image, 'virtual_paper/image', images.append, 2)
+    node.create_subscription(Image, 'virtual_paper/image', lambda m: images.append(m), 2)
     node.create_subscription(Float64, 'virtual_paper/ink_load', lambda m: loads.append(m.data), 10)
     poses = node.create_publisher(PoseStamped, 'brush_tip_pose', 200)
     clear = node.create_client(Trigger, 'virtual_paper/clear')
