@@ -15,7 +15,7 @@ setup(
     zip_safe=True,
     maintainer='Calligraphy cell developers',
     maintainer_email='dev@calligraphy-cell.org',
-    description='Ordered brush strokes from stroke-order data, font skeletons and single-line fonts.',
+    description='Ordered brush strokes from stroke-order data, font skeletons, single-line fonts.',
     license='Apache-2.0',
     entry_points={
         'console_scripts': ['stroke_planner_node = stroke_planner.stroke_planner_node:main'],

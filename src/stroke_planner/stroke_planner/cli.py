@@ -25,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument('text', help='text to plan (spaces leave a box empty, \\n breaks a line)')
     parser.add_argument(
-        '--font', default='ukai', help='ukai (default), uming, hershey[:NAME] or a TTF/OTF/TTC path'
+        '--font',
+        default='ukai',
+        help='ukai (default), uming, hershey[:NAME] or a TTF/OTF/TTC path',
     )
     parser.add_argument('--size-mm', type=float, default=60.0, help='character box side, mm')
     parser.add_argument('--layout', choices=LAYOUTS, default='rows', help='rows or columns')

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from geometry_msgs.msg import Point
 
+from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from stroke_planner.types import CharacterPlan, Source, Stroke
 
 PAPER_FRAME = 'paper'

@@ -44,7 +44,7 @@ class FontSpec:
 
 
 def resolve_font(font: str) -> FontSpec:
-    """Resolve a font name or path; raises PlanningError(FONT_UNREADABLE) when it cannot be used."""
+    """Resolve a font name or path; PlanningError(FONT_UNREADABLE) when it cannot be used."""
     name = (font or 'ukai').strip()
     if name.lower() in NAMED_FONTS:
         path, index = NAMED_FONTS[name.lower()]
@@ -99,8 +99,12 @@ class OutlineFont:
     def advance_em(self, character: str) -> float:
         self._require(character)
         with self._lock:
-            self._face.set_transform(freetype.Matrix(0x10000, 0, 0, 0x10000), freetype.Vector(0, 0))
-            self._face.load_char(character, freetype.FT_LOAD_NO_SCALE | freetype.FT_LOAD_NO_HINTING)
+            self._face.set_transform(
+                freetype.Matrix(0x10000, 0, 0, 0x10000), freetype.Vector(0, 0)
+            )
+            self._face.load_char(
+                character, freetype.FT_LOAD_NO_SCALE | freetype.FT_LOAD_NO_HINTING
+            )
             return self._face.glyph.advance.x / self.units_per_em
 
     def render(self, character: str, box_px: float, shape: int | None = None) -> np.ndarray:
@@ -133,8 +137,9 @@ class OutlineFont:
             bitmap = glyph._FT_GlyphSlot.contents.bitmap
             rows, width, pitch = bitmap.rows, bitmap.width, abs(bitmap.pitch)
             coverage = (
-                np.frombuffer(ctypes.string_at(bitmap.buffer, rows * pitch), np.uint8)
-                .reshape(rows, pitch)[:, :width]
+                np.frombuffer(ctypes.string_at(bitmap.buffer, rows * pitch), np.uint8).reshape(
+                    rows, pitch
+                )[:, :width]
                 if rows and width
                 else np.zeros((0, 0), np.uint8)
             )

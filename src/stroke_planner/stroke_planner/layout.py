@@ -71,8 +71,11 @@ def layout_text(
         slot += 1
         if not character.strip():
             continue
-        if x < low_x - _EPS or x + size_m > high_x + _EPS or y < low_y - _EPS or (
-            y + size_m > high_y + _EPS
+        if (
+            x < low_x - _EPS
+            or x + size_m > high_x + _EPS
+            or y < low_y - _EPS
+            or (y + size_m > high_y + _EPS)
         ):
             raise PlanningError(
                 ErrorCode.TEXT_DOES_NOT_FIT,

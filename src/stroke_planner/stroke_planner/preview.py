@@ -1,4 +1,4 @@
-"""Picture of plans for a person to check: glyph, strokes numbered in order, arrows for direction."""
+"""Picture of plans for a person to check: glyph, strokes numbered in order, arrowed."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from stroke_planner.types import CharacterPlan
 
 PREVIEW_PX = 480  # pixels per character box side
 _COLOURS = [  # BGR, distinct on white
-    (180, 119, 31), (14, 127, 255), (44, 160, 44), (40, 39, 214), (189, 103, 148),
-    (75, 86, 140), (194, 119, 227), (34, 189, 188), (207, 190, 23), (127, 127, 127),
+    (180, 119, 31),
+    (14, 127, 255),
+    (44, 160, 44),
+    (40, 39, 214),
+    (189, 103, 148),
+    (75, 86, 140),
+    (194, 119, 227),
+    (34, 189, 188),
+    (207, 190, 23),
+    (127, 127, 127),
 ]
 
 
@@ -45,8 +53,14 @@ def render_plan(plan: CharacterPlan, box_px: int = PREVIEW_PX) -> np.ndarray:
             tail, tip = pixels[back], pixels[-1]
             tip_ratio = min(0.5, 0.05 * box_px / max(np.linalg.norm(tip - tail), 1e-6))
             cv2.arrowedLine(
-                image, tuple(int(v) for v in np.round(tail)), tuple(int(v) for v in np.round(tip)),
-                colour, thickness, cv2.LINE_AA, 0, tip_ratio,
+                image,
+                tuple(int(v) for v in np.round(tail)),
+                tuple(int(v) for v in np.round(tip)),
+                colour,
+                thickness,
+                cv2.LINE_AA,
+                0,
+                tip_ratio,
             )
         cv2.circle(image, tuple(int(v) for v in points[0]), thickness + 2, colour, -1, cv2.LINE_AA)
         labels.append((index, points[0], colour))
@@ -56,13 +70,22 @@ def render_plan(plan: CharacterPlan, box_px: int = PREVIEW_PX) -> np.ndarray:
         x = int(np.clip(start[0] - w - 6, 0, box_px - w))
         y = int(np.clip(start[1] - 6, h, box_px - 1))
         cv2.rectangle(image, (x - 2, y - h - 2), (x + w + 2, y + 4), (255, 255, 255), -1)
-        cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness,
-                    cv2.LINE_AA)
+        cv2.putText(
+            image,
+            text,
+            (x, y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            colour,
+            thickness,
+            cv2.LINE_AA,
+        )
     return image
 
 
-def save_preview(plans: list[CharacterPlan], path: Path, box_px: int = PREVIEW_PX,
-                 per_row: int = 6) -> None:
+def save_preview(
+    plans: list[CharacterPlan], path: Path, box_px: int = PREVIEW_PX, per_row: int = 6
+) -> None:
     """Boxes side by side in writing order, `per_row` to a row, saved as PNG."""
     tiles = [render_plan(plan, box_px) for plan in plans]
     rows = []

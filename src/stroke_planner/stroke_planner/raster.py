@@ -39,8 +39,15 @@ def draw_round_brush(
     fixed = np.round(pixels * _ONE).astype(np.int32)
     radii = np.maximum(radii_px, 0.0)
     for k in range(len(pixels)):
-        cv2.circle(canvas, tuple(int(v) for v in fixed[k]), int(round(radii[k] * _ONE)), value,
-                   -1, cv2.LINE_8, _SHIFT)
+        cv2.circle(
+            canvas,
+            tuple(int(v) for v in fixed[k]),
+            int(round(radii[k] * _ONE)),
+            value,
+            -1,
+            cv2.LINE_8,
+            _SHIFT,
+        )
     if len(pixels) < 2:
         return
     direction = np.diff(pixels, axis=0)
@@ -48,8 +55,12 @@ def draw_round_brush(
     normal = direction[:, ::-1] * np.array([1.0, -1.0]) / np.maximum(length, 1e-9)
     r0, r1 = radii[:-1, None], radii[1:, None]
     quads = np.stack(
-        [pixels[:-1] + normal * r0, pixels[1:] + normal * r1,
-         pixels[1:] - normal * r1, pixels[:-1] - normal * r0],
+        [
+            pixels[:-1] + normal * r0,
+            pixels[1:] + normal * r1,
+            pixels[1:] - normal * r1,
+            pixels[:-1] - normal * r0,
+        ],
         axis=1,
     )
     for quad in np.round(quads * _ONE).astype(np.int32):

@@ -70,7 +70,9 @@ class _Graph:
         self._trace()
 
     def _neighbours(self, p: tuple[int, int]) -> list[tuple[int, int]]:
-        return [(p[0] + dr, p[1] + dc) for dr, dc in _OFFSETS if (p[0] + dr, p[1] + dc) in self.pixels]
+        return [
+            (p[0] + dr, p[1] + dc) for dr, dc in _OFFSETS if (p[0] + dr, p[1] + dc) in self.pixels
+        ]
 
     def _trace(self) -> None:
         visited: set[tuple[int, int]] = set()
@@ -84,7 +86,8 @@ class _Graph:
                     while current not in self.node_of:
                         visited.add(current)
                         following = [
-                            q for q in self._neighbours(current)
+                            q
+                            for q in self._neighbours(current)
                             if q != previous
                             and q not in visited
                             and (q != start or len(chain) > 3)
@@ -94,7 +97,10 @@ class _Graph:
                             break
                         # Prefer a node pixel, then the 4-neighbour, so chains stay thin.
                         following.sort(
-                            key=lambda q: (q not in self.node_of, abs(q[0] - current[0]) + abs(q[1] - current[1]))
+                            key=lambda q: (
+                                q not in self.node_of,
+                                abs(q[0] - current[0]) + abs(q[1] - current[1]),
+                            )
                         )
                         previous, current = current, following[0]
                         chain.append(current)

@@ -153,7 +153,10 @@ def fit_alignment(
             break
         candidate = np.linalg.inv(to_px) @ np.linalg.inv(np.vstack([warp, [0, 0, 1]])) @ to_px
         # A sane alignment is close to the identity (the two fonts differ by a few per cent).
-        if np.abs(candidate[:2, :2] - np.eye(2)).max() > 0.2 or np.abs(candidate[:2, 2]).max() > 0.2:
+        if (
+            np.abs(candidate[:2, :2] - np.eye(2)).max() > 0.2
+            or np.abs(candidate[:2, 2]).max() > 0.2
+        ):
             break
         affine = converged = candidate
     finest = levels[-1]

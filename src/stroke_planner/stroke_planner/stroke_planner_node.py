@@ -6,11 +6,11 @@ import dataclasses
 import math
 
 import rclpy
-from calligraphy_interfaces.srv import PlanStrokes
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
+from calligraphy_interfaces.srv import PlanStrokes
 from stroke_planner.config import PlannerConfig
 from stroke_planner.conversions import plan_to_msg
 from stroke_planner.planner import StrokePlanner
@@ -30,7 +30,8 @@ PARAMETERS = {
     'sheet.width_m': ('sheet_width_m', 'sheet width (paper x), m'),
     'sheet.height_m': ('sheet_height_m', 'sheet height (paper y), m'),
     'single_line_width_ratio': (
-        'single_line_width_ratio', 'single-line font ink width, fraction of the box side'
+        'single_line_width_ratio',
+        'single-line font ink width, fraction of the box side',
     ),
     'work_px': ('work_px', 'internal glyph raster, pixels per box side'),
 }
@@ -92,7 +93,7 @@ class StrokePlannerNode(Node):
             response.error_msg = error.message
             self.get_logger().warning(f'plan_strokes: {error}')
             return response
-        except Exception as error:  # noqa: BLE001 — a bad request must never take the node down
+        except Exception as error:  # a bad request must never take the node down
             response.error_code = int(ErrorCode.INTERNAL_ERROR)
             response.error_msg = f'{type(error).__name__}: {error}'
             self.get_logger().error(f'plan_strokes failed: {response.error_msg}')
