@@ -180,7 +180,7 @@ class ArmSimulation:
     def set_trajectory(
         self, trajectory: JointTrajectory, start_time_s: float | None = None
     ) -> None:
-        """Follow `trajectory` from `start_time_s` (default: now). Raises TrajectoryRejected."""
+        """Follow `trajectory` from `start_time_s` (None = now); raises TrajectoryRejectedError."""
         start = self.time_s if start_time_s is None else float(start_time_s)
         self.follower.set_trajectory(trajectory, start)
 

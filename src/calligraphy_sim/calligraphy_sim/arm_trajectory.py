@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-class TrajectoryRejected(ValueError):
+class TrajectoryRejectedError(ValueError):
     """A trajectory the arm cannot follow (names, sizes, times or values wrong)."""
 
 
@@ -43,33 +43,35 @@ def reorder(trajectory: JointTrajectory, joint_names: tuple[str, ...]) -> JointT
     """Check `trajectory` against the arm's joints and return it in `joint_names` order.
 
     Raises:
-        TrajectoryRejected: with a message naming what is wrong.
+        TrajectoryRejectedError: with a message naming what is wrong.
     """
     names = tuple(trajectory.joint_names)
     if sorted(names) != sorted(joint_names) or len(set(names)) != len(names):
-        raise TrajectoryRejected(
+        raise TrajectoryRejectedError(
             f'trajectory joints {list(names)} are not the arm joints {list(joint_names)}'
         )
     times = np.asarray(trajectory.time_from_start_s, dtype=float)
     count = len(times)
     if count == 0:
-        raise TrajectoryRejected('trajectory has no points')
+        raise TrajectoryRejectedError('trajectory has no points')
     if np.any(times < 0.0) or np.any(np.diff(times) <= 0.0) or not np.all(np.isfinite(times)):
-        raise TrajectoryRejected('time_from_start must be non-negative and strictly increasing')
+        raise TrajectoryRejectedError(
+            'time_from_start must be non-negative and strictly increasing'
+        )
     order = [names.index(name) for name in joint_names]
 
     def pick(values: np.ndarray | None, what: str, required: bool) -> np.ndarray | None:
         if values is None or (not required and np.asarray(values).size == 0):
             if required:
-                raise TrajectoryRejected(f'trajectory has no {what}')
+                raise TrajectoryRejectedError(f'trajectory has no {what}')
             return None
         array = np.asarray(values, dtype=float)
         if array.shape != (count, len(names)):
-            raise TrajectoryRejected(
+            raise TrajectoryRejectedError(
                 f'{what} must be {count} points x {len(names)} joints, got {array.shape}'
             )
         if not np.all(np.isfinite(array)):
-            raise TrajectoryRejected(f'{what} contain non-finite values')
+            raise TrajectoryRejectedError(f'{what} contain non-finite values')
         return array[:, order]
 
     return JointTrajectory(

@@ -6,7 +6,6 @@ import sys
 import threading
 import time
 
-import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
@@ -20,7 +19,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_sim import arm_conversions
 from calligraphy_sim.arm import HOME_POSITIONS_RAD, ArmNodeConfig, ArmSimConfig, ArmSimulation
-from calligraphy_sim.arm_trajectory import TrajectoryRejected
+from calligraphy_sim.arm_trajectory import TrajectoryRejectedError
 
 
 class MujocoArmNode(Node):
@@ -85,7 +84,10 @@ class MujocoArmNode(Node):
 
         return ArmNodeConfig(
             real_time_factor=declare(
-                'real_time_factor', 1.0, '1 = real time, N = N x, 0 = as fast as possible', 0.0,
+                'real_time_factor',
+                1.0,
+                '1 = real time, N = N x, 0 = as fast as possible',
+                0.0,
                 1000.0,
             ),
             publish_rate_hz=declare(
@@ -109,7 +111,7 @@ class MujocoArmNode(Node):
         try:
             with self._lock:
                 self.simulation.set_trajectory(trajectory, start)
-        except TrajectoryRejected as error:
+        except TrajectoryRejectedError as error:
             self.get_logger().error(f'trajectory rejected: {error}')
 
     def _run(self) -> None:
@@ -145,6 +147,10 @@ class MujocoArmNode(Node):
                 if delay > 0.0:
                     time.sleep(delay)
                     continue
+                if delay < -0.1:
+                    # Fell behind (a busy machine): carry on from here instead of bursting ahead
+                    # to catch up, which would make simulated time leap past trajectory stamps.
+                    wall_start, sim_start = time.monotonic(), now
             # Let the executor threads take the GIL for incoming trajectories.
             time.sleep(0)
 

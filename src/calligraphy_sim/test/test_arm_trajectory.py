@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from calligraphy_sim.arm import ARM_JOINTS, HOME_POSITIONS_RAD, ArmSimConfig, ArmSimulation
-from calligraphy_sim.arm_trajectory import JointTrajectory, TrajectoryFollower, TrajectoryRejected
+from calligraphy_sim.arm_trajectory import (
+    JointTrajectory,
+    TrajectoryFollower,
+    TrajectoryRejectedError,
+)
 
 HOME = np.array(HOME_POSITIONS_RAD)
 
 
 def _trajectory(times, positions, velocities=None, names=ARM_JOINTS) -> JointTrajectory:
     return JointTrajectory(
-        tuple(names), np.array(times, float), np.array(positions, float),
+        tuple(names),
+        np.array(times, float),
+        np.array(positions, float),
         None if velocities is None else np.array(velocities, float),
     )
 
@@ -21,8 +27,9 @@ def test_cubic_segments_pass_through_points_with_their_velocities():
     follower = TrajectoryFollower(ARM_JOINTS, HOME)
     goal = HOME + 0.2
     follower.set_trajectory(
-        _trajectory([0.0, 1.0, 2.0], [HOME, HOME + 0.1, goal], [np.zeros(6), np.full(6, 0.1),
-                                                               np.zeros(6)]),
+        _trajectory(
+            [0.0, 1.0, 2.0], [HOME, HOME + 0.1, goal], [np.zeros(6), np.full(6, 0.1), np.zeros(6)]
+        ),
         start_time_s=10.0,
     )
     np.testing.assert_allclose(follower.sample(5.0)[0], HOME)  # holds before the start
@@ -71,7 +78,7 @@ def test_joint_order_of_the_message_is_mapped_to_the_arm():
 )
 def test_bad_trajectories_are_rejected_with_the_reason(trajectory, message):
     follower = TrajectoryFollower(ARM_JOINTS, HOME)
-    with pytest.raises(TrajectoryRejected, match=message):
+    with pytest.raises(TrajectoryRejectedError, match=message):
         follower.set_trajectory(trajectory, 0.0)
 
 

@@ -23,8 +23,12 @@ def _dh_forward(q: np.ndarray) -> np.ndarray:
     for theta, a, d, alpha in zip(q, DH_A, DH_D, DH_ALPHA, strict=True):
         ct, st, ca, sa = np.cos(theta), np.sin(theta), np.cos(alpha), np.sin(alpha)
         transform = transform @ np.array(
-            [[ct, -st * ca, st * sa, a * ct], [st, ct * ca, -ct * sa, a * st], [0, sa, ca, d],
-             [0, 0, 0, 1]]
+            [
+                [ct, -st * ca, st * sa, a * ct],
+                [st, ct * ca, -ct * sa, a * st],
+                [0, sa, ca, d],
+                [0, 0, 0, 1],
+            ]
         )
     return transform
 
@@ -42,11 +46,20 @@ def _frame(model, name: str, q: np.ndarray | None = None) -> np.ndarray:
 
 def test_chain_is_six_revolute_arm_joints_from_base_link_to_brush_tip(model):
     assert tuple(model.names[1:]) == ARM_JOINTS
-    for frame in ('base_link', 'tool0', 'brush_tip', 'paper', 'ink_well',
-                  'camera_color_optical_frame', 'table'):
+    for frame in (
+        'base_link',
+        'tool0',
+        'brush_tip',
+        'paper',
+        'ink_well',
+        'camera_color_optical_frame',
+        'table',
+    ):
         assert model.existFrame(frame), frame
     root = ET.parse(URDF).getroot()
-    parents = {j.find('child').get('link'): j.find('parent').get('link') for j in root.findall('joint')}
+    parents = {
+        j.find('child').get('link'): j.find('parent').get('link') for j in root.findall('joint')
+    }
     link, chain = 'brush_tip', []
     while link in parents:
         chain.append(link)
@@ -59,7 +72,9 @@ def test_tool0_follows_the_published_ur5e_dh_parameters(model):
     half_turn = np.diag([-1.0, -1.0, 1.0, 1.0])  # base_link -> DH base frame, as in UR's URDFs
     for _ in range(50):
         q = rng.uniform(-np.pi, np.pi, 6)
-        np.testing.assert_allclose(_frame(model, 'tool0', q), half_turn @ _dh_forward(q), atol=1e-9)
+        np.testing.assert_allclose(
+            _frame(model, 'tool0', q), half_turn @ _dh_forward(q), atol=1e-9
+        )
 
 
 def test_joint_limits_and_ros2_control_tags_cover_every_arm_joint(model):
@@ -71,7 +86,10 @@ def test_joint_limits_and_ros2_control_tags_cover_every_arm_joint(model):
     assert tuple(joints) == ARM_JOINTS
     for joint in joints.values():
         assert joint.find('command_interface').get('name') == 'position'
-        assert {s.get('name') for s in joint.findall('state_interface')} == {'position', 'velocity'}
+        assert {s.get('name') for s in joint.findall('state_interface')} == {
+            'position',
+            'velocity',
+        }
 
 
 def test_brush_tip_hangs_below_the_flange_and_the_sheet_lies_in_reach(model):
@@ -105,8 +123,9 @@ def test_cell_yaml_poses_match_the_urdf(model):
         np.testing.assert_allclose(
             pose[:3, :3], pin.Quaternion(w, x, y, z).toRotationMatrix(), atol=1e-9
         )
-        np.testing.assert_allclose(pose[:3, :3], pin.rpy.rpyToMatrix(*cell[name]['rpy_rad']),
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            pose[:3, :3], pin.rpy.rpyToMatrix(*cell[name]['rpy_rad']), atol=1e-9
+        )
     assert (cell['paper']['width_m'], cell['paper']['height_m']) == (0.297, 0.210)
 
 

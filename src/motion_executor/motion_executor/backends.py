@@ -7,11 +7,11 @@ where the joint solutions come from.
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 
 import numpy as np
 
-from motion_executor.errors import BackendUnavailable
+from motion_executor.errors import BackendUnavailableError
 from motion_executor.kinematics import ArmKinematics
 from motion_executor.planner import BrushMotionPlanner, BrushPathSpec, MotionPlan, PlannerConfig
 
@@ -19,10 +19,13 @@ from motion_executor.planner import BrushMotionPlanner, BrushPathSpec, MotionPla
 class MotionBackend(ABC):
     """Plans brush paths and lifts for the arm."""
 
-    name = ''
-
     def __init__(self, planner: BrushMotionPlanner) -> None:
         self.planner = planner
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """The backend's parameter value ('native', 'moveit')."""
 
     @property
     def kinematics(self) -> ArmKinematics:
@@ -45,7 +48,9 @@ class MotionBackend(ABC):
 class NativeBackend(MotionBackend):
     """Pinocchio IK (damped least squares from the URDF) and ruckig timing."""
 
-    name = 'native'
+    @property
+    def name(self) -> str:
+        return 'native'
 
     def __init__(
         self,
@@ -63,7 +68,7 @@ def create_backend(
     paper_in_base: np.ndarray | None = None,
     planning_group: str = 'ur_manipulator',
 ) -> MotionBackend:
-    """The backend called `name`. Raises BackendUnavailable (with what to do) or ValueError."""
+    """The backend called `name`; raises BackendUnavailableError or ValueError."""
     if name == 'native':
         return NativeBackend(kinematics, config, paper_in_base)
     if name == 'moveit':
@@ -74,4 +79,4 @@ def create_backend(
     raise ValueError(f"unknown motion backend {name!r} (use 'native' or 'moveit')")
 
 
-__all__ = ['BackendUnavailable', 'MotionBackend', 'NativeBackend', 'create_backend']
+__all__ = ['BackendUnavailableError', 'MotionBackend', 'NativeBackend', 'create_backend']

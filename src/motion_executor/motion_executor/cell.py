@@ -24,7 +24,9 @@ def description_dir() -> Path:
     for root in roots:
         if (root / 'urdf' / URDF_NAME).is_file():
             return root / 'urdf'
-    raise FileNotFoundError(f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT')
+    raise FileNotFoundError(
+        f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT'
+    )
 
 
 def default_urdf_path() -> Path:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from builtin_interfaces.msg import Duration, Time
-from calligraphy_interfaces.msg import BrushPath
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from calligraphy_interfaces.msg import BrushPath
 from motion_executor.errors import MotionError, MotionErrorCode
 from motion_executor.planner import BrushPathSpec, MotionPlan
 
@@ -29,7 +29,9 @@ def brush_path_from_msg(msg: BrushPath) -> BrushPathSpec:
     )
 
 
-def brush_path_to_msg(path: BrushPathSpec, stroke_index: int = 0, controller: str = '') -> BrushPath:
+def brush_path_to_msg(
+    path: BrushPathSpec, stroke_index: int = 0, controller: str = ''
+) -> BrushPath:
     msg = BrushPath()
     msg.header.frame_id = 'paper'
     msg.stroke_index = stroke_index

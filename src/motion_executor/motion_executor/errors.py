@@ -28,5 +28,5 @@ class MotionError(Exception):
         self.message = message
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailableError(RuntimeError):
     """The selected motion backend cannot run here (e.g. moveit_py not installed)."""

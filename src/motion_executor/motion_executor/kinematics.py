@@ -51,7 +51,9 @@ class ArmKinematics:
         self._data = self.model.createData()
         names = tuple(self.model.names[1:])
         if names != ARM_JOINTS:
-            raise ValueError(f'{self.urdf_path}: joints {names} are not the arm chain {ARM_JOINTS}')
+            raise ValueError(
+                f'{self.urdf_path}: joints {names} are not the arm chain {ARM_JOINTS}'
+            )
         for frame in (tip_frame, base_frame, paper_frame):
             if not self.model.existFrame(frame):
                 raise ValueError(f'{self.urdf_path} has no frame {frame!r}')

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from calligraphy_interfaces.action import ExecuteBrushPath
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -21,10 +20,11 @@ from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
+from calligraphy_interfaces.action import ExecuteBrushPath
 from motion_executor import conversions
 from motion_executor.backends import MotionBackend, create_backend
 from motion_executor.config import ExecutorConfig
-from motion_executor.errors import BackendUnavailable, MotionError, MotionErrorCode
+from motion_executor.errors import BackendUnavailableError, MotionError, MotionErrorCode
 from motion_executor.kinematics import ArmKinematics
 from motion_executor.planner import PHASE_APPROACH, MotionPlan
 from motion_executor.tracking import TrackingMonitor
@@ -84,7 +84,7 @@ class _JointSample:
     received_wall_s: float
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     def __init__(self, code: MotionErrorCode, message: str, lift_from: np.ndarray | None) -> None:
         super().__init__(message)
         self.code = code
@@ -263,7 +263,7 @@ class MotionExecutorNode(Node):
             result.error_msg = error.message
             self.get_logger().warning(f'brush path rejected: {error}')
             goal_handle.abort()
-        except _Abort as abort:
+        except _AbortError as abort:
             self._lift(abort.lift_from, wait=abort.code == MotionErrorCode.CANCELED)
             result.error_code = int(abort.code)
             result.error_msg = abort.message
@@ -303,18 +303,20 @@ class MotionExecutorNode(Node):
                 last_positions = sample.positions
                 error = monitor.update(plan_time, sample.positions)
                 if error > self.config.max_tracking_error_m:
-                    raise _Abort(
+                    raise _AbortError(
                         MotionErrorCode.TRACKING_ERROR,
                         f'brush tip {error * 1e3:.1f} mm off the plan at {plan_time:.2f} s',
                         sample.positions,
                     )
             if goal_handle.is_cancel_requested:
-                raise _Abort(MotionErrorCode.CANCELED, 'canceled; brush lifted', last_positions)
+                raise _AbortError(
+                    MotionErrorCode.CANCELED, 'canceled; brush lifted', last_positions
+                )
             with self._lock:
                 latest = self._latest
             if time.monotonic() - latest.received_wall_s > self.config.joint_state_timeout_s:
                 # The arm's state is unknown: lift from where it was commanded to be.
-                raise _Abort(
+                raise _AbortError(
                     MotionErrorCode.JOINT_STATES_STALE,
                     f'/joint_states silent for more than {self.config.joint_state_timeout_s} s '
                     'during the motion; brush lifted',
@@ -323,7 +325,7 @@ class MotionExecutorNode(Node):
             if monitor.arrived(plan_time, last_positions, self.config.goal_tolerance_rad):
                 return
             if plan_time > plan.duration_s + self.config.settle_timeout_s:
-                raise _Abort(
+                raise _AbortError(
                     MotionErrorCode.TRACKING_ERROR,
                     f'the arm did not reach the final point within '
                     f'{self.config.settle_timeout_s} s of the trajectory end',
@@ -376,7 +378,7 @@ def main(args: list[str] | None = None) -> int:
     rclpy.init(args=args)
     try:
         node = MotionExecutorNode()
-    except (BackendUnavailable, ValueError, FileNotFoundError) as error:
+    except (BackendUnavailableError, ValueError, FileNotFoundError) as error:
         print(f'motion_executor_node: error: {error}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2

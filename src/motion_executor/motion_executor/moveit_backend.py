@@ -1,7 +1,7 @@
 """MoveIt 2 backend: IK from MoveIt's kinematics plugin through moveit_py (real cell only).
 
 moveit_py is not on PyPI; it comes with a ROS distribution's MoveIt install. This module imports
-it on construction and raises BackendUnavailable with a clear message where it is missing.
+it on construction and raises BackendUnavailableError with a clear message where it is missing.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from motion_executor.backends import MotionBackend
-from motion_executor.errors import BackendUnavailable
+from motion_executor.errors import BackendUnavailableError
 from motion_executor.kinematics import ArmKinematics, IkSolution
 from motion_executor.planner import BrushMotionPlanner, PlannerConfig
 
@@ -17,7 +17,9 @@ from motion_executor.planner import BrushMotionPlanner, PlannerConfig
 class MoveItBackend(MotionBackend):
     """IK by MoveIt (the planning group's kinematics solver), timing by the shared planner."""
 
-    name = 'moveit'
+    @property
+    def name(self) -> str:
+        return 'moveit'
 
     def __init__(
         self,
@@ -32,7 +34,7 @@ class MoveItBackend(MotionBackend):
             from moveit.core.robot_state import RobotState
             from moveit.planning import MoveItPy
         except ImportError as error:
-            raise BackendUnavailable(
+            raise BackendUnavailableError(
                 "motion backend 'moveit' needs moveit_py (MoveIt 2's Python API, installed with "
                 "ros-<distro>-moveit-py); it is not importable here. Use backend 'native'."
             ) from error

@@ -121,7 +121,9 @@ class MotionPlan:
 
     def tip_reference(self, time_s: float) -> np.ndarray:
         """Planned tip position in `paper` at `time_s` (linear between samples)."""
-        return np.array([np.interp(time_s, self.time_s, self.tip_in_paper[:, i]) for i in range(3)])
+        return np.array(
+            [np.interp(time_s, self.time_s, self.tip_in_paper[:, i]) for i in range(3)]
+        )
 
     def positions_at(self, time_s: float) -> np.ndarray:
         return np.array([np.interp(time_s, self.time_s, self.positions[:, i]) for i in range(6)])
@@ -163,11 +165,19 @@ def validate_path(path: BrushPathSpec, config: PlannerConfig) -> None:
                 MotionErrorCode.INVALID_PATH, f'{name} must be empty or have {count} values'
             )
     stacked = np.concatenate(
-        [path.x_m, path.y_m, path.pressing_depth_m, path.time_from_start_s, path.tilt_x_rad,
-         path.tilt_y_rad]
+        [
+            path.x_m,
+            path.y_m,
+            path.pressing_depth_m,
+            path.time_from_start_s,
+            path.tilt_x_rad,
+            path.tilt_y_rad,
+        ]
     )
     if not np.all(np.isfinite(stacked)):
-        raise MotionError(MotionErrorCode.INVALID_PATH, 'the brush path has NaN or infinite values')
+        raise MotionError(
+            MotionErrorCode.INVALID_PATH, 'the brush path has NaN or infinite values'
+        )
     if np.any(np.diff(path.time_from_start_s) <= 0.0):
         raise MotionError(
             MotionErrorCode.INVALID_PATH, 'time_from_start_s must be strictly increasing'
@@ -239,9 +249,7 @@ class BrushMotionPlanner:
             )
         return solution.positions
 
-    def _solve_chain(
-        self, targets: list[np.ndarray], seed: np.ndarray, what: str
-    ) -> np.ndarray:
+    def _solve_chain(self, targets: list[np.ndarray], seed: np.ndarray, what: str) -> np.ndarray:
         solutions = []
         previous = seed
         for index, target in enumerate(targets):
@@ -270,7 +278,8 @@ class BrushMotionPlanner:
             c.vertical_sample_period_s,
         )
         targets = [
-            self.tip_target(np.array([xy[0], xy[1], z]), *rotation) for z in profile.positions[:, 0]
+            self.tip_target(np.array([xy[0], xy[1], z]), *rotation)
+            for z in profile.positions[:, 0]
         ]
         q = self._solve_chain(targets, seed, f'{phase} move')
         velocities, accelerations = joint_rates(profile.time_s, q)
@@ -339,14 +348,21 @@ class BrushMotionPlanner:
             segments.append(self._travel(seed, above))
             segments.append(
                 self._vertical(
-                    PHASE_APPROACH, first_xy, safe, -path.pressing_depth_m[0], first_rotation, above
+                    PHASE_APPROACH,
+                    first_xy,
+                    safe,
+                    -path.pressing_depth_m[0],
+                    first_rotation,
+                    above,
                 )
             )
             seed = segments[-1].positions[-1]
 
         targets = [
             self.tip_target(
-                np.array([path.x_m[i], path.y_m[i], -path.pressing_depth_m[i]]), tilt_x[i], tilt_y[i]
+                np.array([path.x_m[i], path.y_m[i], -path.pressing_depth_m[i]]),
+                tilt_x[i],
+                tilt_y[i],
             )
             for i in range(count)
         ]
@@ -384,18 +400,20 @@ class BrushMotionPlanner:
         tip = self.tip_in_paper(current)
         safe = self.config.safe_height_m
         if tip[2] >= safe - 1e-4:
-            return self._join([
-                _Segment(
-                    PHASE_RETREAT,
-                    np.array([0.0, self.config.vertical_sample_period_s]),
-                    np.array([current, current]),
-                    np.zeros((2, 6)),
-                    np.zeros((2, 6)),
-                )
-            ])
-        rotation = np.linalg.inv(self.paper_in_base[:3, :3]) @ self.kinematics.forward(current)[
-            :3, :3
-        ]
+            return self._join(
+                [
+                    _Segment(
+                        PHASE_RETREAT,
+                        np.array([0.0, self.config.vertical_sample_period_s]),
+                        np.array([current, current]),
+                        np.zeros((2, 6)),
+                        np.zeros((2, 6)),
+                    )
+                ]
+            )
+        rotation = (
+            np.linalg.inv(self.paper_in_base[:3, :3]) @ self.kinematics.forward(current)[:3, :3]
+        )
         # Keep the brush's current tilt while lifting: express it as tilts of the upright pose.
         tilted = rotation @ UPRIGHT_IN_PAPER.T
         tilt_y = float(np.arcsin(np.clip(tilted[0, 2], -1.0, 1.0)))

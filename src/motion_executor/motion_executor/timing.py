@@ -36,7 +36,7 @@ def rest_to_rest(
     max_jerk: np.ndarray,
     sample_period_s: float,
 ) -> Profile:
-    """Time-optimal jerk-limited move from rest at `start` to rest at `goal`, all axes synchronised.
+    """Time-optimal jerk-limited rest-to-rest move from `start` to `goal`, axes synchronised.
 
     Returns at least two samples (start and goal) even when they coincide.
     """

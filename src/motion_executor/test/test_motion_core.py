@@ -35,14 +35,21 @@ def planner(kinematics) -> BrushMotionPlanner:
 
 def _line(n=50, depth=0.002, x0=0.10, y0=0.10, length=0.03, speed=0.05) -> BrushPathSpec:
     x = x0 + np.linspace(0.0, length, n)
-    return BrushPathSpec(
-        x, np.full(n, y0), np.full(n, depth), np.linspace(0.0, length / speed, n)
-    )
+    return BrushPathSpec(x, np.full(n, y0), np.full(n, depth), np.linspace(0.0, length / speed, n))
 
 
 def test_core_modules_do_not_import_rclpy():
-    modules = ['backends', 'benchmark', 'cell', 'config', 'errors', 'kinematics', 'planner',
-               'timing', 'tracking']
+    modules = [
+        'backends',
+        'benchmark',
+        'cell',
+        'config',
+        'errors',
+        'kinematics',
+        'planner',
+        'timing',
+        'tracking',
+    ]
     code = (
         'import sys\n'
         + ''.join(f'import motion_executor.{m}\n' for m in modules)
@@ -88,23 +95,44 @@ def test_ik_keeps_joints_inside_tightened_limits(kinematics):
 @pytest.mark.parametrize(
     ('path', 'code'),
     [
-        (BrushPathSpec(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)),
-         MotionErrorCode.EMPTY_PATH),
-        (BrushPathSpec(np.full(3, 0.1), np.full(2, 0.1), np.zeros(3), np.arange(3.0)),
-         MotionErrorCode.INVALID_PATH),
-        (BrushPathSpec(np.full(3, 0.1), np.full(3, 0.1), np.zeros(3), np.array([0.0, 1.0, 1.0])),
-         MotionErrorCode.INVALID_PATH),
-        (BrushPathSpec(np.array([0.1, np.nan]), np.full(2, 0.1), np.zeros(2), np.arange(2.0)),
-         MotionErrorCode.INVALID_PATH),
+        (
+            BrushPathSpec(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)),
+            MotionErrorCode.EMPTY_PATH,
+        ),
+        (
+            BrushPathSpec(np.full(3, 0.1), np.full(2, 0.1), np.zeros(3), np.arange(3.0)),
+            MotionErrorCode.INVALID_PATH,
+        ),
+        (
+            BrushPathSpec(
+                np.full(3, 0.1), np.full(3, 0.1), np.zeros(3), np.array([0.0, 1.0, 1.0])
+            ),
+            MotionErrorCode.INVALID_PATH,
+        ),
+        (
+            BrushPathSpec(np.array([0.1, np.nan]), np.full(2, 0.1), np.zeros(2), np.arange(2.0)),
+            MotionErrorCode.INVALID_PATH,
+        ),
         (_line(x0=0.28), MotionErrorCode.OUTSIDE_PAPER),
-        (BrushPathSpec(np.full(2, 0.1), np.array([0.1, -0.001]), np.zeros(2), np.arange(2.0)),
-         MotionErrorCode.OUTSIDE_PAPER),
+        (
+            BrushPathSpec(np.full(2, 0.1), np.array([0.1, -0.001]), np.zeros(2), np.arange(2.0)),
+            MotionErrorCode.OUTSIDE_PAPER,
+        ),
         (_line(depth=0.009), MotionErrorCode.TOO_DEEP),
         (_line(depth=-0.9), MotionErrorCode.UNREACHABLE),
         (_line(x0=0.02, speed=5.0, length=0.2), MotionErrorCode.INVALID_PATH),
     ],
-    ids=['empty', 'lengths', 'time', 'nan', 'right-edge', 'below-edge', 'too-deep',
-         'unreachable-height', 'too-fast'],
+    ids=[
+        'empty',
+        'lengths',
+        'time',
+        'nan',
+        'right-edge',
+        'below-edge',
+        'too-deep',
+        'unreachable-height',
+        'too-fast',
+    ],
 )
 def test_bad_paths_are_rejected_with_their_code(planner, path, code):
     with pytest.raises(MotionError) as caught:
@@ -170,7 +198,7 @@ def test_executor_config_validates_itself():
 
 def test_moveit_backend_without_moveit_py_fails_with_a_clear_error(kinematics):
     from motion_executor.backends import create_backend
-    from motion_executor.errors import BackendUnavailable
+    from motion_executor.errors import BackendUnavailableError
 
     pytest.importorskip('rclpy')  # the moveit backend needs message packages to even try
     try:
@@ -179,7 +207,7 @@ def test_moveit_backend_without_moveit_py_fails_with_a_clear_error(kinematics):
         pytest.skip('moveit_py is installed here')
     except ImportError:
         pass
-    with pytest.raises(BackendUnavailable, match="use backend 'native'|Use backend 'native'"):
+    with pytest.raises(BackendUnavailableError, match="use backend 'native'|Use backend 'native'"):
         create_backend('moveit', kinematics, PlannerConfig())
 
 

@@ -1,0 +1,197 @@
+"""motion_executor_node over a real graph: the MuJoCo arm in its own process, DDS in between.
+
+The tests share one arm process (start-up costs seconds); the stale-joint-states test stops it and
+therefore runs last.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from motion_executor.benchmark import square_path
+from motion_executor.conversions import brush_path_to_msg
+from motion_executor.kinematics import ArmKinematics
+from motion_executor.motion_executor_node import MotionExecutorNode
+from motion_executor.planner import BrushPathSpec
+from rclpy.action import ActionClient
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from trajectory_msgs.msg import JointTrajectory
+
+from calligraphy_interfaces.action import ExecuteBrushPath
+
+Result = ExecuteBrushPath.Result
+REAL_TIME_FACTOR = 4.0
+
+
+class Graph:
+    def __init__(self) -> None:
+        self.domain = random.Random(os.getpid()).randint(150, 230)
+        env = dict(os.environ, ROS_DOMAIN_ID=str(self.domain))
+        self.arm = subprocess.Popen(
+            [
+                sys.executable,
+                '-m',
+                'calligraphy_sim.mujoco_arm_node',
+                '--ros-args',
+                '-p',
+                f'real_time_factor:={REAL_TIME_FACTOR}',
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.context = Context()
+        rclpy.init(context=self.context, domain_id=self.domain)
+        self.server = MotionExecutorNode(
+            context=self.context,
+            # 1 s of simulated time is 0.25 s of wall time at 4x: room for a loaded machine.
+            parameter_overrides=[Parameter('trajectory_start_lead_s', value=1.0)],
+        )
+        self.client_node = Node('motion_test_client', context=self.context)
+        self.tip_z: list[float] = []
+        self.trajectories: list[JointTrajectory] = []
+        self.client_node.create_subscription(
+            PoseStamped, '/brush_tip_pose', lambda m: self.tip_z.append(m.pose.position.z), 10
+        )
+        self.client_node.create_subscription(
+            JointTrajectory, '/arm_controller/joint_trajectory', self.trajectories.append, 10
+        )
+        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
+        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        self.executor.add_node(self.server)
+        self.executor.add_node(self.client_node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def wait_until(self, condition, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def send(self, path: BrushPathSpec, feedback: list | None = None, **goal_fields):
+        goal = ExecuteBrushPath.Goal(path=brush_path_to_msg(path), **goal_fields)
+        future = self.client.send_goal_async(
+            goal,
+            feedback_callback=(lambda m: feedback.append(m.feedback))
+            if feedback is not None
+            else None,
+        )
+        assert self.wait_until(future.done, 10.0), 'goal not answered'
+        handle = future.result()
+        assert handle.accepted
+        return handle
+
+    def result(self, handle, timeout_s: float = 30.0):
+        future = handle.get_result_async()
+        assert self.wait_until(future.done, timeout_s), 'no result in time'
+        return future.result().result
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.client.destroy()
+        self.server.destroy_node()
+        self.client_node.destroy_node()
+        self.context.try_shutdown()
+        if self.arm.poll() is None:
+            self.arm.terminate()
+            try:
+                self.arm.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.arm.kill()
+                self.arm.wait()
+
+
+@pytest.fixture(scope='module')
+def graph():
+    graph = Graph()
+    try:
+        assert graph.client.wait_for_server(timeout_sec=20.0)
+        assert graph.wait_until(lambda: graph.server._latest is not None, 20.0), 'no joint states'
+        yield graph
+    finally:
+        graph.close()
+
+
+def _stroke(length=0.03, x0=0.10, y0=0.10, depth=0.002, speed=0.05, n=61) -> BrushPathSpec:
+    x = x0 + np.linspace(0.0, length, n)
+    return BrushPathSpec(x, np.full(n, y0), np.full(n, depth), np.linspace(0, length / speed, n))
+
+
+@pytest.mark.timeout(60)
+def test_stroke_is_executed_with_progress_and_sub_millimetre_tracking(graph):
+    feedback: list = []
+    result = graph.result(graph.send(_stroke(), feedback))
+    assert result.success and result.error_code == Result.SUCCESS, result.error_msg
+    assert result.tip_rms_error_m < 0.0005
+    assert result.duration_s > 0.6  # the 0.6 s stroke plus approach and retreat
+    phases = [f.phase for f in feedback]
+    assert phases[0] == 'planning'
+    assert {'approach', 'writing'} <= set(phases)
+    writing = [f.point_index for f in feedback if f.phase == 'writing']
+    assert writing == sorted(writing) and all(f.point_count == 61 for f in feedback)
+    assert graph.wait_until(lambda: abs(graph.tip_z[-1] - 0.03) < 5e-4, 5.0), graph.tip_z[-1]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ('path', 'code'),
+    [
+        (BrushPathSpec(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), Result.EMPTY_PATH),
+        (_stroke(x0=0.29), Result.OUTSIDE_PAPER),
+        (_stroke(depth=0.02), Result.TOO_DEEP),
+        (_stroke(depth=-0.9), Result.UNREACHABLE),
+        (_stroke(speed=50.0), Result.INVALID_PATH),
+    ],
+    ids=['empty', 'outside', 'too-deep', 'unreachable', 'too-fast'],
+)
+def test_bad_path_is_rejected_over_the_graph_before_any_motion(graph, path, code):
+    sent_before = len(graph.trajectories)
+    result = graph.result(graph.send(path), 10.0)
+    assert not result.success and result.error_code == code and result.error_msg
+    time.sleep(0.1)
+    assert len(graph.trajectories) == sent_before, 'a rejected path moved the arm'
+
+
+@pytest.mark.timeout(60)
+def test_cancel_while_writing_lifts_the_brush_to_the_safe_height(graph):
+    feedback: list = []
+    handle = graph.send(square_path(0.1), feedback)
+    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 20.0)
+    assert graph.wait_until(lambda: graph.tip_z[-1] < 0.0, 5.0), 'brush not on the paper'
+    handle.cancel_goal_async()
+    result = graph.result(handle)
+    assert result.error_code == Result.CANCELED
+    assert abs(graph.tip_z[-1] - 0.03) < 5e-4, f'tip at {graph.tip_z[-1] * 1e3:.1f} mm'
+
+
+@pytest.mark.timeout(60)
+def test_stale_joint_states_abort_the_motion_and_command_a_lift(graph):
+    # Runs last: it stops the arm process.
+    feedback: list = []
+    handle = graph.send(square_path(0.1), feedback)
+    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 20.0)
+    graph.arm.kill()
+    result = graph.result(handle)
+    assert result.error_code == Result.JOINT_STATES_STALE and 'silent' in result.error_msg
+    lift = graph.trajectories[-1]
+    final = np.array(lift.points[-1].positions)
+    tip = ArmKinematics().tip_in_paper(final)
+    assert tip[2] == pytest.approx(0.03, abs=1e-5)
+    # The node is still serving: with no arm the next goal is refused as stale, not crashed.
+    result = graph.result(graph.send(_stroke()), 10.0)
+    assert result.error_code == Result.JOINT_STATES_STALE
