@@ -67,6 +67,8 @@ def test_a_brush_that_does_not_press_into_the_paper_leaves_no_ink():
         render = render_path(x, y, d, t)
         assert render.ink.max() == 0.0
         assert render.ink_load_end == 1.0, 'ink spent without touching the paper'
+    x, y, d, t = _straight(3.0 * MM)
+    assert render_path(x, y, d, t, ink_load=0.0).ink.max() == 0.0, 'an empty brush inked'
 
 
 def test_ink_only_where_the_tip_presses():
@@ -144,6 +146,11 @@ def test_a_long_stroke_runs_dry_and_a_reloaded_brush_writes_dark_again():
     assert start_cov > 0.97 and start_dark > 0.9
     assert end_cov < 0.6, f'coverage only fell to {end_cov:.2f}: no dry-brush streaks'
     assert end_dark < start_dark - 0.3
+    # Dry-brush gaps are bristle-wise: streaks running along the stroke, not spots.
+    dry = _band_grid(first, 0.21, 0.25, half_width=0.4 * params.width_at_depth(3 * MM)) > 0.3
+    along = np.mean(dry[:, 1:] == dry[:, :-1])
+    across = np.mean(dry[1:, :] == dry[:-1, :])
+    assert along > 0.95 and across < 0.85, f'along {along:.2f}, across {across:.2f}'
 
     reloaded = render_path(x, y, d, t, params, ink_load=1.0, seed=3)
     again_cov, again_dark = coverage_and_density(reloaded, 0.02, 0.05)
@@ -157,6 +164,16 @@ def _band(render, x, y, x_from: float, x_to: float, half_width: float) -> np.nda
     centre_y = np.interp(px, x, y)
     inside = (np.abs(py - centre_y) < half_width) & (px >= x_from) & (px <= x_to)
     return render.ink[inside]
+
+
+def _band_grid(render, x_from: float, x_to: float, half_width: float) -> np.ndarray:
+    """Ink of a horizontal stroke at y = 30..33 mm: rows across it, columns along it."""
+    rows, cols = np.indices(render.ink.shape)
+    px, py = render.region.pixel_centres(rows, cols)
+    centre = 0.030 + 0.003 * (px[0] - 0.01) / 0.25
+    keep_cols = np.flatnonzero((px[0] >= x_from) & (px[0] <= x_to))
+    keep_rows = np.flatnonzero(np.abs(py[:, 0] - centre[keep_cols].mean()) < half_width)
+    return render.ink[np.ix_(keep_rows, keep_cols)]
 
 
 def test_ink_spent_is_proportional_to_the_area_inked():
