@@ -9,7 +9,7 @@ VENV="$ROOT/.venv"
 STAMPS="$ROOT/.setup"
 PYTHON="${PYTHON:-python3}"
 HANZI_WRITER_DATA_VERSION=2.0.1
-APT_PACKAGES=(libosmesa6 libgl1 fonts-arphic-ukai fonts-arphic-uming libusb-1.0-0 cmake g++)
+APT_PACKAGES=(libosmesa6 libgl1 fonts-arphic-ukai fonts-arphic-uming fonts-dejavu-core libusb-1.0-0 cmake g++)
 
 mkdir -p "$STAMPS"
 log() { printf '[setup] %s\n' "$*"; }

@@ -98,7 +98,6 @@ def test_skeleton_route_writes_the_horizontal_of_shi_first():
     assert second.centreline[0, 1] > second.centreline[-1, 1]  # top to bottom
 
 
-@pytest.mark.skipif(not DEJAVU.exists(), reason='DejaVu Sans not installed')
 @pytest.mark.parametrize(('character', 'count'), [('L', 1), ('O', 1), ('T', 2), ('X', 2)])
 def test_skeleton_route_counts_latin_glyphs_of_a_sans_font(character, count):
     plan = plan_character(character, font=str(DEJAVU))
