@@ -55,9 +55,8 @@ class EpisodeScore:
 
 def make_episodes(chars: str, episodes: int, seed: int) -> list[Episode]:
     """Episodes cycling through `chars`, each with its own evaluation-distribution brush."""
-    from stroke_planner import ideal_reconstruction, target_mask
-
     from brush_policy_node.characters import plan_strokes
+    from stroke_planner import ideal_reconstruction, target_mask
 
     plans = {}
     out = []

@@ -30,6 +30,19 @@ def load_policy(model_path: str | Path = '') -> tuple[OnnxRuntimeBackend, ModelC
     return OnnxRuntimeBackend(path), ModelCard.load(card_path)
 
 
+def load_torch_policy(model_path: str | Path, card: ModelCard) -> object:
+    """The torch module saved beside an ONNX model (`<stem>.pt`), for eager comparisons."""
+    import torch
+
+    from brush_policy_node.policy_model import PolicyNet
+
+    config = card.training['config']
+    module = PolicyNet(config['hidden'], config['layers'])
+    weights = Path(model_path).with_suffix('.pt')
+    module.load_state_dict(torch.load(weights, weights_only=True))
+    return module.eval()
+
+
 def build_controllers(
     config: ControllerConfig,
     default: str = 'learned',

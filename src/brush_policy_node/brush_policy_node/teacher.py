@@ -51,6 +51,9 @@ def footprint_at_points(
     batch, n = depth.shape
     path = np.concatenate([xy, depth[..., None], t[..., None]], axis=2)
     samples = resample(path, SIM_STEP_M)
+    if isinstance(samples, tuple):
+        # (samples, real step counts): padding repeats the last sample, which inks nothing new.
+        samples = samples[0]
     trace, carry = simulate(samples, params_table(list(params), batch), ink_load)
     belly = np.empty((batch, n, 2))
     width = np.empty((batch, n))

@@ -47,18 +47,18 @@ class TrainConfig:
     """One training run. Load from JSON with `TrainConfig.from_file` (unknown keys rejected)."""
 
     seed: int = 0
-    characters: int = 80
-    brushes_per_character: int = 6
+    characters: int = 125
+    brushes_per_character: int = 8
     char_size_m: tuple[float, float] = (0.05, 0.07)
     initial_ink_load: tuple[float, float] = (0.5, 1.0)
     teacher_iterations: int = 5
     hidden: int = 64
     layers: int = 2
-    epochs: int = 40
+    epochs: int = 50
     batch_size: int = 512
     learning_rate: float = 3e-3
     validation_fraction: float = 0.1
-    eval_episodes: int = 0
+    eval_episodes: int = 200
     output_dir: str = 'out/train'
     model_name: str = 'brush_policy'
     torch_threads: int = 1
@@ -249,6 +249,7 @@ def train(config: TrainConfig, log=print, evaluate=None) -> TrainResult:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     model_path = export_onnx(module, out / f'{config.model_name}.onnx')
+    torch.save(module.state_dict(), model_path.with_suffix('.pt'))
     probe = data.features[is_val][:2048] if is_val.any() else data.features[:2048]
     onnx_out = OnnxRuntimeBackend(model_path).infer(probe)
     torch_out = TorchBackend(module).infer(probe)
@@ -314,5 +315,6 @@ def tiny_config(output_dir: str, seed: int = 0) -> TrainConfig:
         teacher_iterations=3,
         epochs=8,
         batch_size=256,
+        eval_episodes=0,
         output_dir=output_dir,
     )
