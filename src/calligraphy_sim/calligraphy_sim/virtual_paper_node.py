@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 
 import numpy as np
@@ -184,6 +185,10 @@ def main(args: list[str] | None = None) -> None:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except ValueError as error:
+        # A bad parameter: say which and why, and do not start.
+        print(f'virtual_paper_node: error: {error}', file=sys.stderr)
+        raise SystemExit(2) from None
     finally:
         if node is not None:
             node.destroy_node()

@@ -122,3 +122,13 @@ def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_relo
     finally:
         executor.shutdown()
         node.destroy_node()
+
+
+@pytest.mark.timeout(60)
+def test_a_bad_parameter_stops_the_node_at_start_with_the_reason(spawn_process):
+    process = spawn_process(
+        '-m', 'calligraphy_sim.virtual_paper_node', '--ros-args', '-p', 'metres_per_pixel:=-0.001'
+    )
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert 'metres_per_pixel must be a positive number' in output
