@@ -184,7 +184,10 @@ def validate_path(path: BrushPathSpec, config: PlannerConfig) -> None:
         )
     if np.any(np.abs(np.concatenate([path.tilt_x_rad, path.tilt_y_rad])) > np.radians(30.0)):
         raise MotionError(MotionErrorCode.INVALID_PATH, 'brush tilt beyond 30 degrees')
-    outside = (
+    # Only contact must stay on the sheet: a brush touching outside it would ink the table. Points
+    # in the air (d < 0) may go anywhere reachable, which is how the brush travels to the ink well.
+    touching = path.pressing_depth_m >= 0.0
+    outside = touching & (
         (path.x_m < 0.0)
         | (path.x_m > config.paper_width_m)
         | (path.y_m < 0.0)

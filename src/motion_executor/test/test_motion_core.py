@@ -18,6 +18,7 @@ from motion_executor.planner import (
     BrushMotionPlanner,
     BrushPathSpec,
     PlannerConfig,
+    validate_path,
 )
 
 HOME = np.array([-0.3354, -1.7367, 2.1880, -2.0221, -1.5708, -0.3354])
@@ -221,3 +222,12 @@ def test_shape_written_in_mujoco_stays_within_half_a_millimetre(planner, shape):
     assert result['tip_rms_error_m'] < 0.0003
     assert result['tip_max_error_m'] < 0.0006
     assert result['final_tip_in_paper'][2] == pytest.approx(0.03, abs=2e-4)
+
+
+def test_a_path_in_the_air_may_leave_the_sheet_but_contact_may_not():
+    config = PlannerConfig()
+    in_air = _line(x0=0.35, depth=-0.01)  # travelling to the ink well beside the sheet
+    validate_path(in_air, config)
+    with pytest.raises(MotionError) as error:
+        validate_path(_line(x0=0.35, depth=0.0), config)
+    assert error.value.code == MotionErrorCode.OUTSIDE_PAPER
