@@ -216,6 +216,10 @@ def test_core_modules_do_not_import_rclpy():
         'camera_feedback.stroke_width',
         'camera_feedback.observer',
         'camera_feedback.synthetic',
+        'camera_feedback.frame_sources',
+        'camera_feedback.brush_state',
+        'camera_feedback.calibration',
+        'camera_feedback.benchmark',
     ]
     code = 'import sys\n' + ''.join(f'import {m}\n' for m in modules)
     code += "assert 'rclpy' not in sys.modules, 'rclpy imported'\n"
