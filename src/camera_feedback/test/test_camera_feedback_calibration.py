@@ -98,3 +98,17 @@ def test_contact_search_that_never_touches_says_so():
         search.record(depth, ink_seen=False)
     with pytest.raises(ValueError, match='no ink'):
         _ = search.contact_offset_m
+
+
+def test_brush_ink_at_the_sheets_top_left_is_top_left_in_the_rectified_sheet(brush):
+    paper = VirtualPaper(brush, seed=2)
+    n = 40
+    paper.add_path(
+        np.linspace(0.030, 0.060, n), np.full(n, 0.185), np.full(n, 0.002), np.linspace(0, 1, n)
+    )
+    observation = PaperObserver().observe(SimulatedCamera(seed=8).render(paper.image_rgb()))
+    rows, cols = np.nonzero(observation.ink_mask)
+    assert rows.size > 100
+    # y = 0.185 m lies 25 mm (100 px) under the top edge; x = 30..60 mm from the left edge.
+    assert np.median(rows) == pytest.approx(100, abs=4)
+    assert cols.min() > 0.025 / 0.00025 and cols.max() < 0.065 / 0.00025
