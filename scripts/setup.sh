@@ -70,7 +70,7 @@ fi
 exec 9>"$STAMPS/colcon.lock"
 flock 9
 if [ ! -f "$STAMPS/colcon.stamp" ] || [ ! -f install/setup.bash ] \
-  || [ -n "$(find src -newer "$STAMPS/colcon.stamp" -print -quit)" ]; then
+  || [ -n "$(find src launch urdf -newer "$STAMPS/colcon.stamp" -print -quit)" ]; then
   log "colcon: building src/"
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"

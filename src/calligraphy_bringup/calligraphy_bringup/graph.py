@@ -1,0 +1,128 @@
+"""Bring the cell's nodes up in one process, with the same YAML as the launch files.
+
+`ros2 launch` is not available on every machine (PLATFORM.md); this runs the same node classes,
+named as in launch/, with their parameters read from calligraphy_bringup/config/*.yaml, on one
+multi-threaded executor in a context of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+
+
+def _config_dir() -> Path:
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return Path(get_package_share_directory('calligraphy_bringup')) / 'config'
+    except (ImportError, LookupError):
+        return Path(__file__).resolve().parent.parent / 'config'
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node of the cell: its name (= executable = YAML key), module and class."""
+
+    name: str
+    module: str
+    cls: str
+
+
+SIM_CELL = (
+    NodeSpec('mujoco_arm_node', 'calligraphy_sim.mujoco_arm_node', 'MujocoArmNode'),
+    NodeSpec('virtual_paper_node', 'calligraphy_sim.virtual_paper_node', 'VirtualPaperNode'),
+    NodeSpec('sim_camera_node', 'calligraphy_sim.sim_camera_node', 'SimCameraNode'),
+    NodeSpec('stroke_planner_node', 'stroke_planner.stroke_planner_node', 'StrokePlannerNode'),
+    NodeSpec('brush_policy_node', 'brush_policy_node.brush_policy_node', 'BrushPolicyNode'),
+    NodeSpec('motion_executor_node', 'motion_executor.motion_executor_node', 'MotionExecutorNode'),
+    NodeSpec('ink_dipping_node', 'ink_dipping.ink_dipping_node', 'InkDippingNode'),
+    NodeSpec('camera_feedback_node', 'camera_feedback.camera_feedback_node', 'CameraFeedbackNode'),
+    NodeSpec('writer_node', 'calligraphy_writer.writer_node', 'WriterNode'),
+)
+
+
+def config_path(name: str = 'sim') -> Path:
+    """The installed (or source) YAML of a cell configuration."""
+    path = _config_dir() / f'{name}.yaml'
+    if not path.exists():
+        raise FileNotFoundError(f'no cell configuration {path}')
+    return path
+
+
+def _flatten(values: dict, prefix: str = '') -> dict:
+    flat = {}
+    for key, value in values.items():
+        name = f'{prefix}{key}'
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f'{name}.'))
+        else:
+            flat[name] = value
+    return flat
+
+
+def load_parameters(path: Path) -> dict[str, dict]:
+    """{node name: {dotted parameter name: value}} from a ROS 2 parameters YAML file."""
+    document = yaml.safe_load(path.read_text()) or {}
+    return {
+        node: _flatten(section.get('ros__parameters', {})) for node, section in document.items()
+    }
+
+
+class CellGraph:
+    """The cell's nodes spinning in one process. Use as a context manager."""
+
+    def __init__(
+        self,
+        context: Context,
+        config: str | Path = 'sim',
+        overrides: dict[str, dict] | None = None,
+        nodes: tuple[NodeSpec, ...] = SIM_CELL,
+        threads: int = 8,
+    ) -> None:
+        path = Path(config) if isinstance(config, Path) else config_path(config)
+        parameters = load_parameters(path)
+        for node, values in (overrides or {}).items():
+            parameters.setdefault(node, {}).update(values)
+        self.context = context
+        self.nodes: dict[str, Node] = {}
+        self.executor = MultiThreadedExecutor(num_threads=threads, context=context)
+        try:
+            for spec in nodes:
+                cls = getattr(importlib.import_module(spec.module), spec.cls)
+                values = parameters.get(spec.name, {})
+                node = cls(
+                    context=context,
+                    parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
+                )
+                self.nodes[spec.name] = node
+                self.executor.add_node(node)
+        except Exception:
+            self.close()
+            raise
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+
+    def start(self) -> CellGraph:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=5.0)
+        for node in reversed(list(self.nodes.values())):
+            node.destroy_node()
+        self.nodes.clear()
+
+    def __enter__(self) -> CellGraph:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
