@@ -18,6 +18,12 @@ from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.srv import SavePaper
 from calligraphy_sim.brush_params import BrushParams
+from calligraphy_sim.ink_well import (
+    DEFAULT_INK_DEPTH_M,
+    InkWell,
+    InkWellGeometry,
+    resolve_ink_well,
+)
 from calligraphy_sim.paper import VirtualPaper, VirtualPaperConfig
 from calligraphy_sim.paper_conversions import pose_to_sample, rgb_to_image
 
@@ -30,6 +36,7 @@ _CONFIG_PARAMS = {
     'seed': ('seed', 'seed of the bristle streak pattern'),
     'frame_id': ('frame_id', 'frame of accepted poses and of the image'),
 }
+_WELL_FIELDS = tuple(InkWellGeometry.__dataclass_fields__)
 
 
 class VirtualPaperNode(Node):
@@ -43,7 +50,8 @@ class VirtualPaperNode(Node):
     Publishes (at ``publish_rate_hz``):
         /virtual_paper/image (sensor_msgs/Image, rgb8, row 0 = top of the sheet, white paper,
             dark ink, ``metres_per_pixel`` per pixel).
-        /virtual_paper/ink_load (std_msgs/Float64): the brush's ink load 0..1 (also on reload).
+        /virtual_paper/ink_load (std_msgs/Float64): the brush's ink load 0..1 (also at once on
+            reload and whenever the ink well soaks or wipes the brush).
     Services:
         /virtual_paper/clear (std_srvs/Trigger): a fresh sheet (the brush keeps its ink).
         /virtual_paper/save (calligraphy_interfaces/SavePaper): write the sheet as PNG.
@@ -53,6 +61,13 @@ class VirtualPaperNode(Node):
         publish_rate_hz (4.0), initial_ink_load (1.0), seed (0), frame_id ('paper'), and
         brush.<field> for every field of :class:`~calligraphy_sim.brush_params.BrushParams`
         (nominal brush by default; units in that class).
+        The ink well (see :mod:`calligraphy_sim.ink_well`): poses anywhere, on or off the sheet,
+        reach it. The tip inside the opening below the ink surface reloads the brush to full;
+        drawn outward over the rim below its top it leaves ``ink_well.wipe_load``.
+        ink_well.enabled (true), ink_well.cell_yaml ('' = urdf/cell.yaml of the checkout or the
+        installed calligraphy_bringup share), ink_well.ink_depth_m (0.015, ink above the well's
+        bottom), ink_well.wipe_load (0.9), and ink_well.{x_m, y_m, radius_m, rim_height_m,
+        ink_surface_height_m} (paper frame, m; NaN = derived from cell.yaml).
     """
 
     def __init__(self, **kwargs) -> None:
@@ -80,6 +95,7 @@ class VirtualPaperNode(Node):
                 for f in dataclasses.fields(BrushParams)
             }
         )
+        self.well = self._read_ink_well()
         self.add_on_set_parameters_callback(
             lambda _: SetParametersResult(
                 successful=False, reason='virtual paper parameters are read at start: restart it'
@@ -109,6 +125,32 @@ class VirtualPaperNode(Node):
             f'{self.config.metres_per_pixel * 1e3:.3f} mm/px'
         )
 
+    def _read_ink_well(self) -> InkWell | None:
+        described = {
+            'enabled': (True, 'simulate the ink well (dipping reloads the brush)'),
+            'cell_yaml': ('', "cell description with the well's pose ('' = the checkout's)"),
+            'ink_depth_m': (DEFAULT_INK_DEPTH_M, "ink above the well's bottom (m)"),
+            'wipe_load': (0.9, 'load a wipe on the rim leaves on the brush (0..1)'),
+        }
+        described.update(
+            {
+                f: (float('nan'), f'ink well {f}, paper frame (NaN = from cell.yaml)')
+                for f in _WELL_FIELDS
+            }
+        )
+        values = {}
+        for name, (default, description) in described.items():
+            self.declare_parameter(
+                f'ink_well.{name}', default, ParameterDescriptor(description=description)
+            )
+            values[name] = self.get_parameter(f'ink_well.{name}').value
+        if not values['enabled']:
+            return None
+        geometry = resolve_ink_well(
+            values['cell_yaml'], values['ink_depth_m'], {f: values[f] for f in _WELL_FIELDS}
+        )
+        return InkWell(geometry, values['wipe_load'])
+
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
@@ -124,11 +166,18 @@ class VirtualPaperNode(Node):
         if not np.all(np.isfinite([x, y, depth, t])):
             self.get_logger().warn('non-finite brush tip pose ignored', throttle_duration_sec=5.0)
             return
+        event = None
         with self._lock:
             before = self.paper.ink_load
             self.paper.add_pose(x, y, depth, t)
             if depth > 0.0 or self.paper.ink_load != before:
                 self._image_dirty = True
+            if self.well is not None:
+                event = self.well.update(x, y, -depth, self.paper.ink_load)
+                if event is not None:
+                    self.paper.reload(event.ink_load)
+        if event is not None:
+            self._load_pub.publish(Float64(data=event.ink_load))
 
     def _publish(self) -> None:
         with self._lock:
@@ -185,8 +234,8 @@ def main(args: list[str] | None = None) -> None:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except ValueError as error:
-        # A bad parameter: say which and why, and do not start.
+    except (ValueError, FileNotFoundError) as error:
+        # A bad parameter (or no cell description for the ink well): say why, and do not start.
         print(f'virtual_paper_node: error: {error}', file=sys.stderr)
         raise SystemExit(2) from None
     finally:

@@ -1,0 +1,170 @@
+"""The simulated ink well: its pose (cell.yaml = MuJoCo scene) and what dipping does."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from calligraphy_sim.brush import VirtualPaper
+from calligraphy_sim.ink_well import (
+    InkWell,
+    InkWellGeometry,
+    default_cell_yaml_path,
+    ink_well_in_paper,
+    resolve_ink_well,
+)
+
+MM = 1e-3
+
+
+@pytest.fixture(scope='module')
+def cell() -> dict:
+    return yaml.safe_load(default_cell_yaml_path().read_text())
+
+
+@pytest.fixture(scope='module')
+def well(cell) -> InkWellGeometry:
+    return ink_well_in_paper(cell, ink_depth_m=0.015)
+
+
+def test_well_from_cell_yaml_sits_where_mujoco_shows_it(well):
+    from calligraphy_sim.arm import ArmSimulation
+
+    sim = ArmSimulation()
+    position, rotation = sim.body_pose_in_paper('ink_well')
+    assert well.x_m == pytest.approx(position[0], abs=1e-9)
+    assert well.y_m == pytest.approx(position[1], abs=1e-9)
+    assert well.rim_height_m == pytest.approx(position[2], abs=1e-9)
+    assert rotation[2, 2] == pytest.approx(1.0), 'the well opens upward, out of the paper'
+    # The well is drawn in the scene: a body with visible geometry at least as wide as its opening.
+    body = sim.model.body('ink_well')
+    geoms = range(body.geomadr[0], body.geomadr[0] + body.geomnum[0])
+    visible = [g for g in geoms if sim.model.geom_rgba[g][3] > 0.0]
+    assert visible
+    assert max(sim.model.geom_size[g][0] for g in visible) >= well.radius_m
+
+
+def test_well_lies_beside_the_sheet_with_ink_below_the_rim(cell, well):
+    width, height = cell['paper']['width_m'], cell['paper']['height_m']
+    nearest = np.clip([well.x_m, well.y_m], 0.0, [width, height])
+    assert np.hypot(*(nearest - [well.x_m, well.y_m])) > well.radius_m, 'well on the sheet'
+    bottom = well.rim_height_m - cell['ink_well']['depth_m']
+    assert well.ink_surface_height_m == pytest.approx(bottom + 0.015)
+    assert well.radius_m == cell['ink_well']['inner_radius_m']
+
+
+def test_paper_frame_transform_of_a_hand_made_cell():
+    # Sheet turned +90 degrees about z at (1, 2, 0.5): base x = paper -y, base y = paper x.
+    cell = {
+        'paper': {'xyz_m': [1.0, 2.0, 0.5], 'rpy_rad': [0.0, 0.0, math.pi / 2]},
+        'ink_well': {
+            'xyz_m': [0.9, 2.3, 0.54],
+            'rpy_rad': [0.0, 0.0, 0.3],
+            'inner_radius_m': 0.02,
+            'depth_m': 0.03,
+        },
+    }
+    well = ink_well_in_paper(cell, ink_depth_m=0.01)
+    assert (well.x_m, well.y_m) == pytest.approx((0.3, 0.1))
+    assert well.rim_height_m == pytest.approx(0.04)
+    assert well.ink_surface_height_m == pytest.approx(0.04 - 0.03 + 0.01)
+
+
+def test_bad_cell_descriptions_are_refused_with_the_reason(cell, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        ink_well_in_paper(tmp_path / 'missing.yaml')
+    without_well = {k: v for k, v in cell.items() if k != 'ink_well'}
+    with pytest.raises(ValueError, match='ink_well'):
+        ink_well_in_paper(without_well)
+    tilted = dict(cell, ink_well=dict(cell['ink_well'], rpy_rad=[0.2, 0.0, 0.0]))
+    with pytest.raises(ValueError, match='tilted'):
+        ink_well_in_paper(tilted)
+    with pytest.raises(ValueError, match='ink_depth_m'):
+        ink_well_in_paper(cell, ink_depth_m=0.05)
+
+
+def test_explicit_fields_override_the_cell_and_nan_keeps_it(well):
+    moved = resolve_ink_well(overrides={'x_m': -0.05, 'y_m': float('nan')})
+    assert moved.x_m == -0.05
+    assert moved.y_m == pytest.approx(well.y_m)
+    assert moved.radius_m == pytest.approx(well.radius_m)
+    with pytest.raises(ValueError, match='radius'):
+        resolve_ink_well(overrides={'radius_m': 0.001})
+
+
+def _dip_stream(well: InkWellGeometry, step_s: float = 0.01, wipe_heading: float = math.pi):
+    """Tip positions (x, y, z) of a dip: above, into the ink, dwell, out, one wipe, lift away."""
+    centre = np.array([well.x_m, well.y_m])
+    direction = np.array([math.cos(wipe_heading), math.sin(wipe_heading)])
+    waypoints = [
+        (*centre, 0.04),
+        (*centre, well.ink_surface_height_m - 0.008),
+        (*centre, well.ink_surface_height_m - 0.008),
+        (*centre, well.rim_height_m + 0.005),
+        (*(centre + 0.4 * well.radius_m * direction), well.rim_height_m - 0.003),
+        (*(centre + 1.3 * well.radius_m * direction), well.rim_height_m - 0.003),
+        (*(centre + 1.3 * well.radius_m * direction), 0.04),
+    ]
+    points = []
+    for start, end in zip(waypoints[:-1], waypoints[1:], strict=True):
+        count = max(2, int(np.linalg.norm(np.subtract(end, start)) / 0.0008))
+        points += list(np.linspace(start, end, count)[1:])
+    return [(*p, 1.0 + i * step_s) for i, p in enumerate(points)]
+
+
+def test_dipping_in_the_well_refills_a_dry_brush_and_a_wipe_leaves_the_wipe_load(well):
+    paper = VirtualPaper(ink_load=0.1)
+    model = InkWell(well, wipe_load=0.85)
+    loads = []
+    for x, y, z, t in _dip_stream(well):
+        paper.add_pose(x, y, -z, t)
+        event = model.update(x, y, z, paper.ink_load)
+        if event is not None:
+            paper.reload(event.ink_load)
+        loads.append(paper.ink_load)
+    assert (model.soaks, model.wipes) == (1, 1)
+    assert max(loads) == 1.0
+    assert paper.ink_load == pytest.approx(0.85)
+    assert not paper.ink.any(), 'nothing touched the sheet'
+
+
+def test_a_sparse_stream_still_wipes_when_it_jumps_over_the_rim(well):
+    model = InkWell(well, wipe_load=0.9)
+    stream = _dip_stream(well)[::15]  # a pose every 12 mm or so
+    load = 0.2
+    for x, y, z, _ in stream:
+        event = model.update(x, y, z, load)
+        load = event.ink_load if event else load
+    assert load == pytest.approx(0.9)
+
+
+def test_no_reload_above_the_ink_and_no_wipe_above_the_rim(well):
+    model = InkWell(well, wipe_load=0.9)
+    centre = (well.x_m, well.y_m)
+    above_ink = well.ink_surface_height_m + 0.002
+    assert model.update(*centre, above_ink, 0.3) is None
+    # Leaving the well 5 mm above the rim touches nothing.
+    model.update(centre[0], centre[1], well.rim_height_m + 0.005, 1.0)
+    assert (
+        model.update(centre[0] - 1.5 * well.radius_m, centre[1], well.rim_height_m + 0.005, 1.0)
+        is None
+    )
+    # Coming back in below the rim's top is not a wipe either (the bristles are not squeezed out).
+    assert model.update(centre[0], centre[1], well.rim_height_m - 0.003, 1.0) is None
+    assert (model.soaks, model.wipes) == (0, 0)
+
+
+def test_a_wipe_never_adds_ink_to_a_brush_below_the_wipe_load(well):
+    model = InkWell(well, wipe_load=0.9)
+    model.update(well.x_m, well.y_m, well.rim_height_m - 0.003, 0.5)
+    assert (
+        model.update(well.x_m - 2 * well.radius_m, well.y_m, well.rim_height_m - 0.003, 0.5)
+        is None
+    )
+
+
+def test_invalid_wipe_load_is_refused(well):
+    with pytest.raises(ValueError, match='wipe_load'):
+        InkWell(well, wipe_load=1.5)
