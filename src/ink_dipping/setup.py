@@ -20,6 +20,6 @@ setup(
         # Nodes: `<name>_node = ink_dipping.<name>_node:main`.
         'console_scripts': ['ink_dipping_node = ink_dipping.ink_dipping_node:main'],
         # `calligraphy bench NAME`: `NAME = ink_dipping.<module>:run_benchmark`.
-        'calligraphy.benchmarks': [],
+        'calligraphy.benchmarks': ['ink_capacity = ink_dipping.capacity:run_benchmark'],
     },
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from calligraphy_sim.ink_well import InkWellGeometry
+
 DIP_POLICIES = ('budget', 'every_n', 'fading')
 DIP_MODES = ('full', 'quick')
 
@@ -14,8 +16,13 @@ class InkBudgetConfig:
     """How the brush's ink is accounted for and when a dip is due.
 
     Attributes:
-        capacity_m2: sheet area a full brush inks before it is empty, m². The virtual paper's brush
-            and a real brush are calibrated to the same figure (inked area per full load).
+        capacity_m2: planned stroke area (width integrated along the centreline) that uses up one
+            whole load, m², as the budget books ink linearly. Calibrated on the simulated nominal
+            brush (`ink_dipping.capacity`, `calligraphy bench ink_capacity`): between the wipe
+            load 0.9 and the floor 0.2 it inks 1,410-1,540 mm² per unit load for 2-5 mm strokes
+            (1,100-1,200 mm² from full to 0.2); the default, 1,300 mm², books ~9 % more ink than
+            the thinnest strokes take, so the load does not reach the floor before the budget
+            says so. A real brush is calibrated to the same figure.
         floor_load: a stroke is never started if it is predicted to end below this load (0..1).
         wipe_target_load: load left on the brush after wiping on the rim (0..1).
         policy: `budget` (dip before a stroke whose need exceeds what is left above the floor),
@@ -25,7 +32,7 @@ class InkBudgetConfig:
             falls below this.
     """
 
-    capacity_m2: float = 1.6e-3
+    capacity_m2: float = 1.3e-3
     floor_load: float = 0.2
     wipe_target_load: float = 0.9
     policy: str = 'budget'
@@ -48,34 +55,10 @@ class InkBudgetConfig:
             raise ValueError(f'fading_darkness must be in (0, 1), got {self.fading_darkness}')
 
 
-@dataclass(frozen=True)
-class InkWellConfig:
-    """The ink well beside the sheet, in the `paper` frame.
-
-    Attributes:
-        x_m, y_m: centre of the well's opening, m.
-        radius_m: inner radius of the opening, m.
-        rim_height_m: height of the rim's top above the paper surface, m.
-        ink_surface_height_m: height of the ink's surface above the paper surface, m.
-    """
-
-    x_m: float = -0.045
-    y_m: float = 0.105
-    radius_m: float = 0.025
-    rim_height_m: float = 0.030
-    ink_surface_height_m: float = 0.018
-
-    def __post_init__(self) -> None:
-        values = (self.x_m, self.y_m, self.radius_m, self.rim_height_m, self.ink_surface_height_m)
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f'ink well pose must be finite, got {values}')
-        if self.radius_m <= 0.005:
-            raise ValueError(f'ink well radius_m must exceed 5 mm, got {self.radius_m}')
-        if not 0.0 < self.ink_surface_height_m < self.rim_height_m:
-            raise ValueError('need 0 < ink_surface_height_m < rim_height_m')
-
-    def contains_xy(self, x_m: float, y_m: float) -> bool:
-        return math.hypot(x_m - self.x_m, y_m - self.y_m) < self.radius_m
+# One definition of the well for the dip and the simulation: both derive it from urdf/cell.yaml
+# (`calligraphy_sim.ink_well.ink_well_in_paper`). Fields: x_m, y_m (opening centre), radius_m
+# (inner radius), rim_height_m, ink_surface_height_m (above the paper surface), all in `paper`.
+InkWellConfig = InkWellGeometry
 
 
 @dataclass(frozen=True)

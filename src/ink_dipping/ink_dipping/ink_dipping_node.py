@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
+import numpy as np
 import rclpy
+from calligraphy_sim.ink_well import DEFAULT_INK_DEPTH_M, load_cell_yaml, resolve_ink_well
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
@@ -16,7 +20,12 @@ from std_msgs.msg import Bool, Float64
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath
 from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkBudgetConfig, InkWellConfig
 from ink_dipping.conversions import segment_to_path
-from ink_dipping.routine import dip_routine
+from ink_dipping.reach import check_reachable
+from ink_dipping.routine import DipSegment, dip_routine
+
+_WELL_FIELDS = tuple(InkWellConfig.__dataclass_fields__)
+# How long the result waits for the virtual paper's ink-load reading after the last motion (s).
+_LOAD_READING_WAIT_S = 0.3
 
 
 class DipError(Exception):
@@ -29,46 +38,84 @@ class InkDippingNode(Node):
     """Reloads the brush at the ink well.
 
     Action served: /dip_ink (DipInk) — phases approach, descend, dwell, rise, wipe, retreat, each
-    executed as a brush path through /execute_brush_path. Refused with BUSY_WRITING while
-    /writer/writing is true; canceling cancels the running motion, which lifts the brush clear of
-    the well to the safe height.
-    Subscribes: /writer/writing (std_msgs/Bool, transient local), the brush ink load topic named by
-    `ink_load_topic` (std_msgs/Float64; the virtual paper's in simulation) to report the load after
-    a dip — without a reading the result reports the configured wipe target.
-    Parameters: ink_well.{x_m, y_m, radius_m, rim_height_m, ink_surface_height_m} (paper frame, m;
-    required: the node refuses to start without a valid pose), dip.{safe_height_m, dip_depth_m,
-    dwell_s, wipe_count, wipe_direction_rad, travel_speed_m_s, wipe_speed_m_s}, wipe_target_load,
-    ink_load_topic, motion_timeout_s.
+    executed as a brush path through /execute_brush_path, with feedback naming the phase. Refused
+    with BUSY_WRITING while /writer/writing is true (or another dip runs), INVALID_MODE for a mode
+    other than full / quick. Canceling cancels the running motion (the executor lifts the brush
+    to its safe height) and, once the brush was at the well, raises it to `dip.safe_height_m`
+    above where it was, clear of the rim.
+    Subscribes: /writer/writing (std_msgs/Bool, transient local), the brush ink-load topic named
+    by `ink_load_topic` (std_msgs/Float64; the virtual paper's in simulation): the result reports
+    the last reading during the dip, or the configured wipe target where nothing measures it.
+    Parameters (read once at start; runtime changes are refused):
+        cell_yaml (str, '' = urdf/cell.yaml of the checkout or the installed share): the cell
+            description the well's pose comes from (`ink_well` in base_link, re-expressed in
+            `paper`); the arm's start pose for the reachability check (home_positions_rad).
+        ink_well.ink_depth_m (0.015): ink above the well's bottom, m.
+        ink_well.{x_m, y_m, radius_m, rim_height_m, ink_surface_height_m} (paper frame, m; NaN =
+            from cell_yaml): explicit values override the cell description.
+        urdf_path (str, '' = the checkout's): the arm model for the reachability check.
+        dip.{safe_height_m, dip_depth_m, dwell_s, wipe_count, wipe_direction_rad,
+            travel_speed_m_s, wipe_speed_m_s}: the routine (DipRoutineConfig; SI units).
+        wipe_target_load (0.9), ink_load_topic ('/virtual_paper/ink_load'), motion_timeout_s (60).
+    At start the well must be known and the arm must reach every waypoint of both modes' routine
+    (planned with the motion executor's planner from the home pose); else the node refuses to
+    start with the reason (ValueError; `ink_dipping_node` exits with status 2).
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__('ink_dipping_node', **kwargs)
-        for name in vars(InkWellConfig()):
-            self.declare_parameter(f'ink_well.{name}', float('nan'))
-        for name, value in vars(DipRoutineConfig()).items():
-            self.declare_parameter(f'dip.{name}', value)
-        self.declare_parameter('wipe_target_load', InkBudgetConfig().wipe_target_load)
-        self.declare_parameter('ink_load_topic', '/virtual_paper/ink_load')
-        self.declare_parameter('motion_timeout_s', 60.0)
-        try:
-            self.well = InkWellConfig(
-                **{n: self.get_parameter(f'ink_well.{n}').value for n in vars(InkWellConfig())}
-            )
-        except (TypeError, ValueError) as error:
-            raise ValueError(f'ink well pose missing or invalid in parameters: {error}') from error
-        self.routine = DipRoutineConfig(
-            **{n: self.get_parameter(f'dip.{n}').value for n in vars(DipRoutineConfig())}
+
+        def declare(name, default, description):
+            self.declare_parameter(name, default, ParameterDescriptor(description=description))
+            return self.get_parameter(name).value
+
+        cell_yaml = declare('cell_yaml', '', "cell description ('' = urdf/cell.yaml)")
+        ink_depth = declare('ink_well.ink_depth_m', DEFAULT_INK_DEPTH_M, 'ink above the bottom, m')
+        overrides = {
+            name: declare(f'ink_well.{name}', float('nan'), f'{name} in paper (NaN = cell_yaml)')
+            for name in _WELL_FIELDS
+        }
+        urdf_path = declare('urdf_path', '', "arm model for the reach check ('' = checkout's)")
+        routine = {
+            name: declare(f'dip.{name}', value, f'dip routine {name} (SI units)')
+            for name, value in vars(DipRoutineConfig()).items()
+        }
+        self.wipe_target_load = float(
+            declare('wipe_target_load', InkBudgetConfig().wipe_target_load, 'load after a wipe')
         )
-        self.wipe_target_load = float(self.get_parameter('wipe_target_load').value)
-        self.motion_timeout_s = float(self.get_parameter('motion_timeout_s').value)
+        topic = declare('ink_load_topic', '/virtual_paper/ink_load', "brush load ('' = none)")
+        self.motion_timeout_s = float(declare('motion_timeout_s', 60.0, 'per motion, s'))
+        try:
+            self.well = resolve_ink_well(cell_yaml, ink_depth, overrides)
+        except (FileNotFoundError, ValueError) as error:
+            raise ValueError(f'ink well pose missing or invalid: {error}') from None
+        self.routine = DipRoutineConfig(**routine)
+        for mode in DIP_MODES:
+            dip_routine(self.well, self.routine, mode)  # raises ValueError on a bad combination
+        cell = load_cell_yaml(cell_yaml or None)
+        sheet = cell.get('paper', {})
+        nearest = np.clip(
+            [self.well.x_m, self.well.y_m], 0.0, [sheet.get('width_m'), sheet.get('height_m')]
+        )
+        if np.hypot(*(nearest - [self.well.x_m, self.well.y_m])) <= self.well.radius_m:
+            raise ValueError(
+                f'the ink well at ({self.well.x_m:.4f}, {self.well.y_m:.4f}) m stands on the sheet'
+            )
+        home = cell.get('home_positions_rad')
+        if home is None or len(home) != 6:
+            raise ValueError('the cell description has no home_positions_rad (6 joints)')
+        duration = check_reachable(self.well, self.routine, np.asarray(home), urdf_path or None)
+        self.add_on_set_parameters_callback(
+            lambda _: SetParametersResult(successful=False, reason='read at start: restart')
+        )
 
         self._writing = False
         self._ink_load: float | None = None
         self._busy = threading.Lock()
+        self._motion_point = -1
         group = ReentrantCallbackGroup()
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.create_subscription(Bool, 'writer/writing', self._on_writing, latched)
-        topic = self.get_parameter('ink_load_topic').value
         if topic:
             self.create_subscription(Float64, topic, self._on_ink_load, 10)
         self.motion_client = ActionClient(
@@ -78,6 +125,12 @@ class InkDippingNode(Node):
             self, DipInk, 'dip_ink', self._execute, callback_group=group,
             cancel_callback=lambda _: CancelResponse.ACCEPT,
         )  # fmt: skip
+        self.get_logger().info(
+            f'ink well at ({self.well.x_m:.4f}, {self.well.y_m:.4f}) m in paper, rim '
+            f'{self.well.rim_height_m * 1e3:.1f} mm and ink '
+            f'{self.well.ink_surface_height_m * 1e3:.1f} mm above the sheet; a full dip takes '
+            f'{duration:.1f} s'
+        )
 
     def _on_writing(self, msg: Bool) -> None:
         self._writing = msg.data
@@ -88,7 +141,7 @@ class InkDippingNode(Node):
     def _execute(self, goal_handle):
         goal = goal_handle.request
         result = DipInk.Result()
-        mode = goal.mode or 'full'
+        mode = goal.mode or DipInk.Goal.MODE_FULL
         try:
             if mode not in DIP_MODES:
                 raise DipError(DipInk.Result.INVALID_MODE, f'mode must be one of {DIP_MODES}')
@@ -97,7 +150,11 @@ class InkDippingNode(Node):
             if not self._busy.acquire(blocking=False):
                 raise DipError(DipInk.Result.BUSY_WRITING, 'another dip is running')
             try:
+                self._ink_load = None
                 self._dip(goal_handle, mode, goal.wipe_count)
+                # The wipe's reading is published at once; let the last one arrive.
+                time.sleep(_LOAD_READING_WAIT_S)
+                measured = self._ink_load
             finally:
                 self._busy.release()
         except DipError as error:
@@ -108,10 +165,13 @@ class InkDippingNode(Node):
             else:
                 goal_handle.abort()
             return result
+        except Exception as error:  # noqa: BLE001 - a bad goal must never take the node down
+            self.get_logger().error(f'dip failed: {error!r}')
+            result.error_code, result.error_msg = DipInk.Result.INTERNAL_ERROR, str(error)
+            goal_handle.abort()
+            return result
         result.success = True
-        # Give the ink-load reading of the wipe time to arrive.
-        time.sleep(0.2)
-        result.ink_load = self._ink_load if self._ink_load is not None else self.wipe_target_load
+        result.ink_load = measured if measured is not None else self.wipe_target_load
         goal_handle.succeed()
         return result
 
@@ -127,17 +187,30 @@ class InkDippingNode(Node):
                 path=segment_to_path(segment), time_scale=1.0,
                 skip_approach=index > 0, skip_retreat=index < len(segments) - 1,
             )  # fmt: skip
-            self._run_motion(goal_handle, motion, segment.phase)
+            try:
+                self._run_motion(goal_handle, motion, segment.phase)
+            except DipError as error:
+                if error.code == DipInk.Result.CANCELED and index > 0:
+                    self._clear_the_well(segment)
+                raise
         goal_handle.publish_feedback(DipInk.Feedback(phase='retreat', progress=1.0))
 
     def _run_motion(self, goal_handle, motion, phase: str) -> None:
-        handle = self._wait(self.motion_client.send_goal_async(motion), 10.0, phase)
+        self._motion_point = -1
+
+        def on_feedback(message) -> None:
+            self._motion_point = message.feedback.point_index
+
+        handle = self._wait(
+            self.motion_client.send_goal_async(motion, feedback_callback=on_feedback), 10.0, phase
+        )
         if not handle.accepted:
             raise DipError(DipInk.Result.EXECUTION_FAILED, f'{phase}: motion goal rejected')
         result_future = handle.get_result_async()
         deadline = time.monotonic() + self.motion_timeout_s
         while not result_future.done():
             if goal_handle.is_cancel_requested:
+                # The executor lifts the brush before it answers the cancel.
                 self._wait(handle.cancel_goal_async(), 10.0, 'cancel')
                 self._wait(result_future, self.motion_timeout_s, 'lift after cancel')
                 raise DipError(DipInk.Result.CANCELED, f'canceled during {phase}')
@@ -154,6 +227,29 @@ class InkDippingNode(Node):
             )
             raise DipError(code, f'{phase}: {result.error_msg}')
 
+    def _clear_the_well(self, segment: DipSegment) -> None:
+        """After a cancel at the well: rise to the dip's safe height above where the brush was.
+
+        The executor's own lift goes to its safe height, which need not clear the rim.
+        """
+        index = int(np.clip(self._motion_point, 0, len(segment.x_m) - 1))
+        path = segment_to_path(
+            DipSegment(
+                'retreat',
+                segment.x_m[index : index + 1],
+                segment.y_m[index : index + 1],
+                np.array([-self.routine.safe_height_m]),
+                np.array([0.0]),
+            )
+        )
+        motion = ExecuteBrushPath.Goal(path=path, skip_approach=True, skip_retreat=True)
+        try:
+            handle = self._wait(self.motion_client.send_goal_async(motion), 10.0, 'clear')
+            if handle.accepted:
+                self._wait(handle.get_result_async(), self.motion_timeout_s, 'clear the well')
+        except DipError as error:
+            self.get_logger().error(f'could not raise the brush clear of the well: {error}')
+
     @staticmethod
     def _wait(future, timeout_s: float, what: str):
         done = threading.Event()
@@ -163,9 +259,14 @@ class InkDippingNode(Node):
         return future.result()
 
 
-def main(args=None) -> None:
+def main(args=None) -> int:
     rclpy.init(args=args)
-    node = InkDippingNode()
+    try:
+        node = InkDippingNode()
+    except (ValueError, FileNotFoundError) as error:
+        print(f'ink_dipping_node: error: {error}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
     executor = MultiThreadedExecutor()
     executor.add_node(node)
     try:
@@ -173,5 +274,11 @@ def main(args=None) -> None:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

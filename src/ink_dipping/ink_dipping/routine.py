@@ -18,6 +18,8 @@ from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkWellConfig
 
 PHASES = ('approach', 'descend', 'dwell', 'rise', 'wipe', 'retreat')
 _SAMPLE_DT_S = 0.02
+# Height of the tip above the rim when it rises out of the ink and between wipes (m).
+_RIM_CLEARANCE_M = 0.005
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,18 @@ def dip_routine(
     """The dip-and-wipe routine for `mode` (full or quick); wipe_count < 0 uses the config's."""
     if mode not in DIP_MODES:
         raise ValueError(f'mode must be one of {DIP_MODES}, got {mode!r}')
+    if config.safe_height_m < well.rim_height_m + _RIM_CLEARANCE_M:
+        raise ValueError(
+            f'safe_height_m ({config.safe_height_m} m) must clear the rim ({well.rim_height_m} m) '
+            f'by at least {_RIM_CLEARANCE_M} m'
+        )
     full = mode == 'full'
     wipes = wipe_count if wipe_count >= 0 else (config.wipe_count if full else 1)
     dwell_s = config.dwell_s if full else config.dwell_s / 3.0
 
     centre = np.array([well.x_m, well.y_m])
     safe = np.array([*centre, -config.safe_height_m])
-    above_rim = np.array([*centre, -(well.rim_height_m + 0.005)])
+    above_rim = np.array([*centre, -(well.rim_height_m + _RIM_CLEARANCE_M)])
     soaked = np.array([*centre, -(well.ink_surface_height_m - config.dip_depth_m)])
     segments = [
         # The executor's own approach brings the tip over the well at the travel height.

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from calligraphy_sim.ink_well import ink_well_in_paper
 from ink_dipping.budget import InkBudget, stroke_area_m2
+from ink_dipping.capacity import measure_area_per_load
 from ink_dipping.config import DipRoutineConfig, InkBudgetConfig, InkWellConfig
+from ink_dipping.reach import InkWellUnreachableError, check_reachable
 from ink_dipping.routine import PHASES, dip_routine
+
+# The cell's well (urdf/cell.yaml), in the paper frame.
+WELL = ink_well_in_paper()
 
 
 def _straight_stroke(length_m: float, width_m: float, step_m: float = 0.0005):
@@ -74,7 +81,7 @@ def test_invalid_budget_config_is_rejected(kwargs):
 
 
 def test_full_routine_has_every_phase_in_order_and_soaks_below_the_ink_surface():
-    well, config = InkWellConfig(), DipRoutineConfig(wipe_count=2)
+    well, config = WELL, DipRoutineConfig(wipe_count=2)
     segments = dip_routine(well, config, 'full')
     assert [s.phase for s in segments] == list(PHASES)
     descend = segments[1]
@@ -98,12 +105,12 @@ def _rim_crossings(well: InkWellConfig, segments) -> int:
 
 
 def test_each_wipe_crosses_the_rim_below_its_top():
-    well = InkWellConfig()
+    well = WELL
     assert _rim_crossings(well, dip_routine(well, DipRoutineConfig(wipe_count=3))) == 3
 
 
 def test_quick_mode_is_shorter_and_wipes_once():
-    well, config = InkWellConfig(), DipRoutineConfig()
+    well, config = WELL, DipRoutineConfig()
 
     def duration(segments):
         return sum(s.time_from_start_s[-1] for s in segments)
@@ -115,7 +122,7 @@ def test_quick_mode_is_shorter_and_wipes_once():
 
 def test_peak_tip_speed_respects_the_configured_speed():
     config = DipRoutineConfig(travel_speed_m_s=0.05)
-    for segment in dip_routine(InkWellConfig(), config):
+    for segment in dip_routine(WELL, config):
         xyz = np.column_stack([segment.x_m, segment.y_m, segment.pressing_depth_m])
         speed = np.linalg.norm(np.diff(xyz, axis=0), axis=1) / np.diff(segment.time_from_start_s)
         assert speed.max() <= config.travel_speed_m_s * 1.02
@@ -123,12 +130,38 @@ def test_peak_tip_speed_respects_the_configured_speed():
 
 def test_unknown_mode_is_rejected():
     with pytest.raises(ValueError, match='mode'):
-        dip_routine(InkWellConfig(), DipRoutineConfig(), 'splash')
+        dip_routine(WELL, DipRoutineConfig(), 'splash')
 
 
 def test_core_modules_do_not_import_rclpy():
     code = (
-        'import sys, ink_dipping.budget, ink_dipping.config, ink_dipping.routine; '
+        'import sys, ink_dipping.budget, ink_dipping.config, ink_dipping.routine, '
+        'ink_dipping.reach, ink_dipping.capacity; '
         "assert 'rclpy' not in sys.modules"
     )
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_routine_refuses_a_travel_height_that_does_not_clear_the_rim():
+    with pytest.raises(ValueError, match='clear the rim'):
+        dip_routine(WELL, DipRoutineConfig(safe_height_m=WELL.rim_height_m + 0.002))
+
+
+HOME = np.array([-0.3354, -1.7367, 2.1880, -2.0221, -1.5708, -0.3354])
+
+
+def test_the_cells_well_is_reachable_and_a_well_out_of_reach_is_named():
+    duration = check_reachable(WELL, DipRoutineConfig(), HOME)
+    assert 3.0 < duration < 30.0, f'a full dip takes {duration:.1f} s of arm motion'
+    far = dataclasses.replace(WELL, x_m=1.5)
+    with pytest.raises(InkWellUnreachableError, match=r'\(1\.5000, 0\.0800\).*approach'):
+        check_reachable(far, DipRoutineConfig(), HOME)
+
+
+@pytest.mark.parametrize('width_m', [0.002, 0.005])
+def test_default_capacity_books_at_least_the_ink_the_simulated_brush_spends(width_m):
+    config = InkBudgetConfig()
+    measured = measure_area_per_load(width_m, config.wipe_target_load, config.floor_load)
+    # Booking less area per load than the brush inks = predicting more need than there is:
+    # safe, and within 25 % so the cell does not dip far more often than it must.
+    assert 1.0 <= measured.area_per_load_m2 / config.capacity_m2 < 1.25
