@@ -8,6 +8,7 @@ times, correcting the holder path after each run:
   width slope at that depth (a Newton step on width(depth), bleed included);
 - holder position: the planned centreline minus where the belly of the footprint actually was
   (tip lag and corner over-sweep), split into along-track and lateral offsets;
+- width target: the planned width plus `width_margin_m` (see TrainConfig.width_margin_m);
 - speed: nominal, except where even the deepest press cannot reach the planned width; there the
   teacher slows down so that capillary bleed widens the stroke.
 
@@ -77,6 +78,7 @@ def teacher_corrections(
     nominal: TabulatedWidthModel,
     config: ControllerConfig,
     iterations: int = 6,
+    width_margin_m: float = 0.0,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Raw policy targets (N_i, 4) per stroke and the ink load after each stroke (B,)."""
     batch = len(strokes)
@@ -103,7 +105,7 @@ def teacher_corrections(
         t = np.stack([timestamps(c[b], speed[b]) for b in range(batch)])
         xy = c + offset
         belly, width, load_after = footprint_at_points(xy, depth * inside, t, params, ink_load)
-        width_error = w - width
+        width_error = w + width_margin_m * inside - width
         for b in range(batch):
             eps = 1e-4
             slope = (tables[b].width(depth[b] + eps) - tables[b].width(depth[b])) / eps
