@@ -92,12 +92,12 @@ def run_benchmark(quick: bool = False) -> dict:
     from ink_dipping.config import InkBudgetConfig
 
     config = InkBudgetConfig()
-    widths = (0.002, 0.004) if quick else (0.002, 0.003, 0.004, 0.005)
+    widths = (0.001, 0.004) if quick else (0.0005, 0.001, 0.002, 0.003, 0.005)
     figures: dict = {}
     for width in widths:
         working = measure_area_per_load(width, config.wipe_target_load, config.floor_load)
         whole = measure_area_per_load(width, 1.0, config.floor_load)
-        key = f'{width * 1e3:.0f}mm'
+        key = f'{width * 1e4:.0f}e-1mm'
         figures[f'area_per_load_mm2_wipe_to_floor_{key}'] = round(working.area_per_load_m2 * 1e6)
         figures[f'area_mm2_full_to_floor_{key}'] = round(
             whole.area_per_load_m2 * (1.0 - config.floor_load) * 1e6

@@ -16,13 +16,15 @@ class InkBudgetConfig:
     """How the brush's ink is accounted for and when a dip is due.
 
     Attributes:
-        capacity_m2: planned stroke area (width integrated along the centreline) that uses up one
-            whole load, m², as the budget books ink linearly. Calibrated on the simulated nominal
-            brush (`ink_dipping.capacity`, `calligraphy bench ink_capacity`): between the wipe
-            load 0.9 and the floor 0.2 it inks 1,410-1,540 mm² per unit load for 2-5 mm strokes
-            (1,100-1,200 mm² from full to 0.2); the default, 1,300 mm², books ~9 % more ink than
-            the thinnest strokes take, so the load does not reach the floor before the budget
-            says so. A real brush is calibrated to the same figure.
+        capacity_m2: inked stroke area (`budget.stroke_area_m2`: planned width plus bleed,
+            integrated along the centreline) that uses up one whole load, m²; the budget books
+            ink linearly. Calibrated on the simulated nominal brush (`ink_dipping.capacity`,
+            `calligraphy bench ink_capacity`): from the wipe load 0.9 to the floor 0.2, straight
+            0.5-5 mm strokes ink 1,650-1,880 mm² per unit load; glyph strokes (curves,
+            touch-downs) spend up to ~10 % more per booked area. With 1,400 mm² a two-sheet text
+            of 385 strokes (test_ink_budget_sim) stays above the floor open loop (lowest 0.23)
+            and with the paper's load fed back (0.204), with 7 dips for 6.1 loads of ink spent.
+            A real brush is calibrated to the same figure.
         floor_load: a stroke is never started if it is predicted to end below this load (0..1).
         wipe_target_load: load left on the brush after wiping on the rim (0..1).
         policy: `budget` (dip before a stroke whose need exceeds what is left above the floor),
@@ -32,7 +34,7 @@ class InkBudgetConfig:
             falls below this.
     """
 
-    capacity_m2: float = 1.3e-3
+    capacity_m2: float = 1.4e-3
     floor_load: float = 0.2
     wipe_target_load: float = 0.9
     policy: str = 'budget'

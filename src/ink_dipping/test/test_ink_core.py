@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 from calligraphy_sim.ink_well import ink_well_in_paper
-from ink_dipping.budget import InkBudget, stroke_area_m2
+from ink_dipping.budget import INK_BLEED_M, InkBudget, stroke_area_m2
 from ink_dipping.capacity import measure_area_per_load
 from ink_dipping.config import DipRoutineConfig, InkBudgetConfig, InkWellConfig
 from ink_dipping.reach import InkWellUnreachableError, check_reachable
@@ -26,9 +26,12 @@ def _straight_stroke(length_m: float, width_m: float, step_m: float = 0.0005):
     return centreline, np.full(count, width_m)
 
 
-def test_stroke_area_is_length_times_width_plus_round_caps():
+def test_stroke_area_is_length_times_inked_width_plus_round_caps():
     centreline, width = _straight_stroke(0.05, 0.004)
     expected = 0.05 * 0.004 + math.pi * 0.002**2
+    assert stroke_area_m2(centreline, width, bleed_m=0.0) == pytest.approx(expected, rel=1e-9)
+    inked = 0.004 + INK_BLEED_M
+    expected = 0.05 * inked + math.pi * (inked / 2) ** 2
     assert stroke_area_m2(centreline, width) == pytest.approx(expected, rel=1e-9)
 
 
