@@ -82,6 +82,7 @@ class SimCameraNode(Node):
             raise ValueError(f'rate_hz must be positive, got {rate_hz}')
         self._camera = SimulatedCamera(config, (sheet_w, sheet_h), sheet_mpp, seed)
         self._sheet: np.ndarray | None = None
+        self._sheet_stamp = None
         self._lock = threading.Lock()
         self._image_pub = self.create_publisher(Image, '/camera/color/image_raw', 2)
         self._info_pub = self.create_publisher(CameraInfo, '/camera/color/camera_info', 2)
@@ -102,13 +103,18 @@ class SimCameraNode(Node):
             )
             return
         with self._lock:
-            self._sheet = sheet
+            self._sheet, self._sheet_stamp = sheet, msg.header.stamp
 
     def _publish(self) -> None:
         with self._lock:
-            sheet = self._sheet
+            sheet, stamp = self._sheet, self._sheet_stamp
         frame = self._camera.render(sheet)
-        header = Header(frame_id=self._frame_id, stamp=self.get_clock().now().to_msg())
+        # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
+        # picture taken after some moment (camera_feedback) can rely on the stamp, as with a
+        # real camera's capture time.
+        if stamp is None or (stamp.sec == 0 and stamp.nanosec == 0):
+            stamp = self.get_clock().now().to_msg()  # an unstamped sheet: imaged now
+        header = Header(frame_id=self._frame_id, stamp=stamp)
         self._image_pub.publish(array_to_rgb8(frame, header))
         self._info_pub.publish(camera_info(self._camera.config, header))
 

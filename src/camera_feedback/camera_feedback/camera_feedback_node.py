@@ -148,10 +148,14 @@ class CameraFeedbackNode(Node):
     # -- frames ----------------------------------------------------------------------------------
 
     def _on_image(self, msg: Image) -> None:
+        if msg.header.stamp.sec == 0 and msg.header.stamp.nanosec == 0:
+            # An unstamped image: its capture time is unknown, take its arrival instead.
+            msg.header.stamp = self.get_clock().now().to_msg()
         try:
             self._latest.push(frame_from_image_msg(msg))
         except ObservationError as error:
-            self._latest.push_error(error)
+            stamp = msg.header.stamp
+            self._latest.push_error(error, stamp.sec + 1e-9 * stamp.nanosec)
 
     def _open_source(self) -> FrameSource:
         """The configured frame source, opened on first use and reopened after a failure (a
@@ -193,6 +197,7 @@ class CameraFeedbackNode(Node):
         return response
 
     def _observe(self, request: ObservePaper.Request) -> PaperObservation:
+        requested_at = self.get_clock().now().nanoseconds * 1e-9
         mpp = self._observer.config.metres_per_pixel
         has_target = len(request.target.strokes) > 0
         if request.box_size_m > 0:
@@ -206,7 +211,10 @@ class CameraFeedbackNode(Node):
         if has_target:
             strokes = strokes_from_plan_msg(request.target, request.strokes_written)
             target_mask = _target_in(request, box or self._observer.sheet, mpp)
-        frame = self._open_source().read(self._frame_timeout_s)
+        if self._latest is not None:
+            frame = self._latest.read(self._frame_timeout_s, not_before_s=requested_at)
+        else:
+            frame = self._open_source().read(self._frame_timeout_s)
         observation = self._observer.observe(frame.image, box, target_mask, strokes)
         return observation_to_msg(
             observation, stamp_from_seconds(frame.stamp_s), request.include_images

@@ -99,6 +99,7 @@ class LatestFrameSource(FrameSource):
         self._frame: Frame | None = None
         self._received_at = -np.inf
         self._error: ObservationError | None = None
+        self._error_stamp_s = np.inf
 
     def push(self, frame: Frame) -> None:
         with self._condition:
@@ -106,21 +107,31 @@ class LatestFrameSource(FrameSource):
             self._received_at = self._clock()
             self._condition.notify_all()
 
-    def push_error(self, error: ObservationError) -> None:
-        """The latest message could not be decoded: reads report why until a good one comes."""
+    def push_error(self, error: ObservationError, stamp_s: float = np.inf) -> None:
+        """The latest message (stamped `stamp_s`) could not be decoded: reads report why until a
+        good one comes."""
         with self._condition:
-            self._error = error
+            self._error, self._error_stamp_s = error, stamp_s
             self._received_at = self._clock()
             self._condition.notify_all()
 
-    def read(self, timeout_s: float = 1.0) -> Frame:
+    def read(self, timeout_s: float = 1.0, not_before_s: float | None = None) -> Frame:
+        """The newest frame; with `not_before_s`, wait for one stamped (captured) at or after it,
+        so an observation requested after a stroke never sees the sheet from before it."""
         deadline = self._clock() + timeout_s
         with self._condition:
             while True:
                 fresh = self._clock() - self._received_at <= self.max_age_s
-                if fresh and self._error is not None:
+                if (
+                    fresh
+                    and self._error is not None
+                    and (not_before_s is None or self._error_stamp_s >= not_before_s)
+                ):
                     raise self._error
-                if fresh and self._frame is not None:
+                recent = self._frame is not None and (
+                    not_before_s is None or self._frame.stamp_s >= not_before_s
+                )
+                if fresh and recent:
                     return self._frame
                 remaining = deadline - self._clock()
                 if remaining <= 0:
@@ -128,6 +139,10 @@ class LatestFrameSource(FrameSource):
                 self._condition.wait(remaining)
         if self._frame is None:
             raise ObservationError(NO_IMAGE, 'no camera image received yet')
+        if self._clock() - self._received_at <= self.max_age_s:
+            raise ObservationError(
+                NO_IMAGE, f'no camera image captured after the request within {timeout_s:.1f} s'
+            )
         age = self._clock() - self._received_at
         raise ObservationError(
             NO_IMAGE, f'the latest camera image is {age:.1f} s old (camera gone?)'

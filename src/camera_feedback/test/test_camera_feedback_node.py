@@ -45,11 +45,15 @@ def _plan_msg(plan) -> StrokePlan:
     return msg
 
 
-def _call(node: Node, client, request, timeout_s: float = 20.0):
+def _call(node: Node, client, request, timeout_s: float = 20.0, stream=None):
+    """Call and wait; `stream()` is called every 50 ms meanwhile, like a camera streaming
+    frames (an observation only takes a frame captured after its request)."""
     future = client.call_async(request)
     deadline = time.monotonic() + timeout_s
     while not future.done() and time.monotonic() < deadline:
-        time.sleep(0.01)
+        if stream is not None:
+            stream()
+        time.sleep(0.05)
     assert future.done(), 'no response from /observe_paper'
     return future.result()
 
@@ -141,13 +145,8 @@ def test_bad_frames_get_their_codes_and_the_node_stays_up(rclpy_context):
     graph = _Graph(rclpy_context, feedback, probe)
 
     def observe_after(image: Image) -> ObservePaper.Response:
-        # Publish until the node has the frame, then ask.
-        for _ in range(20):
-            image_pub.publish(image)
-            time.sleep(0.1)
-        return _call(
-            probe, client, ObservePaper.Request(box_x_m=0.1, box_y_m=0.1, box_size_m=0.05)
-        )
+        request = ObservePaper.Request(box_x_m=0.1, box_y_m=0.1, box_size_m=0.05)
+        return _call(probe, client, request, stream=lambda: image_pub.publish(image))
 
     try:
         assert client.wait_for_service(timeout_sec=20.0)
@@ -164,12 +163,12 @@ def test_bad_frames_get_their_codes_and_the_node_stays_up(rclpy_context):
         outside = ObservePaper.Request(box_x_m=0.28, box_y_m=0.1, box_size_m=0.05)
         from calligraphy_sim.camera import SimulatedCamera
 
-        image_pub.publish(array_to_rgb8(SimulatedCamera(seed=9).render(), Header()))
-        time.sleep(0.5)
-        image_pub.publish(array_to_rgb8(SimulatedCamera(seed=9).render(), Header()))
-        response = _call(probe, client, outside)
+        sheet = array_to_rgb8(SimulatedCamera(seed=9).render(), Header())
+        response = _call(probe, client, outside, stream=lambda: image_pub.publish(sheet))
         assert response.error_code == ObservePaper.Response.BOX_OUTSIDE_SHEET
-        response = _call(probe, client, ObservePaper.Request())
+        response = _call(
+            probe, client, ObservePaper.Request(), stream=lambda: image_pub.publish(sheet)
+        )
         assert response.error_code == ObservePaper.Response.SUCCESS, response.error_msg
         assert response.observation.region_width_m == pytest.approx(SHEET.width_m)
     finally:
