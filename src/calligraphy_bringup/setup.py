@@ -26,5 +26,8 @@ setup(
         'console_scripts': [
             'calligraphy = calligraphy_bringup.cli:main',
         ],
+        'calligraphy.commands': [
+            'write = calligraphy_bringup.write_cmd:add_parser',
+        ],
     },
 )

@@ -19,7 +19,6 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 
-
 def _config_dir() -> Path:
     try:
         from ament_index_python.packages import get_package_share_directory

@@ -442,6 +442,8 @@ class WriterNode(Node):
                 break
             result.characters.append(character.character)
             result.scores.append(scores_to_msg(outcome.scores))
+            result.stroke_counts.append(outcome.strokes_written)
+            result.character_dips.append(outcome.dips)
             result.image_path = outcome.image_path or result.image_path
         result.characters_written = len(result.characters)
         result.success = outcome.success
