@@ -159,7 +159,7 @@ class InkDippingNode(Node):
                 self._busy.release()
         except DipError as error:
             result.error_code, result.error_msg = error.code, error.message
-            self.get_logger().warn(f'dip: {error.message}')
+            self.get_logger().warning(f'dip: {error.message}')
             if error.code == DipInk.Result.CANCELED and goal_handle.is_cancel_requested:
                 goal_handle.canceled()
             else:
