@@ -1,13 +1,23 @@
-"""Bring the cell's nodes up in one process, with the same YAML as the launch files.
+"""Bring the cell's nodes up with one command, with the same YAML as the launch files.
 
 `ros2 launch` is not available on every machine (PLATFORM.md); this runs the same node classes,
-named as in launch/, with their parameters read from calligraphy_bringup/config/*.yaml, on one
-multi-threaded executor in a context of its own.
+named as in launch/, with their parameters read from calligraphy_bringup/config/*.yaml. Nodes run
+on one multi-threaded executor in the caller's process, except the groups named in
+`SIM_PROCESS_GROUPS`, which get a process each: Python threads share one interpreter lock, and
+with the MuJoCo arm streaming tip poses in the same interpreter the virtual paper and camera fell
+seconds behind (observations timed out; measured with `calligraphy write`).
+
+    python -m calligraphy_bringup.graph mujoco_arm_node [--config sim]   # run nodes standalone
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +60,13 @@ SIM_CELL = (
 )
 
 
+# Nodes that run in processes of their own when the whole sim cell is brought up.
+SIM_PROCESS_GROUPS = (
+    ('mujoco_arm_node',),
+    ('virtual_paper_node', 'sim_camera_node', 'camera_feedback_node'),
+)
+
+
 def config_path(name: str = 'sim') -> Path:
     """The installed (or source) YAML of a cell configuration."""
     path = _config_dir() / f'{name}.yaml'
@@ -87,8 +104,11 @@ class CellGraph:
         overrides: dict[str, dict] | None = None,
         nodes: tuple[NodeSpec, ...] = SIM_CELL,
         threads: int = 8,
+        process_groups: tuple[tuple[str, ...], ...] = (),
     ) -> None:
         path = Path(config) if isinstance(config, Path) else config_path(config)
+        self.processes: list[subprocess.Popen] = []
+        separate = {name for group in process_groups for name in group}
         parameters = load_parameters(path)
         for node, values in (overrides or {}).items():
             parameters.setdefault(node, {}).update(values)
@@ -96,7 +116,11 @@ class CellGraph:
         self.nodes: dict[str, Node] = {}
         self.executor = MultiThreadedExecutor(num_threads=threads, context=context)
         try:
+            for group in process_groups:
+                self.processes.append(_spawn(group, path, overrides or {}))
             for spec in nodes:
+                if spec.name in separate:
+                    continue
                 cls = getattr(importlib.import_module(spec.module), spec.cls)
                 values = parameters.get(spec.name, {})
                 node = cls(
@@ -119,9 +143,64 @@ class CellGraph:
         for node in reversed(list(self.nodes.values())):
             node.destroy_node()
         self.nodes.clear()
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10.0)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
 
     def __enter__(self) -> CellGraph:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> subprocess.Popen:
+    import json
+
+    command = [sys.executable, '-m', 'calligraphy_bringup.graph', *names, '--config', str(config)]
+    selected = {name: values for name, values in overrides.items() if name in names}
+    if selected:
+        command += ['--overrides', json.dumps(selected)]
+    return subprocess.Popen(command, env=dict(os.environ))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the named nodes of the cell in this process until Ctrl-C / SIGTERM."""
+    import json
+
+    import rclpy
+
+    parser = argparse.ArgumentParser(prog='python -m calligraphy_bringup.graph')
+    parser.add_argument('nodes', nargs='+', choices=[spec.name for spec in SIM_CELL])
+    parser.add_argument('--config', default='sim', help='config name or YAML path')
+    parser.add_argument('--overrides', default='{}', help='JSON {node: {param: value}}')
+    args = parser.parse_args(argv)
+    config = Path(args.config) if args.config.endswith('.yaml') else args.config
+    specs = tuple(spec for spec in SIM_CELL if spec.name in args.nodes)
+    context = Context()
+    rclpy.init(context=context)
+    signal.signal(signal.SIGTERM, lambda *_: context.try_shutdown())
+    try:
+        graph = CellGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
+        try:
+            graph.executor.spin()
+        finally:
+            graph.close()
+    except KeyboardInterrupt:
+        pass
+    except Exception as error:  # noqa: BLE001 — a node that cannot start says why, exit 2
+        print(f'calligraphy graph: error: {error}', file=sys.stderr)
+        return 2
+    finally:
+        context.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -116,6 +116,7 @@ class _SimClock:
         self.last = now
 
     def elapsed_since(self, start: float | None) -> float:
+        start = start if start is not None else self.first
         if start is None or self.last is None:
             return math.nan
         return self.last - start
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from calligraphy_bringup.graph import CellGraph
+    from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph
 
     text = args.text.replace('\\n', '\n')
     if not text.strip():
@@ -166,7 +167,11 @@ def run(args: argparse.Namespace) -> int:
     rclpy.init(context=context)
     started = time.monotonic()
     try:
-        with CellGraph(context, overrides={'writer_node': writer_overrides}):
+        graph = CellGraph(
+            context, overrides={'writer_node': writer_overrides},
+            process_groups=SIM_PROCESS_GROUPS,
+        )  # fmt: skip
+        with graph:
             observer = Node('calligraphy_write_cli', context=context)
             executor = SingleThreadedExecutor(context=context)
             executor.add_node(observer)

@@ -21,7 +21,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath, WriteCharacter, WriteText
-from calligraphy_interfaces.msg import BrushState
+from calligraphy_interfaces.msg import BrushPath, BrushState
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_writer import sequencer as seq
 from calligraphy_writer.cells import Box, SheetCells
@@ -120,6 +120,7 @@ class RosCell:
         return result.ink_load
 
     def execute(self, path) -> None:
+        self.node.path_pub.publish(path)
         result = self._run_action(
             self.node.motion_client,
             ExecuteBrushPath.Goal(path=path, time_scale=1.0),
@@ -178,7 +179,8 @@ class WriterNode(Node):
     writer goes on open loop with a warning). Actions used: /execute_brush_path, /dip_ink.
     Services served: /writer/new_sheet (std_srvs/Trigger: forget which cells are used).
     Publishes: /writer/writing (std_msgs/Bool, transient local): true while a stroke is being
-    written (the dip server refuses goals then).
+    written (the dip server refuses goals then); /writer/brush_path (BrushPath): each path as it
+    is sent for execution (for recording).
     Parameters: font, size_m, min_size_m, max_size_m, controller, use_feedback, layout,
     sheet_width_m, sheet_height_m, margin_m, spacing_m, service_timeout_s, motion_timeout_s,
     save_dir, ink.capacity_m2, ink.floor_load, ink.wipe_target_load, ink.policy,
@@ -220,6 +222,7 @@ class WriterNode(Node):
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.writing_pub = self.create_publisher(Bool, 'writer/writing', latched)
         self.writing_pub.publish(Bool(data=False))
+        self.path_pub = self.create_publisher(BrushPath, 'writer/brush_path', 10)
         self.create_service(Trigger, 'writer/new_sheet', self._new_sheet, callback_group=group)
         self._character_server = ActionServer(
             self,
