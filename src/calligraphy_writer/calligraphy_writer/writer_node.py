@@ -82,7 +82,7 @@ class RosCell:
         if response.error_code != ComputeBrushPath.Response.SUCCESS or not response.paths:
             raise WriteError(seq.CONTROLLER_FAILED, response.error_msg or 'no path returned')
         for warning in response.warnings:
-            self.node.get_logger().warn(f'controller: {warning}')
+            self.node.get_logger().warning(f'controller: {warning}')
         return response.paths[0]
 
     def _run_action(self, client, goal, timeout_s: float, what: str):
