@@ -12,13 +12,13 @@ import time
 
 import pytest
 import rclpy
-from calligraphy_interfaces.action import WriteCharacter
 from geometry_msgs.msg import PoseStamped
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph
+from calligraphy_interfaces.action import WriteCharacter
 from calligraphy_writer.client import CalligraphyClient
 
 # A small ink capacity so that a dip falls between the two characters of the first test.

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from calligraphy_interfaces import action, msg, srv
 
+from calligraphy_interfaces import action, msg, srv
 from conftest import REPO_ROOT
 
 INTERFACE_DIR = REPO_ROOT / 'src' / 'calligraphy_interfaces'

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-import rclpy
-from calligraphy_interfaces.action import WriteCharacter
 from rclpy.action import ActionClient
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
+from calligraphy_interfaces.action import WriteCharacter
 from conftest import REPO_ROOT
 
 SERVER = str(REPO_ROOT / 'test' / 'fixtures' / 'write_character_test_server.py')

@@ -7,10 +7,9 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from calligraphy_bringup.cli import CliError
-
 from brush_policy_node.characters import read_character_list, test_characters
 from brush_policy_node.config import CONTROLLERS, ControllerConfig
+from calligraphy_bringup.cli import CliError
 
 DEFAULT_TRAIN_OUTPUT = 'out/train'
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from calligraphy_sim.brush_params import BrushParams
-from calligraphy_sim.brush_render import CanvasRegion, measure_width_along, render_batch
 
 from brush_policy_node.controllers import ControllerSet
 from brush_policy_node.scoring import chamfer_m, glyph_iou, mean_ci95
 from brush_policy_node.simulator import estimated_state
 from brush_policy_node.training import RELOAD_BELOW
 from brush_policy_node.types import TimedBrushPath
+from calligraphy_sim.brush_params import BrushParams
+from calligraphy_sim.brush_render import CanvasRegion, measure_width_along, render_batch
 
 INK_THRESHOLD = 0.25
 BOX_X_M = 0.02

@@ -8,10 +8,10 @@ would estimate them (with estimation noise).
 from __future__ import annotations
 
 import numpy as np
-from calligraphy_sim.brush_params import PARAM_RANGES, BrushParams
 
 from brush_policy_node.types import BrushState
 from brush_policy_node.width_model import TabulatedWidthModel
+from calligraphy_sim.brush_params import PARAM_RANGES, BrushParams
 
 # Nominal widths over which a camera would compare a brush with the nominal one (the range most
 # strokes of a 6 cm character are planned in).

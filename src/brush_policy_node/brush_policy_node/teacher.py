@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from calligraphy_sim.brush_model import params_table, resample, simulate
-from calligraphy_sim.brush_params import BrushParams
 
 from brush_policy_node.config import ControllerConfig
 from brush_policy_node.controllers import (
@@ -33,6 +31,8 @@ from brush_policy_node.controllers import (
 from brush_policy_node.features import stroke_frames
 from brush_policy_node.types import StrokeSpec
 from brush_policy_node.width_model import TabulatedWidthModel
+from calligraphy_sim.brush_model import params_table, resample, simulate
+from calligraphy_sim.brush_params import BrushParams
 
 SIM_STEP_M = 0.00025
 MIN_CONTACT_DEPTH_M = 2e-5

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from brush_policy_node.backends import N_OUTPUTS, FakeBackend
 from brush_policy_node.config import ControllerConfig
 from brush_policy_node.controllers import (

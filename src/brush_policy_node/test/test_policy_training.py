@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+
+from brush_policy_node import characters
 from brush_policy_node.backends import N_OUTPUTS, OnnxRuntimeBackend
 from brush_policy_node.config import ControllerConfig
 from brush_policy_node.evaluation import make_episodes, write_episodes
@@ -14,8 +16,6 @@ from brush_policy_node.model_card import ModelCard, card_path_for
 from brush_policy_node.runtime import SHIPPED_MODEL, build_controllers, load_policy
 from brush_policy_node.training import TrainConfig, tiny_config, train
 from brush_policy_node.types import BrushState
-
-from brush_policy_node import characters
 
 
 def test_tiny_training_reduces_loss_and_exports_a_loadable_model(tmp_path):

@@ -141,12 +141,12 @@ def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import rclpy
-    from calligraphy_writer.client import CalligraphyClient, CalligraphyClientError
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
     from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph
+    from calligraphy_writer.client import CalligraphyClient, CalligraphyClientError
 
     text = args.text.replace('\\n', '\n')
     if not text.strip():

@@ -8,8 +8,6 @@ import time
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Duration
-from calligraphy_sim.arm import ARM_JOINTS, HOME_POSITIONS_RAD
-from calligraphy_sim.mujoco_arm_node import MujocoArmNode
 from geometry_msgs.msg import PoseStamped
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
@@ -17,6 +15,9 @@ from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from calligraphy_sim.arm import ARM_JOINTS, HOME_POSITIONS_RAD
+from calligraphy_sim.mujoco_arm_node import MujocoArmNode
 
 
 def _wait(condition, timeout_s: float) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 import pinocchio as pin
 import pytest
 import yaml
+
 from calligraphy_sim.arm import ARM_JOINTS, ArmSimulation, default_urdf_path
 
 URDF = default_urdf_path()

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from calligraphy_sim.brush import (
     PARAM_RANGES,
     BrushParams,

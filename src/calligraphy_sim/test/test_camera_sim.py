@@ -7,12 +7,13 @@ import time
 import cv2
 import numpy as np
 import pytest
-from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera, print_markers
-from calligraphy_sim.camera_conversions import array_to_rgb8, rgb8_to_array
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+
+from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera, print_markers
+from calligraphy_sim.camera_conversions import array_to_rgb8, rgb8_to_array
 
 SHEET_CORNERS = np.array([[0.0, 0.0], [0.297, 0.0], [0.297, 0.21], [0.0, 0.21]])
 MPP = 0.00025

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import yaml
+
 from calligraphy_sim.brush import VirtualPaper
 from calligraphy_sim.ink_well import (
     InkWell,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
+
 from calligraphy_sim.paper_conversions import (
     image_to_rgb,
     pose_to_sample,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from calligraphy_sim.brush import BrushParams, VirtualPaper, render_path
 from calligraphy_sim.paper import VirtualPaperConfig
 

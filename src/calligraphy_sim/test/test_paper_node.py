@@ -7,7 +7,6 @@ from collections import deque
 
 import numpy as np
 import pytest
-from calligraphy_sim.paper_conversions import image_to_rgb, sample_to_pose
 from geometry_msgs.msg import PoseStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -16,6 +15,7 @@ from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.srv import SavePaper
+from calligraphy_sim.paper_conversions import image_to_rgb, sample_to_pose
 
 MPP = 0.00025
 SHEET_H = 0.210

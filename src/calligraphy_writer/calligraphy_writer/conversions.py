@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from ink_dipping.budget import stroke_area_m2
 
 from calligraphy_interfaces.msg import GlyphScore, StrokePlan
 from calligraphy_writer.sequencer import PlannedCharacter
+from ink_dipping.budget import stroke_area_m2
 
 SCORE_FIELDS = ('iou', 'chamfer_m', 'coverage', 'spill', 'stroke_order', 'width_error_m')
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import rclpy
-from ink_dipping.budget import InkBudget
-from ink_dipping.config import InkBudgetConfig
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
@@ -35,6 +33,8 @@ from calligraphy_writer.sequencer import (
     Progress,
     WriteError,
 )
+from ink_dipping.budget import InkBudget
+from ink_dipping.config import InkBudgetConfig
 
 # PlanStrokes error codes map one to one onto the writer's where the meaning is the same.
 _PLAN_ERRORS = {

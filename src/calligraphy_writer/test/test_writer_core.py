@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from calligraphy_writer.cells import Box, SheetCells
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.sequencer import (

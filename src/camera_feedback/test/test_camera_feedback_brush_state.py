@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from calligraphy_sim.camera import SimulatedCamera
 from camera_feedback.brush_state import BrushStateEstimate, BrushStateEstimator, EstimatorConfig
 from camera_feedback.observer import PaperObserver

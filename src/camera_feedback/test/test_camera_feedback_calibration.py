@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+
 from calligraphy_sim.brush_params import BrushParams
 from calligraphy_sim.camera import SimulatedCamera
 from calligraphy_sim.paper import VirtualPaper

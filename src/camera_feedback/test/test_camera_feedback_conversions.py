@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from geometry_msgs.msg import Point
+from sensor_msgs.msg import Image
+
+from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from camera_feedback.brush_state import BrushStateEstimate
 from camera_feedback.conversions import (
     brush_state_from_msg,
@@ -15,10 +19,6 @@ from camera_feedback.conversions import (
     strokes_from_plan_msg,
 )
 from camera_feedback.types import BAD_ENCODING, GlyphScore, ObservationError
-from geometry_msgs.msg import Point
-from sensor_msgs.msg import Image
-
-from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 
 
 def test_bgr8_image_message_becomes_an_rgb_frame_with_its_stamp():

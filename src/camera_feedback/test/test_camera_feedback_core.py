@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera
 from camera_feedback.config import ObserverConfig, SegmentationConfig, SheetMarkers
 from camera_feedback.observer import PaperObserver

@@ -8,12 +8,6 @@ import time
 
 import numpy as np
 import pytest
-from calligraphy_sim.camera_conversions import array_to_rgb8
-from calligraphy_sim.sim_camera_node import SimCameraNode
-from camera_feedback.camera_feedback_node import CameraFeedbackNode
-from camera_feedback.stroke_width import render_strokes
-from camera_feedback.synthetic import SHEET, SHEET_MPP
-from camera_feedback.types import StrokeSpec
 from geometry_msgs.msg import Point
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
@@ -24,6 +18,12 @@ from std_msgs.msg import Header
 
 from calligraphy_interfaces.msg import PaperObservation, PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ObservePaper
+from calligraphy_sim.camera_conversions import array_to_rgb8
+from calligraphy_sim.sim_camera_node import SimCameraNode
+from camera_feedback.camera_feedback_node import CameraFeedbackNode
+from camera_feedback.stroke_width import render_strokes
+from camera_feedback.synthetic import SHEET, SHEET_MPP
+from camera_feedback.types import StrokeSpec
 from stroke_planner import ceiling_iou, plan_character
 
 BOX = (0.06, 0.12, 0.06)  # x, y, size: upper-left part of the sheet

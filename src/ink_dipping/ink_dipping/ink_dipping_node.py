@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import rclpy
-from calligraphy_sim.ink_well import DEFAULT_INK_DEPTH_M, load_cell_yaml, resolve_ink_well
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionClient, ActionServer, CancelResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -18,6 +17,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Bool, Float64
 
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath
+from calligraphy_sim.ink_well import DEFAULT_INK_DEPTH_M, load_cell_yaml, resolve_ink_well
 from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkBudgetConfig, InkWellConfig
 from ink_dipping.conversions import segment_to_path
 from ink_dipping.reach import check_reachable

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from calligraphy_sim.brush import BrushParams, VirtualPaper
 from ink_dipping.budget import InkBudget, stroke_area_m2
 from ink_dipping.config import InkBudgetConfig
-
 from stroke_planner import plan_text
 
 # The opening of the Lantingji Xu on two A4 sheets, 3 cm characters: about 360 strokes.

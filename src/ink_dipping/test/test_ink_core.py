@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from calligraphy_sim.ink_well import ink_well_in_paper
 from ink_dipping.budget import INK_BLEED_M, InkBudget, stroke_area_m2
 from ink_dipping.capacity import measure_area_per_load

@@ -21,9 +21,6 @@ import numpy as np
 import pytest
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from ink_dipping.ink_dipping_node import InkDippingNode
-from ink_dipping.routine import PHASES
-from motion_executor.motion_executor_node import MotionExecutorNode
 from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
@@ -34,6 +31,9 @@ from std_msgs.msg import Bool, Float64
 
 from calligraphy_interfaces.action import DipInk
 from calligraphy_interfaces.srv import SavePaper
+from ink_dipping.ink_dipping_node import InkDippingNode
+from ink_dipping.routine import PHASES
+from motion_executor.motion_executor_node import MotionExecutorNode
 
 Result = DipInk.Result
 REAL_TIME_FACTOR = 4.0

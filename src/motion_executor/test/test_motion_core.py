@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from motion_executor.benchmark import circle_path, execute_in_simulation, square_path
 from motion_executor.config import ExecutorConfig
 from motion_executor.errors import MotionError, MotionErrorCode

@@ -17,11 +17,6 @@ import numpy as np
 import pytest
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from motion_executor.benchmark import square_path
-from motion_executor.conversions import brush_path_to_msg
-from motion_executor.kinematics import ArmKinematics
-from motion_executor.motion_executor_node import MotionExecutorNode
-from motion_executor.planner import BrushPathSpec
 from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import MultiThreadedExecutor
@@ -30,6 +25,11 @@ from rclpy.parameter import Parameter
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
+from motion_executor.benchmark import square_path
+from motion_executor.conversions import brush_path_to_msg
+from motion_executor.kinematics import ArmKinematics
+from motion_executor.motion_executor_node import MotionExecutorNode
+from motion_executor.planner import BrushPathSpec
 
 Result = ExecuteBrushPath.Result
 REAL_TIME_FACTOR = 4.0

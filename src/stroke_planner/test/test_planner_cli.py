@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import cv2
+
 from calligraphy_bringup.cli import main
 
 

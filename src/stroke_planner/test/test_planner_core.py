@@ -8,10 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from stroke_planner.char_sets import load_set
-from stroke_planner.geometry import resample_polyline
-from stroke_planner.planner import _alignment
-from stroke_planner.stroke_data import apply_affine, load_stroke_data
 
 from stroke_planner import (
     ErrorCode,
@@ -25,6 +21,10 @@ from stroke_planner import (
     plan_text,
     target_mask,
 )
+from stroke_planner.char_sets import load_set
+from stroke_planner.geometry import resample_polyline
+from stroke_planner.planner import _alignment
+from stroke_planner.stroke_data import apply_affine, load_stroke_data
 
 UKAI = '/usr/share/fonts/truetype/arphic/ukai.ttc'
 DEJAVU = Path('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
+
+from calligraphy_interfaces.srv import PlanStrokes
 from stroke_planner.conversions import msg_to_plan, plan_to_msg
 from stroke_planner.planner import plan_character
 from stroke_planner.stroke_planner_node import StrokePlannerNode
-
-from calligraphy_interfaces.srv import PlanStrokes
 
 
 def test_plan_message_round_trip_keeps_strokes():
