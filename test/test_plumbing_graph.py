@@ -20,12 +20,12 @@ def _send(executor, client: ActionClient, character: str) -> tuple[object, list]
     future = client.send_goal_async(
         WriteCharacter.Goal(character=character), feedback_callback=lambda m: feedback.append(m)
     )
-    executor.spin_until_future_complete(future, timeout_sec=10.0)
+    executor.spin_until_future_complete(future, timeout_sec=30.0)
     goal_handle = future.result()
     assert goal_handle is not None and goal_handle.accepted
     result_future = goal_handle.get_result_async()
-    executor.spin_until_future_complete(result_future, timeout_sec=10.0)
-    assert result_future.done(), 'no result within 10 s'
+    executor.spin_until_future_complete(result_future, timeout_sec=30.0)
+    assert result_future.done(), 'no result within 30 s'
     return result_future.result().result, feedback
 
 
@@ -39,7 +39,7 @@ def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
     executor.add_node(node)
     client = ActionClient(node, WriteCharacter, 'write_character')
     try:
-        assert client.wait_for_server(timeout_sec=20.0), 'server process not discovered'
+        assert client.wait_for_server(timeout_sec=40.0), 'server process not discovered'
 
         result, feedback = _send(executor, client, '永')
         assert result.success and result.error_code == WriteCharacter.Result.SUCCESS
