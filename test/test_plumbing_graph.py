@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
+import rclpy
 from rclpy.action import ActionClient
+from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
@@ -31,8 +34,13 @@ def _send(executor, client: ActionClient, character: str) -> tuple[object, list]
 
 @pytest.mark.timeout(60)
 def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
-    rclpy_context, spawn_process
+    spawn_process, monkeypatch
 ):
+    # A domain of its own, so no writer of another test can answer for the test server.
+    domain = (int(os.environ.get('ROS_DOMAIN_ID', '0')) + 117) % 232
+    monkeypatch.setenv('ROS_DOMAIN_ID', str(domain))
+    rclpy_context = Context()
+    rclpy.init(context=rclpy_context, domain_id=domain)
     server = spawn_process(SERVER)
     node = Node('plumbing_test_client', context=rclpy_context)
     executor = SingleThreadedExecutor(context=rclpy_context)
@@ -60,3 +68,4 @@ def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
         client.destroy()
         executor.shutdown()
         node.destroy_node()
+        rclpy_context.try_shutdown()
