@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -35,8 +36,13 @@ print(json.dumps([[r.success, r.error_code, r.score.iou, r.dips, r.strokes_writt
 
 @pytest.fixture(scope='module')
 def cell():
+    # A domain of its own (the graph's processes inherit it): nodes that earlier tests of the
+    # suite started on the run's domain must not answer for the cell's.
+    previous = os.environ.get('ROS_DOMAIN_ID')
+    domain = (int(previous or '0') + 131) % 232
+    os.environ['ROS_DOMAIN_ID'] = str(domain)
     context = Context()
-    rclpy.init(context=context)
+    rclpy.init(context=context, domain_id=domain)
     graph = CellGraph(context, overrides=OVERRIDES, process_groups=SIM_PROCESS_GROUPS).start()
     probe = Node('cell_graph_probe', context=context)
     tip_z: list[float] = []
@@ -56,6 +62,10 @@ def cell():
         probe.destroy_node()
         graph.close()
         context.try_shutdown()
+        if previous is None:
+            os.environ.pop('ROS_DOMAIN_ID', None)
+        else:
+            os.environ['ROS_DOMAIN_ID'] = previous
 
 
 @pytest.mark.timeout(400)
