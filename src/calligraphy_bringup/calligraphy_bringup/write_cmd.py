@@ -42,13 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 class _Progress:
     """A one-line progress bar on stderr, fed from WriteText feedback."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.last: dict = {}
+    def __init__(self) -> None:
         self.stream = sys.stderr
 
     def __call__(self, feedback) -> None:
-        self.last[feedback.character_index] = feedback.stroke_count
         done = feedback.character_index + (
             (feedback.stroke_index + (feedback.phase == 'observing'))
             / max(feedback.stroke_count, 1)
@@ -183,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
                 recorder = SessionRecorder(observer, out / 'session.mcap')
             spinner = threading.Thread(target=executor.spin, daemon=True)
             spinner.start()
-            progress = _Progress(text)
+            progress = _Progress()
             with CalligraphyClient(server_timeout_s=60.0) as cell:
                 sim_start = clock.last
                 result = cell.write_text(

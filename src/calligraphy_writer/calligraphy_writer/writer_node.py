@@ -61,7 +61,6 @@ class RosCell:
         self.node = node
         self.cancel_requested = lambda: False
         self._motion_goal = None
-        self._last_darkness: float | None = None
 
     def _service(self, client, request, what: str):
         timeout = self.node.config.service_timeout_s
