@@ -181,6 +181,13 @@ def run(args: argparse.Namespace) -> int:
             spinner = threading.Thread(target=executor.spin, daemon=True)
             spinner.start()
             progress = _Progress()
+            # The arm runs in a process of its own and starts after the in-process writer: a goal
+            # sent before its first /clock would be refused for stale joint states.
+            deadline = time.monotonic() + 60.0
+            while clock.last is None:
+                if time.monotonic() > deadline:
+                    raise CalligraphyClientError('the simulated arm did not start within 60 s')
+                time.sleep(0.05)
             with CalligraphyClient(server_timeout_s=60.0) as cell:
                 sim_start = clock.last
                 result = cell.write_text(
