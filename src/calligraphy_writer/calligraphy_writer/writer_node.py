@@ -381,7 +381,7 @@ class WriterNode(Node):
             save_image=bool(self.config.save_dir),
         )
         for warning in outcome.warnings:
-            self.get_logger().warn(warning)
+            self.get_logger().warning(warning)
         return outcome
 
     def _feedback_character(self, goal_handle, progress: Progress) -> None:
@@ -454,7 +454,7 @@ class WriterNode(Node):
 
     def _abort(self, goal_handle, result, code: int, message: str):
         result.success, result.error_code, result.error_msg = False, code, message
-        self.get_logger().warn(message)
+        self.get_logger().warning(message)
         goal_handle.abort()
         return result
 

@@ -27,6 +27,9 @@ class ExecutorConfig:
     vertical_speed_m_s: float = 0.05
     # /joint_states silent this long (wall clock) during a motion = stale.
     joint_state_timeout_s: float = 0.5
+    # A goal that arrives before the arm has ever reported waits this long for its first state
+    # (the driver or simulator may still be starting), wall clock.
+    arm_startup_wait_s: float = 10.0
     # Trajectories start this long after the newest joint state (robot time), so they arrive first.
     trajectory_start_lead_s: float = 0.2
     # Tip further than this from the plan at any time = abort (something blocks the arm).

@@ -55,6 +55,12 @@ _PARAMETERS = (
         'silence of /joint_states (wall clock) that aborts a motion, seconds',
     ),
     (
+        'arm_startup_wait_s',
+        'arm_startup_wait_s',
+        10.0,
+        'how long a goal waits for the first /joint_states of an arm still starting, seconds',
+    ),
+    (
         'trajectory_start_lead_s',
         'trajectory_start_lead_s',
         0.2,
@@ -204,6 +210,13 @@ class MotionExecutorNode(Node):
     def _fresh_state(self) -> _JointSample:
         with self._lock:
             latest = self._latest
+        if latest is None:
+            # The arm has never reported: it may still be starting. Wait for it a while.
+            deadline = time.monotonic() + self.config.arm_startup_wait_s
+            while latest is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+                with self._lock:
+                    latest = self._latest
         if latest is None or time.monotonic() - latest.received_wall_s > (
             self.config.joint_state_timeout_s
         ):
@@ -237,6 +250,12 @@ class MotionExecutorNode(Node):
             self._feedback(goal_handle, 'planning', -1, len(goal.path.x_m), 0.0)
             path = conversions.brush_path_from_msg(goal.path)
             state = self._fresh_state()
+            deadline = time.monotonic() + self.config.arm_startup_wait_s
+            while (
+                self._trajectory_pub.get_subscription_count() == 0
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)  # the controller may be discovered a moment after its states
             if self._trajectory_pub.get_subscription_count() == 0:
                 raise MotionError(
                     MotionErrorCode.CONTROLLER_UNAVAILABLE,

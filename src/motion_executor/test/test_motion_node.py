@@ -126,6 +126,11 @@ def graph():
     try:
         assert graph.client.wait_for_server(timeout_sec=20.0)
         assert graph.wait_until(lambda: graph.server._latest is not None, 20.0), 'no joint states'
+        # DDS matches the action's feedback topic a moment after the server is discovered; on a
+        # loaded machine the whole first stroke can pass before it does. One stroke to warm up.
+        warmup: list = []
+        graph.result(graph.send(_stroke(length=0.01), warmup))
+        assert graph.wait_until(lambda: warmup, 10.0), 'no feedback from a warm-up stroke'
         yield graph
     finally:
         graph.close()
