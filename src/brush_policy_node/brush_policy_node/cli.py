@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from brush_policy_node.characters import read_character_list, test_characters
-from brush_policy_node.config import CONTROLLERS, ControllerConfig
+from brush_policy_node.config import CONTROLLERS, EVAL_CONTROLLERS, FEEDBACK, ControllerConfig
 from calligraphy_bringup.cli import CliError
 
 DEFAULT_TRAIN_OUTPUT = 'out/train'
@@ -71,7 +71,13 @@ def add_eval_parser(subparsers: argparse._SubParsersAction) -> None:
         'controller and with `constant`, and reports IoU with a 95%% CI, the ceiling, chamfer, '
         'width error and the fraction of the constant-to-ceiling gap closed.',
     )
-    parser.add_argument('--controller', required=True, choices=CONTROLLERS)
+    parser.add_argument('--controller', required=True, choices=EVAL_CONTROLLERS)
+    parser.add_argument(
+        '--mismatch',
+        action='store_true',
+        help='the brush is drawn from the evaluation distribution but the controller is told the '
+        'nominal one; with learned+feedback, reports how much of the lost IoU feedback recovers',
+    )
     parser.add_argument(
         '--chars', help='characters, or a file listing them (default: the held-out test list)'
     )
@@ -98,14 +104,17 @@ def run_eval(args: argparse.Namespace) -> int:
     if not chars:
         raise CliError('no characters to evaluate')
     try:
-        controllers = build_controllers(ControllerConfig(), args.controller, args.model)
+        default = 'learned' if args.controller == FEEDBACK else args.controller
+        controllers = build_controllers(ControllerConfig(), default, args.model)
     except (FileNotFoundError, ValueError) as error:
         raise CliError(str(error)) from error
     sheet = args.contact_sheet
     if sheet is None and args.json is not None:
         sheet = args.json.with_suffix('.png')
     try:
-        figures = evaluate(controllers, args.controller, chars, args.episodes, args.seed, sheet)
+        figures = evaluate(
+            controllers, args.controller, chars, args.episodes, args.seed, sheet, args.mismatch
+        )
     except Exception as error:
         if type(error).__name__ == 'PlanningError':
             raise CliError(f'cannot plan the characters: {error}') from error

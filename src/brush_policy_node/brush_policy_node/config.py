@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONTROLLERS = ('constant', 'analytic', 'learned')
+# The learned policy conditioned on the camera's running brush-state estimate (evaluation only:
+# in the cell the writer closes this loop through /observe_paper).
+FEEDBACK = 'learned+feedback'
+EVAL_CONTROLLERS = (*CONTROLLERS, FEEDBACK)
 
 
 @dataclass(frozen=True)

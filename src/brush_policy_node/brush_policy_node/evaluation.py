@@ -5,30 +5,55 @@ distribution with a seed derived from (seed, episode), starts full, and writes t
 strokes in order with the controller's paths; the cell's scripted dip refills it when the load
 falls below `RELOAD_BELOW`. Every controller writes the same episodes (same brushes, same streak
 seeds, same camera-estimate noise), so their figures compare pair-wise.
+
+Without mismatch every controller is told the brush as the camera would estimate it (true width
+gain and load with estimation noise, `simulator.estimated_state`). Under `mismatch` the brush is
+still drawn from the evaluation distribution but the controller is told the nominal brush (width
+gain 1); only the ink load, which the cell's ink budget tracks, is still known. `learned+feedback`
+is the learned policy conditioned on the width gain that camera_feedback's BrushStateEstimator
+infers from the widths of the strokes written so far (measured on the episode's canvas the way the
+camera measures them, crossings excluded); it starts from what the open-loop controllers are told.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from brush_policy_node.config import EVAL_CONTROLLERS, FEEDBACK
 from brush_policy_node.controllers import ControllerSet
 from brush_policy_node.scoring import chamfer_m, glyph_iou, mean_ci95
-from brush_policy_node.simulator import estimated_state
+from brush_policy_node.simulator import estimated_state, true_width_gain
 from brush_policy_node.training import RELOAD_BELOW
 from brush_policy_node.types import TimedBrushPath
 from calligraphy_sim.brush_params import BrushParams
 from calligraphy_sim.brush_render import CanvasRegion, measure_width_along, render_batch
+from camera_feedback.brush_state import BrushStateEstimate, BrushStateEstimator, commanded_widths
+from camera_feedback.stroke_width import measure_strokes, stroke_footprint
+from camera_feedback.types import Region
+from camera_feedback.types import StrokeSpec as CameraStroke
 
 INK_THRESHOLD = 0.25
 BOX_X_M = 0.02
 BOX_Y_M = 0.02
 BOX_SIZE_M = 0.06
 METRES_PER_PIXEL = 0.00025
+# The width curve the controllers assume (the brush parameter file's).
+NOMINAL_BRUSH = BrushParams()
+
+
+# A stroke's share of the glyph: the target within 1 mm of its planned footprint.
+_NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+
+
+def seen_width_at_depth(depth_m: np.ndarray) -> np.ndarray:
+    """Width the camera sees a nominal brush lay at `depth_m`: the footprint plus the bleed
+    into the paper on both sides (what calibration by camera measures)."""
+    return NOMINAL_BRUSH.width_at_depth(depth_m) + 2.0 * NOMINAL_BRUSH.paper_spread_m
 
 
 @dataclass
@@ -51,6 +76,11 @@ class EpisodeScore:
     width_error_m: float
     fell_back: int
     ink: np.ndarray = field(repr=False)
+    # IoU of each stroke's own ink with the glyph around its planned footprint, in order.
+    stroke_ious: list[float] = field(default_factory=list)
+    # Width gain the controller was told for each stroke, and the brush's true one.
+    told_gains: list[float] = field(default_factory=list)
+    true_gain: float = 1.0
 
 
 def make_episodes(chars: str, episodes: int, seed: int) -> list[Episode]:
@@ -93,28 +123,51 @@ def _pad(paths: Sequence[TimedBrushPath]) -> list[np.ndarray]:
 
 
 def write_episodes(
-    controllers: ControllerSet, name: str, episodes: Sequence[Episode]
+    controllers: ControllerSet,
+    name: str,
+    episodes: Sequence[Episode],
+    mismatch: bool = False,
 ) -> list[EpisodeScore]:
-    """Write every episode with controller `name`; strokes of all episodes render as one batch."""
-    controller = controllers.get(name)
+    """Write every episode with controller `name` (one of EVAL_CONTROLLERS); the strokes of all
+    episodes render as one batch per stroke index. `mismatch`: see the module docstring."""
+    feedback = name == FEEDBACK
+    controller = controllers.get('learned' if feedback else name)
     rows = cols = int(round(BOX_SIZE_M / METRES_PER_PIXEL))
     region = CanvasRegion(BOX_X_M, BOX_Y_M, rows, cols, METRES_PER_PIXEL)
+    box = Region(BOX_X_M, BOX_Y_M, BOX_SIZE_M, BOX_SIZE_M)
     canvases = [np.zeros((rows, cols), np.float32) for _ in episodes]
     loads = np.ones(len(episodes))
     rngs = [np.random.default_rng(ep.state_noise_seed) for ep in episodes]
     width_errors: list[list[float]] = [[] for _ in episodes]
+    stroke_ious: list[list[float]] = [[] for _ in episodes]
+    told_gains: list[list[float]] = [[] for _ in episodes]
+    estimators: list[BrushStateEstimator | None] = [None] * len(episodes)
+    camera_strokes = [
+        [CameraStroke(s.centreline_m, s.width_m, k) for k, s in enumerate(ep.strokes)]
+        for ep in episodes
+    ]
     fell_back = np.zeros(len(episodes), dtype=int)
     longest = max(len(ep.strokes) for ep in episodes)
     for k in range(longest):
         active = [i for i, ep in enumerate(episodes) if len(ep.strokes) > k]
-        paths = []
+        paths, states = [], []
         for i in active:
             if loads[i] < RELOAD_BELOW:
                 loads[i] = 1.0
+            # Always drawn, so that every controller sees the same estimation noise.
             state = estimated_state(episodes[i].params, loads[i], rngs[i])
+            if mismatch:
+                state = replace(state, width_gain=1.0, confidence=0.0)
+            if feedback:
+                if estimators[i] is None:
+                    prior = BrushStateEstimate(width_gain=state.width_gain)
+                    estimators[i] = BrushStateEstimator(prior=prior)
+                state = replace(state, width_gain=estimators[i].estimate.width_gain)
+            told_gains[i].append(state.width_gain)
             path = controller.compute(episodes[i].strokes[k], state)
             fell_back[i] += int(path.fell_back)
             paths.append(path)
+            states.append(state)
         x, y, d, t = _pad(paths)
         renders = render_batch(
             x,
@@ -126,7 +179,7 @@ def write_episodes(
             region=region,
             seeds=[episodes[i].state_noise_seed * 64 + k for i in active],
         )
-        for i, render in zip(active, renders, strict=True):
+        for i, state, path, render in zip(active, states, paths, renders, strict=True):
             loads[i] = render.ink_load_end
             # Ink layers darken like wet washes: 1 - (1 - a)(1 - b).
             canvases[i] = 1.0 - (1.0 - canvases[i]) * (1.0 - render.ink)
@@ -135,6 +188,33 @@ def write_episodes(
                 render.ink, region, stroke.centreline_m, threshold=INK_THRESHOLD
             )
             width_errors[i].append(float(np.mean(np.abs(measured - stroke.width_m))))
+            # The stroke against the glyph around its planned footprint (the part of the target
+            # it is meant to cover), so that a stroke is judged as the glyph is.
+            footprint = stroke_footprint(camera_strokes[i][k], box, METRES_PER_PIXEL)
+            near = cv2.dilate(footprint.astype(np.uint8), _NEAR_KERNEL).astype(bool)
+            stroke_ious[i].append(
+                glyph_iou(episodes[i].target & near, (render.ink >= INK_THRESHOLD) & near)
+            )
+            if feedback:
+                # What the camera sees: the whole box so far, this stroke measured where no other
+                # written stroke crosses it.
+                seen = measure_strokes(
+                    canvases[i],
+                    canvases[i] >= INK_THRESHOLD,
+                    box,
+                    METRES_PER_PIXEL,
+                    camera_strokes[i][: k + 1],
+                    INK_THRESHOLD,
+                )
+                expected = commanded_widths(
+                    stroke.centreline_m,
+                    np.column_stack([path.x_m, path.y_m]),
+                    path.pressing_depth_m,
+                    seen_width_at_depth,
+                    state.width_gain,
+                )
+                assumed = BrushStateEstimate(width_gain=state.width_gain)
+                estimators[i].update(seen[k:], assumed=assumed, expected=[expected])
     scores = []
     for i, ep in enumerate(episodes):
         written = canvases[i] >= INK_THRESHOLD
@@ -146,6 +226,9 @@ def write_episodes(
                 width_error_m=float(np.mean(width_errors[i])),
                 fell_back=int(fell_back[i]),
                 ink=canvases[i],
+                stroke_ious=stroke_ious[i],
+                told_gains=told_gains[i],
+                true_gain=true_width_gain(ep.params),
             )
         )
     return scores
@@ -179,16 +262,101 @@ def evaluate(
     episodes: int,
     seed: int,
     contact_sheet: Path | None = None,
+    mismatch: bool = False,
 ) -> dict:
-    """Figures of `controller` (and of `constant`, which gap_closed needs) over the episodes."""
+    """Figures of `controller` (and of `constant`, which gap_closed needs) over the episodes.
+
+    Under `mismatch` the figures also say what the mismatch cost: `iou_told` is the same
+    controller (the learned one, for learned+feedback) told the brush; for learned+feedback the
+    `feedback` block compares it with the learned policy left open-loop under the mismatch.
+    """
+    if controller not in EVAL_CONTROLLERS:
+        raise ValueError(f'controller must be one of {", ".join(EVAL_CONTROLLERS)}')
     eps = make_episodes(chars, episodes, seed)
-    constant = write_episodes(controllers, 'constant', eps)
-    scores = constant if controller == 'constant' else write_episodes(controllers, controller, eps)
+    constant = write_episodes(controllers, 'constant', eps, mismatch)
+    scores = (
+        constant
+        if controller == 'constant'
+        else write_episodes(controllers, controller, eps, mismatch)
+    )
     figures = summarise(controller, scores, constant)
-    figures.update({'characters': chars, 'seed': seed})
+    figures.update({'characters': chars, 'seed': seed, 'mismatch': mismatch})
+    if mismatch:
+        base = 'learned' if controller == FEEDBACK else controller
+        told = write_episodes(controllers, base, eps, mismatch=False)
+        figures['iou_told'] = float(np.mean([s.iou for s in told]))
+        if controller == FEEDBACK:
+            open_loop = write_episodes(controllers, 'learned', eps, mismatch=True)
+            figures['feedback'] = feedback_recovery(told, open_loop, scores)
     if contact_sheet is not None:
         figures['contact_sheet'] = str(save_contact_sheet(contact_sheet, eps, scores, constant))
     return figures
+
+
+def _recovery(told: float, open_loop: float, closed: float) -> float:
+    lost = told - open_loop
+    return float((closed - open_loop) / lost) if lost > 1e-9 else float('nan')
+
+
+def feedback_recovery(
+    told: Sequence[EpisodeScore],
+    open_loop: Sequence[EpisodeScore],
+    closed: Sequence[EpisodeScore],
+    settled_after: int = 3,
+) -> dict:
+    """How much of the IoU the mismatch cost the feedback loop wins back, over the same episodes.
+
+    recovery = (closed − open_loop) / (told − open_loop): 0 = no better than open loop, 1 = as
+    good as being told the brush. `recovery_after_first_3_strokes` pools the per-stroke IoUs of
+    every stroke after the first `settled_after` (which the estimator has already seen);
+    `by_stroke` gives the per-stroke means and the width gain error |ln(told/true)| per index.
+    """
+
+    def glyph(scores: Sequence[EpisodeScore]) -> float:
+        return float(np.mean([s.iou for s in scores]))
+
+    def strokes(scores: Sequence[EpisodeScore], k: int | None = None) -> np.ndarray:
+        if k is None:
+            return np.array([v for s in scores for v in s.stroke_ious[settled_after:]])
+        return np.array([s.stroke_ious[k] for s in scores if len(s.stroke_ious) > k])
+
+    def gain_error(scores: Sequence[EpisodeScore], k: int) -> float:
+        errors = [
+            abs(np.log(s.told_gains[k] / s.true_gain)) for s in scores if len(s.told_gains) > k
+        ]
+        return float(np.mean(errors))
+
+    longest = max(len(s.stroke_ious) for s in told)
+    by_stroke = []
+    for k in range(longest):
+        count = len(strokes(told, k))
+        if count < max(5, len(told) // 10):
+            break  # too few characters have this many strokes for a mean to mean much
+        means = [float(np.mean(strokes(scores, k))) for scores in (told, open_loop, closed)]
+        by_stroke.append(
+            {
+                'stroke': k + 1,
+                'episodes': count,
+                'iou_told': means[0],
+                'iou_open_loop': means[1],
+                'iou_feedback': means[2],
+                'recovery': _recovery(*means),
+                'gain_err_open_loop': gain_error(open_loop, k),
+                'gain_err_feedback': gain_error(closed, k),
+            }
+        )
+    later = [float(np.mean(strokes(scores))) for scores in (told, open_loop, closed)]
+    return {
+        'iou_told': glyph(told),
+        'iou_open_loop': glyph(open_loop),
+        'iou_feedback': glyph(closed),
+        'recovery': _recovery(glyph(told), glyph(open_loop), glyph(closed)),
+        'stroke_iou_after_first_3': dict(
+            zip(('told', 'open_loop', 'feedback'), later, strict=True)
+        ),
+        'recovery_after_first_3_strokes': _recovery(*later),
+        'by_stroke': by_stroke,
+    }
 
 
 def save_contact_sheet(

@@ -110,6 +110,7 @@ class BrushStateEstimator:
         self,
         strokes: Sequence[StrokeMeasurement],
         assumed: BrushStateEstimate | None = None,
+        expected: Sequence[np.ndarray] | None = None,
     ) -> BrushStateEstimate:
         """Fold in newly written strokes, in writing order.
 
@@ -117,15 +118,32 @@ class BrushStateEstimator:
             strokes: measurements of strokes not yet given to this estimator.
             assumed: the brush state the controller conditioned on when it wrote them (default:
                 the current estimate, i.e. what this estimator last handed out).
+            expected: per stroke, the width (m, one per centreline point) the brush should have
+                laid under the assumed state at the depths the controller commanded (see
+                `commanded_widths`). Default: the planned width, which is right only for a
+                controller that hits its plan exactly; a controller with a bias of its own (a
+                learned policy that writes a little wide because the glyph scores better so)
+                would have that bias read as brush gain.
         """
         cfg = self.config
         assumed = assumed or self._estimate
         assumed_log_gain = math.log(max(assumed.width_gain, 1e-6))
         ink_load = self._estimate.ink_load
         observed = 0
-        for stroke in strokes:
-            planned = stroke.planned_width_m
+        if expected is not None and len(expected) != len(strokes):
+            raise ValueError(f'{len(expected)} expected-width arrays for {len(strokes)} strokes')
+        for n, stroke in enumerate(strokes):
+            planned = (
+                stroke.planned_width_m
+                if expected is None
+                else np.asarray(expected[n], dtype=float).reshape(-1)
+            )
             measured = stroke.measured_width_m
+            if len(planned) != len(measured):
+                raise ValueError(
+                    f'stroke {stroke.stroke_index}: {len(planned)} expected widths for '
+                    f'{len(measured)} measured'
+                )
             usable = np.isfinite(measured) & (planned >= cfg.min_planned_width_m) & (measured > 0)
             count = int(usable.sum())
             self._log_gain_sum *= cfg.forgetting
@@ -177,3 +195,39 @@ class BrushStateEstimator:
         if math.isfinite(stroke.coverage) and stroke.coverage < 0.9:
             load = min(load, float(stroke.coverage) * cfg.dry_onset_load)
         return load
+
+
+def commanded_widths(
+    centreline_m: np.ndarray,
+    path_xy_m: np.ndarray,
+    path_depth_m: np.ndarray,
+    width_at_depth,
+    width_gain: float = 1.0,
+) -> np.ndarray:
+    """The width a brush of `width_gain` lays at each centreline point under a commanded path.
+
+    Each centreline point takes the pressing depth of the nearest pressing (depth > 0) path
+    point; `width_at_depth` is the nominal width curve (the brush parameter file's, from
+    calibration), scaled by the gain. Points no pressing path point comes near (within 3 mm) get
+    NaN and are not used.
+
+    Args:
+        centreline_m: (N, 2) planned centreline, paper metres.
+        path_xy_m: (M, 2) brush path positions, paper metres.
+        path_depth_m: (M,) pressing depths, metres.
+        width_at_depth: callable, depth (m, array) -> nominal width (m, array).
+        width_gain: the gain the controller assumed.
+    """
+    centreline = np.asarray(centreline_m, dtype=float).reshape(-1, 2)
+    xy = np.asarray(path_xy_m, dtype=float).reshape(-1, 2)
+    depth = np.asarray(path_depth_m, dtype=float).reshape(-1)
+    pressing = depth > 0.0
+    widths = np.full(len(centreline), np.nan)
+    if not pressing.any() or not len(centreline):
+        return widths
+    xy, depth = xy[pressing], depth[pressing]
+    distance = np.linalg.norm(centreline[:, None, :] - xy[None, :, :], axis=2)
+    nearest = np.argmin(distance, axis=1)
+    near = distance[np.arange(len(centreline)), nearest] < 0.003
+    widths[near] = width_gain * np.asarray(width_at_depth(depth[nearest[near]]), dtype=float)
+    return widths

@@ -104,7 +104,12 @@ def _running_median(values: np.ndarray, window: int = 5) -> np.ndarray:
     half = window // 2
     padded = np.pad(values, half, mode='edge')
     windows = np.lib.stride_tricks.sliding_window_view(padded, window)
-    return np.nanmedian(windows, axis=1) if np.isnan(values).any() else np.median(windows, axis=1)
+    if not np.isnan(values).any():
+        return np.median(windows, axis=1)
+    out = np.full(len(values), np.nan)
+    measured = ~np.isnan(windows).all(axis=1)  # a window of NaNs stays NaN, without a warning
+    out[measured] = np.nanmedian(windows[measured], axis=1)
+    return out
 
 
 def _unmeasurable_geometry(stroke: StrokeSpec) -> np.ndarray:
