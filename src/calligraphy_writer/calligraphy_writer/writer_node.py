@@ -19,9 +19,10 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath, WriteCharacter, WriteText
-from calligraphy_interfaces.msg import BrushPath, BrushState
+from calligraphy_interfaces.msg import BrushPath
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_writer import sequencer as seq
+from calligraphy_writer.brush_feedback import StrokeFeedback
 from calligraphy_writer.cells import Box, SheetCells
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.conversions import planned_character, scores_from_msg, scores_to_msg
@@ -33,6 +34,7 @@ from calligraphy_writer.sequencer import (
     Progress,
     WriteError,
 )
+from camera_feedback.conversions import brush_state_to_msg, stroke_measurement_from_msg
 from ink_dipping.budget import InkBudget
 from ink_dipping.config import InkBudgetConfig
 
@@ -72,11 +74,10 @@ class RosCell:
         request = ComputeBrushPath.Request(
             plan=plan, stroke_indices=[stroke_index], controller=controller
         )
-        request.brush_state = (
-            brush_state
-            if brush_state is not None
-            else BrushState(ink_load=self.node.budget.load, width_gain=1.0, tip_lag_gain=1.0)
+        state = self.node.feedback.state_for_stroke(
+            stroke_index, brush_state, self.node.budget.load
         )
+        request.brush_state = brush_state_to_msg(state)
         response = self._service(self.node.path_client, request, '/compute_brush_path')
         if response.error_code != ComputeBrushPath.Response.SUCCESS or not response.paths:
             raise WriteError(seq.CONTROLLER_FAILED, response.error_msg or 'no path returned')
@@ -149,9 +150,19 @@ class RosCell:
         observation = response.observation
         darkness = observation.strokes[-1].darkness if observation.strokes else None
         image_path = self.node.save_observation(plan, observation) if save else ''
+        measured = [stroke_measurement_from_msg(s) for s in observation.strokes]
+        state = self.node.feedback.observed(measured)
+        if measured:
+            last = measured[-1]
+            self.node.get_logger().info(
+                f'{plan.character} stroke {last.stroke_index}: width '
+                f'{1e3 * last.measured_width_mean_m:.2f} mm for '
+                f'{1e3 * last.planned_width_mean_m:.2f} planned, IoU {observation.score.iou:.3f}, '
+                f'width gain {self.node.feedback.estimate.width_gain:.3f}'
+            )
         return Observation(
             scores_from_msg(observation.score),
-            brush_state=self.node.estimate_brush_state(observation),
+            brush_state=state,
             last_stroke_darkness=darkness,
             image_path=image_path,
         )
@@ -204,6 +215,7 @@ class WriterNode(Node):
         self.cells = SheetCells(self.config)
         self._busy = threading.Lock()
         self._cell = RosCell(self)
+        self.feedback = StrokeFeedback()
         self._sequencer = CharacterSequencer(self._cell, self.budget)
 
         group = ReentrantCallbackGroup()
@@ -241,24 +253,6 @@ class WriterNode(Node):
         )
 
     # ---- helpers used by RosCell -------------------------------------------------------------
-
-    def estimate_brush_state(self, observation) -> BrushState | None:
-        """Brush state from the observation's per-stroke widths (None: keep the current one)."""
-        measured = [
-            (s.planned_width_mean_m, s.measured_width_mean_m)
-            for s in observation.strokes
-            if math.isfinite(s.measured_width_mean_m) and s.planned_width_mean_m > 0
-        ]
-        if not measured:
-            return None
-        planned, seen = np.array(measured).T
-        return BrushState(
-            ink_load=self.budget.load,
-            width_gain=float(np.sum(seen) / np.sum(planned)),
-            tip_lag_gain=1.0,
-            confidence=min(1.0, len(measured) / 3.0),
-            strokes_observed=len(measured),
-        )
 
     def save_observation(self, plan, observation) -> str:
         if not self.config.save_dir or not observation.rectified.data:

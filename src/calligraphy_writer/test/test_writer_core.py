@@ -6,8 +6,10 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from calligraphy_writer.brush_feedback import StrokeFeedback
 from calligraphy_writer.cells import Box, SheetCells
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.sequencer import (
@@ -19,6 +21,8 @@ from calligraphy_writer.sequencer import (
     PlannedCharacter,
     WriteError,
 )
+from camera_feedback.brush_state import BrushStateEstimate
+from camera_feedback.types import StrokeMeasurement
 from ink_dipping.budget import InkBudget
 from ink_dipping.config import InkBudgetConfig
 
@@ -173,6 +177,71 @@ def test_invalid_config_is_rejected_with_reason():
 def test_core_modules_do_not_import_rclpy():
     code = (
         'import sys, calligraphy_writer.sequencer, calligraphy_writer.cells, '
-        "calligraphy_writer.config; assert 'rclpy' not in sys.modules"
+        'calligraphy_writer.config, calligraphy_writer.brush_feedback; '
+        "assert 'rclpy' not in sys.modules"
     )
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+# ---- brush-state feedback -------------------------------------------------------------------
+
+
+def _measured(index: int, true_gain: float, told_gain: float, points: int = 20):
+    """A stroke written by a controller that compensates for the gain it was told: it comes out
+    true/told times its planned width."""
+    planned = np.full(points, 0.003)
+    return StrokeMeasurement(index, planned, planned * true_gain / told_gain, 1.0, 0.9)
+
+
+def _write_with_feedback(feedback: StrokeFeedback, true_gain: float, strokes: int) -> list:
+    told, measured = [], []
+    for k in range(strokes):
+        state = feedback.state_for_stroke(k, feedback.estimate if k else None, 1.0)
+        told.append(state.width_gain)
+        measured.append(_measured(k, true_gain, state.width_gain))
+        # Every observation measures all strokes of the character written so far.
+        feedback.observed(measured)
+    return told
+
+
+def test_feedback_converges_on_a_wide_brush_instead_of_oscillating():
+    told = _write_with_feedback(StrokeFeedback(), true_gain=1.3, strokes=8)
+    # A brush 30 % wider than nominal: the gain told to the controller rises monotonically
+    # towards 1.3 (the old all-strokes ratio fell back to 1.15 after the second stroke).
+    assert told[0] == 1.0
+    assert all(b >= a - 1e-9 for a, b in zip(told, told[1:], strict=False))
+    assert told[-1] == pytest.approx(1.3, rel=0.06)
+
+
+def test_each_stroke_is_folded_in_once_even_when_observed_again():
+    feedback = StrokeFeedback()
+    feedback.state_for_stroke(0, None, 1.0)
+    first = feedback.observed([_measured(0, 1.5, 1.0)])
+    assert first.width_gain > 1.1
+    assert feedback.observed([_measured(0, 1.5, 1.0)]) is None
+    assert feedback.estimate.width_gain == first.width_gain and first.strokes_observed == 1
+
+
+def test_a_stroke_not_yet_on_the_sheet_waits_for_the_next_observation():
+    feedback = StrokeFeedback()
+    feedback.state_for_stroke(0, None, 1.0)
+    planned = np.full(20, 0.003)
+    unseen = StrokeMeasurement(0, planned, np.full(20, np.nan), 0.0, 0.0)
+    assert feedback.observed([unseen]) is None
+    assert feedback.observed([_measured(0, 1.4, 1.0)]).width_gain > 1.1
+
+
+def test_ink_load_told_to_the_controller_is_the_budgets_not_the_estimate():
+    feedback = StrokeFeedback()
+    state = feedback.state_for_stroke(0, BrushStateEstimate(ink_load=0.1, width_gain=1.2), 0.95)
+    assert state.ink_load == 0.95 and state.width_gain == 1.2
+
+
+def test_a_new_character_starts_at_stroke_zero_and_keeps_the_brush_gain():
+    feedback = StrokeFeedback()
+    _write_with_feedback(feedback, true_gain=1.3, strokes=4)
+    gain = feedback.estimate.width_gain
+    state = feedback.state_for_stroke(0, feedback.estimate, 1.0)
+    assert state.width_gain == gain
+    # Stroke 3 of the previous character is not stroke 3 of this one.
+    assert feedback.observed([_measured(3, 1.3, 1.0)]) is None
