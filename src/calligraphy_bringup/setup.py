@@ -29,5 +29,8 @@ setup(
         'calligraphy.commands': [
             'write = calligraphy_bringup.write_cmd:add_parser',
         ],
+        'calligraphy.benchmarks': [
+            'writer = calligraphy_bringup.writer_bench:run',
+        ],
     },
 )

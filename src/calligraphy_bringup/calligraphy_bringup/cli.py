@@ -5,12 +5,15 @@ Subcommands live in the packages that own them and register themselves through t
 `add_parser(subparsers)` that adds one subparser and sets `func` (a callable taking the parsed
 arguments and returning the process exit code). Benchmarks register the same way in the
 `calligraphy.benchmarks` group, with a function `run(quick: bool) -> dict` of named figures; the
-built-in `bench` subcommand prints those figures and saves them as JSON.
+built-in `bench` subcommand prints those figures and saves them as JSON. A benchmark whose `run`
+takes keyword arguments `chars`, `seed` or `repeats` gets them from `--chars`, `--seed` and
+`--repeats` when given.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -20,6 +23,7 @@ from pathlib import Path
 
 COMMANDS_GROUP = 'calligraphy.commands'
 BENCHMARKS_GROUP = 'calligraphy.benchmarks'
+BENCH_OPTIONS = ('chars', 'seed', 'repeats')
 
 
 class CliError(Exception):
@@ -40,16 +44,29 @@ def _add_bench_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('name', choices=sorted(benchmarks) or None, help='benchmark to run')
     parser.add_argument('--json', type=Path, help='write the figures to this JSON file')
     parser.add_argument('--quick', action='store_true', help='fewer repetitions (smoke run)')
+    parser.add_argument('--chars', help='characters to write (benchmarks that write)')
+    parser.add_argument('--seed', type=int, help='seed (benchmarks that draw brushes)')
+    parser.add_argument('--repeats', type=int, help='runs per case (benchmarks that repeat)')
     parser.set_defaults(func=lambda args: run_benchmark(benchmarks[args.name].load(), args))
 
 
-def run_benchmark(run: Callable[[bool], dict], args: argparse.Namespace) -> int:
+def run_benchmark(run: Callable[..., dict], args: argparse.Namespace) -> int:
+    options = {
+        name: getattr(args, name)
+        for name in BENCH_OPTIONS
+        if getattr(args, name, None) is not None
+    }
+    accepted = inspect.signature(run).parameters
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise CliError(f'benchmark {args.name} takes no --{", --".join(unknown)}')
     started = time.perf_counter()
-    figures = run(args.quick)
+    figures = run(args.quick, **options)
     figures.setdefault('benchmark', args.name)
     figures.setdefault('wall_s', round(time.perf_counter() - started, 3))
     for key, value in figures.items():
-        print(f'{key:>28}: {value}')
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+        print(f'{key:>28}: {shown}')
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + '\n')

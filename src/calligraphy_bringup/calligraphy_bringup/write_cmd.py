@@ -35,8 +35,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--controller', choices=['constant', 'analytic', 'learned'], default=None)
     parser.add_argument('--no-feedback', action='store_true', help='write open loop')
     parser.add_argument('--record', action='store_true', help='record the session to MCAP')
+    parser.add_argument(
+        '--brush-seed',
+        type=int,
+        default=None,
+        help='simulate the brush `calligraphy eval --seed S` draws for its first episode '
+        '(default: the nominal brush)',
+    )
     parser.add_argument('--timeout-s', type=float, default=900.0, help='give up after, s')
     parser.set_defaults(func=run)
+
+
+def eval_brush(seed: int):
+    """The brush of episode 0 of the offline evaluation with `seed` (brush_policy_node's
+    make_episodes draws episode e's brush from the evaluation distribution with [seed, e])."""
+    from calligraphy_sim.brush_params import BrushParams
+
+    return BrushParams.sample(np.random.default_rng([seed, 0]), 'eval')
+
+
+def brush_parameters(brush) -> dict[str, float]:
+    """virtual_paper_node parameters that make it simulate `brush` (a BrushParams), each of the
+    type the node declares (the nominal brush's)."""
+    import dataclasses
+
+    from calligraphy_sim.brush_params import BrushParams
+
+    nominal = BrushParams()
+    return {
+        f'brush.{f.name}': type(getattr(nominal, f.name))(getattr(brush, f.name))
+        for f in dataclasses.fields(brush)
+    }
 
 
 class _Progress:
@@ -159,14 +188,16 @@ def run(args: argparse.Namespace) -> int:
         writer_overrides['controller'] = args.controller
     if args.layout:
         writer_overrides['layout'] = args.layout
+    overrides = {'writer_node': writer_overrides}
+    if args.brush_seed is not None:
+        overrides['virtual_paper_node'] = brush_parameters(eval_brush(args.brush_seed))
 
     context = Context()
     rclpy.init(context=context)
     started = time.monotonic()
     try:
         graph = CellGraph(
-            context, overrides={'writer_node': writer_overrides},
-            process_groups=SIM_PROCESS_GROUPS,
+            context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS,
         )  # fmt: skip
         with graph:
             observer = Node('calligraphy_write_cli', context=context)

@@ -6,7 +6,9 @@ import argparse
 import json
 import subprocess
 
-from calligraphy_bringup.cli import build_parser, run_benchmark
+import pytest
+
+from calligraphy_bringup.cli import CliError, build_parser, run_benchmark
 
 
 def test_help_lists_bench_and_exits_zero():
@@ -39,3 +41,15 @@ def test_benchmark_figures_are_printed_and_saved_as_json(tmp_path, capsys):
 def test_parser_builds_with_registered_commands():
     parser = build_parser()
     assert parser.prog == 'calligraphy'
+
+
+def test_bench_options_reach_benchmarks_that_take_them_and_are_refused_by_others(tmp_path):
+    args = argparse.Namespace(name='writer', quick=False, json=None, chars='永', seed=3)
+    seen = {}
+    assert (
+        run_benchmark(lambda quick, chars='', seed=0: seen.update(c=chars, s=seed) or {}, args)
+        == 0
+    )
+    assert seen == {'c': '永', 's': 3}
+    with pytest.raises(CliError, match='--chars'):
+        run_benchmark(lambda quick: {}, args)
