@@ -34,6 +34,9 @@ class ExecutorConfig:
     trajectory_start_lead_s: float = 0.2
     # Tip further than this from the plan at any time = abort (something blocks the arm).
     max_tracking_error_m: float = 0.01
+    # The same while the brush travels in the air (approach and retreat at the safe height), where
+    # the tip moves fastest and a few milliseconds of lag are centimetres but touch nothing.
+    max_travel_tracking_error_m: float = 0.05
     goal_tolerance_rad: float = 0.01
     # Robot time after the trajectory's end within which the arm must reach its final point.
     settle_timeout_s: float = 2.0
@@ -53,6 +56,7 @@ class ExecutorConfig:
             'joint_state_timeout_s',
             'trajectory_start_lead_s',
             'max_tracking_error_m',
+            'max_travel_tracking_error_m',
             'goal_tolerance_rad',
             'settle_timeout_s',
             'feedback_rate_hz',

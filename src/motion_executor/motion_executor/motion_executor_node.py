@@ -26,7 +26,7 @@ from motion_executor.backends import MotionBackend, create_backend
 from motion_executor.config import ExecutorConfig
 from motion_executor.errors import BackendUnavailableError, MotionError, MotionErrorCode
 from motion_executor.kinematics import ArmKinematics
-from motion_executor.planner import PHASE_APPROACH, MotionPlan
+from motion_executor.planner import PHASE_APPROACH, PHASE_WRITING, MotionPlan
 from motion_executor.tracking import TrackingMonitor
 
 Feedback = ExecuteBrushPath.Feedback
@@ -70,7 +70,13 @@ _PARAMETERS = (
         'max_tracking_error_m',
         'max_tracking_error_m',
         0.01,
-        'tip deviation from the plan that aborts a motion, metres',
+        'tip deviation from the plan that aborts a motion while writing, metres',
+    ),
+    (
+        'max_travel_tracking_error_m',
+        'max_travel_tracking_error_m',
+        0.05,
+        'tip deviation from the plan that aborts a motion in the air (approach, retreat), metres',
     ),
     ('goal_tolerance_rad', 'goal_tolerance_rad', 0.01, 'final joint tolerance, rad'),
     (
@@ -116,8 +122,9 @@ class MotionExecutorNode(Node):
         backend (str, 'native' | 'moveit'), urdf_path (str), moveit.planning_group (str),
         safe_height_m, max_pressing_depth_m, limits.joint_velocity_rad_s,
         limits.joint_acceleration_rad_s2, limits.joint_jerk_rad_s3, limits.vertical_speed_m_s,
-        joint_state_timeout_s, trajectory_start_lead_s, max_tracking_error_m, goal_tolerance_rad,
-        settle_timeout_s, feedback_rate_hz (floats, SI units),
+        joint_state_timeout_s, trajectory_start_lead_s, max_tracking_error_m,
+        max_travel_tracking_error_m, goal_tolerance_rad, settle_timeout_s, feedback_rate_hz
+        (floats, SI units),
         paper_pose.xyz_m, paper_pose.rpy_rad (double[3] each; unset = the URDF's `paper` frame).
     """
 
@@ -252,8 +259,7 @@ class MotionExecutorNode(Node):
             state = self._fresh_state()
             deadline = time.monotonic() + self.config.arm_startup_wait_s
             while (
-                self._trajectory_pub.get_subscription_count() == 0
-                and time.monotonic() < deadline
+                self._trajectory_pub.get_subscription_count() == 0 and time.monotonic() < deadline
             ):
                 time.sleep(0.05)  # the controller may be discovered a moment after its states
             if self._trajectory_pub.get_subscription_count() == 0:
@@ -321,7 +327,12 @@ class MotionExecutorNode(Node):
                 plan_time = sample.stamp_s - start
                 last_positions = sample.positions
                 error = monitor.update(plan_time, sample.positions)
-                if error > self.config.max_tracking_error_m:
+                limit = (
+                    self.config.max_tracking_error_m
+                    if plan.phase_at(max(plan_time, 0.0)) == PHASE_WRITING
+                    else self.config.max_travel_tracking_error_m
+                )
+                if error > limit:
                     raise _AbortError(
                         MotionErrorCode.TRACKING_ERROR,
                         f'brush tip {error * 1e3:.1f} mm off the plan at {plan_time:.2f} s',
