@@ -110,6 +110,9 @@ def test_cancel_mid_character_lifts_the_brush_and_the_next_goal_succeeds(cell):
     deadline = time.monotonic() + 120.0
     while not any(f.phase == 'executing' and f.stroke_index >= 1 for f in seen):
         assert time.monotonic() < deadline, 'never reached the second stroke'
+        if not writer.is_alive():
+            result = outcome.get('result')
+            pytest.fail(f'the goal ended before its second stroke: {result}')
         time.sleep(0.05)
     client.cancel()
     writer.join(timeout=120.0)
