@@ -1,8 +1,10 @@
 """`calligraphy bench writer`: the whole simulated cell against the offline evaluation.
 
 For each character: `calligraphy write CH --brush-seed S` on a fresh cell (a full brush, the
-brush `calligraphy eval --seed S` draws for its first episode) and `calligraphy eval --controller
-learned --chars CH --episodes 1 --seed S`. Figures per character and run: the IoU the writer
+brush `calligraphy eval --seed S` draws for its first episode) and `calligraphy eval --chars CH
+--episodes 1 --seed S` with `--controller learned` (told the brush's width gain) and with
+`--controller learned+feedback --mismatch` (told the nominal brush and corrected from the widths
+of its strokes, which is what the cell knows). Figures per character and run: the IoU the writer
 reports (camera), the IoU of the virtual sheet itself in the same box (what the offline evaluation
 scores: ink darkness >= 0.25 against the target glyph), the offline IoU, their differences, the
 robot (simulated) time and the dips. Repeats give the run-to-run spread.
@@ -71,20 +73,26 @@ def write_once(character: str, seed: int, folder: Path) -> dict:
     report = json.loads(report_path.read_text())
     entry = report['characters'][0] if report['characters'] else {}
     sheet = cv2.cvtColor(cv2.imread(str(folder / 'paper.png')), cv2.COLOR_BGR2RGB)
+    # A character that failed half-way is no figure of the writing: kept out of the spread.
+    written = report['success'] and entry
     return {
         'cell_iou': entry.get('iou'),
-        'sheet_iou': round(sheet_iou(sheet, character), 4),
-        'sim_time_s': report['sim_time_s'],
+        'sheet_iou': round(sheet_iou(sheet, character), 4) if written else None,
+        'sim_time_s': report['sim_time_s'] if written else None,
         'wall_s': report['duration_s'],
         'dips': entry.get('dips'),
         'error': report['error_msg'] or None,
     }
 
 
-def offline_iou(character: str, seed: int, folder: Path) -> float:
-    path = folder / f'eval-{seed}.json'
+def offline_iou(character: str, seed: int, folder: Path, feedback: bool = False) -> float:
+    """`calligraphy eval` of the character's first episode: the learned policy told the brush
+    (as the issue's target compares), or with `feedback` told the nominal brush and corrected by
+    the width gain estimated from its strokes, which is what the cell knows."""
+    path = folder / f'eval-{ord(character):04X}-{seed}-{int(feedback)}.json'
+    controller = ['learned+feedback', '--mismatch'] if feedback else ['learned']
     run = _calligraphy(
-        'eval', '--controller', 'learned', '--chars', character, '--episodes', '1',
+        'eval', '--controller', *controller, '--chars', character, '--episodes', '1',
         '--seed', str(seed), '--json', str(path),
     )  # fmt: skip
     if not path.exists():
@@ -111,11 +119,13 @@ def run(quick: bool, chars: str = '永十', seed: int = 0, repeats: int = 3) -> 
         for character in chars:
             folder = Path(tmp) / f'U+{ord(character):04X}'
             offline = offline_iou(character, seed, Path(tmp))
+            offline_feedback = offline_iou(character, seed, Path(tmp), feedback=True)
             runs = [write_once(character, seed, folder / str(k)) for k in range(repeats)]
             cell = [r.get('cell_iou') for r in runs]
             sheet = [r.get('sheet_iou') for r in runs]
             summary = {
                 'offline_iou': round(offline, 4),
+                'offline_feedback_iou': round(offline_feedback, 4),
                 'cell_iou': _spread(cell),
                 'sheet_iou': _spread(sheet),
                 'sim_time_s': _spread([r.get('sim_time_s') for r in runs]),
@@ -129,6 +139,9 @@ def run(quick: bool, chars: str = '永十', seed: int = 0, repeats: int = 3) -> 
             )
             summary['sheet_minus_offline'] = (
                 None if mean_sheet is None else round(mean_sheet - offline, 4)
+            )
+            summary['cell_minus_offline_feedback'] = (
+                None if mean_cell is None else round(mean_cell - offline_feedback, 4)
             )
             figures[character] = summary
     return figures
