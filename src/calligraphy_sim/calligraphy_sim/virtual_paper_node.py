@@ -156,7 +156,7 @@ class VirtualPaperNode(Node):
 
     def _on_pose(self, msg: PoseStamped) -> None:
         if msg.header.frame_id != self.config.frame_id:
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f"brush tip pose in frame '{msg.header.frame_id}' ignored: expected "
                 f"'{self.config.frame_id}'",
                 throttle_duration_sec=5.0,
@@ -164,7 +164,7 @@ class VirtualPaperNode(Node):
             return
         x, y, depth, t = pose_to_sample(msg, self._now_s())
         if not np.all(np.isfinite([x, y, depth, t])):
-            self.get_logger().warn('non-finite brush tip pose ignored', throttle_duration_sec=5.0)
+            self.get_logger().warning('non-finite brush tip pose ignored', throttle_duration_sec=5.0)
             return
         event = None
         with self._lock:
