@@ -50,12 +50,6 @@ NOMINAL_BRUSH = BrushParams()
 _NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
 
 
-def seen_width_at_depth(depth_m: np.ndarray) -> np.ndarray:
-    """Width the camera sees a nominal brush lay at `depth_m`: the footprint plus the bleed
-    into the paper on both sides (what calibration by camera measures)."""
-    return NOMINAL_BRUSH.width_at_depth(depth_m) + 2.0 * NOMINAL_BRUSH.paper_spread_m
-
-
 @dataclass
 class Episode:
     index: int
@@ -210,7 +204,7 @@ def write_episodes(
                     stroke.centreline_m,
                     np.column_stack([path.x_m, path.y_m]),
                     path.pressing_depth_m,
-                    seen_width_at_depth,
+                    NOMINAL_BRUSH.seen_width_at_depth,
                     state.width_gain,
                 )
                 assumed = BrushStateEstimate(width_gain=state.width_gain)

@@ -3,7 +3,8 @@
 Brings the whole simulated cell up in this process (the nodes of launch/sim.launch.py with
 config/sim.yaml), writes TEXT through the /write_text action with a progress bar, and saves:
 `DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was written),
-`DIR/report.json` ({"characters": [{"char", "iou", "strokes", "dips"}], "duration_s",
+`DIR/report.json` ({"characters": [{"char", "iou", "strokes", "dips", "motion_time_s"}],
+"duration_s",
 "sim_time_s"}) and, with --record, `DIR/session.mcap` (commands, brush paths, observations).
 """
 
@@ -148,6 +149,32 @@ class _SimClock:
         return self.last - start
 
 
+class _MotionClock:
+    """Robot time during which the arm moved, per character: intervals between consecutive
+    /joint_states in which some joint moved faster than `still_rad_s`. This is what the arm
+    itself costs a character (strokes, travel, its share of the dips); in simulation the
+    waits for computation run at the simulator's speed-up and are not the robot's."""
+
+    def __init__(self, node, still_rad_s: float = 1e-3) -> None:
+        from sensor_msgs.msg import JointState
+
+        self.still_rad_s = still_rad_s
+        self.character = 0
+        self.moving_s: dict[int, float] = {}
+        self._previous: tuple[float, np.ndarray] | None = None
+        node.create_subscription(JointState, '/joint_states', self._on_state, 50)
+
+    def _on_state(self, msg) -> None:
+        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        positions = np.asarray(msg.position, dtype=float)
+        previous, self._previous = self._previous, (stamp, positions)
+        if previous is None or previous[1].shape != positions.shape:
+            return
+        dt = stamp - previous[0]
+        if 0.0 < dt < 0.5 and np.max(np.abs(positions - previous[1])) > self.still_rad_s * dt:
+            self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt
+
+
 def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
     from calligraphy_interfaces.srv import SavePaper
 
@@ -204,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
             executor = SingleThreadedExecutor(context=context)
             executor.add_node(observer)
             frames, clock = _SheetFrames(observer), _SimClock(observer)
+            motion = _MotionClock(observer)
             recorder = None
             if args.record:
                 from calligraphy_bringup.recording import SessionRecorder
@@ -224,7 +252,8 @@ def run(args: argparse.Namespace) -> int:
                 result = cell.write_text(
                     text, font=args.font, size_m=args.size_mm / 1000.0,
                     use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
-                    on_feedback=progress,
+                    on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
+                                           progress(f)),
                 )  # fmt: skip
                 progress.finish()
                 time.sleep(0.6)  # the sheet image after the last stroke
@@ -247,13 +276,16 @@ def run(args: argparse.Namespace) -> int:
             'iou': round(score.iou, 4) if math.isfinite(score.iou) else None,
             'strokes': int(strokes),
             'dips': int(dips),
+            'motion_time_s': round(motion.moving_s.get(index, 0.0), 2),
         }
-        for char, score, strokes, dips in zip(
-            result.characters,
-            result.scores,
-            result.stroke_counts,
-            result.character_dips,
-            strict=False,
+        for index, (char, score, strokes, dips) in enumerate(
+            zip(
+                result.characters,
+                result.scores,
+                result.stroke_counts,
+                result.character_dips,
+                strict=False,
+            )
         )
     ]
     report = {
@@ -268,7 +300,10 @@ def run(args: argparse.Namespace) -> int:
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
     for entry in characters:
         iou, strokes, dips = entry['iou'], entry['strokes'], entry['dips']
-        print(f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}')
+        print(
+            f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}  '
+            f'arm moving {entry["motion_time_s"]} s'
+        )
     print(f'sheet:     {paper}')
     if animated:
         print(f'animation: {(out / "writing.gif").resolve()}')

@@ -139,6 +139,12 @@ class BrushParams:
         )
         return np.where(depth > 0.0, width, 0.0)
 
+    def seen_width_at_depth(self, depth_m: np.ndarray | float) -> np.ndarray:
+        """Width (m) a camera measures of a stroke pressed at ``depth_m``: the footprint plus the
+        bleed into the paper on both sides (what calibration by camera fits); 0 off paper."""
+        depth = np.asarray(depth_m, dtype=np.float64)
+        return np.where(depth > 0.0, self.width_at_depth(depth) + 2.0 * self.paper_spread_m, 0.0)
+
     def tip_lag_at_depth(self, depth_m: np.ndarray | float) -> np.ndarray:
         """Steady-state drag (m) of the bristle tip behind the holder at depth (m); 0 off paper."""
         depth = np.asarray(depth_m, dtype=np.float64)

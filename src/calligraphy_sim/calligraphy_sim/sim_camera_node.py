@@ -108,11 +108,13 @@ class SimCameraNode(Node):
     def _publish(self) -> None:
         with self._lock:
             sheet, stamp = self._sheet, self._sheet_stamp
+        if stamp is None:
+            return  # no sheet seen yet: a blank frame stamped now would pass for a fresh look
         frame = self._camera.render(sheet)
         # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
         # picture taken after some moment (camera_feedback) can rely on the stamp, as with a
         # real camera's capture time.
-        if stamp is None or (stamp.sec == 0 and stamp.nanosec == 0):
+        if stamp.sec == 0 and stamp.nanosec == 0:
             stamp = self.get_clock().now().to_msg()  # an unstamped sheet: imaged now
         header = Header(frame_id=self._frame_id, stamp=stamp)
         self._image_pub.publish(array_to_rgb8(frame, header))

@@ -49,7 +49,8 @@ class VirtualPaperNode(Node):
             another frame are dropped with a warning.
     Publishes (at ``publish_rate_hz``):
         /virtual_paper/image (sensor_msgs/Image, rgb8, row 0 = top of the sheet, white paper,
-            dark ink, ``metres_per_pixel`` per pixel).
+            dark ink, ``metres_per_pixel`` per pixel), stamped with the newest tip pose it shows
+            (before any pose: the node's clock).
         /virtual_paper/ink_load (std_msgs/Float64): the brush's ink load 0..1 (also at once on
             reload and whenever the ink well soaks or wipes the brush).
     Services:
@@ -113,6 +114,7 @@ class VirtualPaperNode(Node):
         self._lock = threading.Lock()
         self._image_dirty = True
         self._image_msg: Image | None = None
+        self._sheet_stamp = None  # stamp of the newest tip pose applied (builtin_interfaces/Time)
         self._image_pub = self.create_publisher(Image, 'virtual_paper/image', 2)
         self._load_pub = self.create_publisher(Float64, 'virtual_paper/ink_load', 10)
         self.create_subscription(PoseStamped, 'brush_tip_pose', self._on_pose, 200)
@@ -164,12 +166,18 @@ class VirtualPaperNode(Node):
             return
         x, y, depth, t = pose_to_sample(msg, self._now_s())
         if not np.all(np.isfinite([x, y, depth, t])):
-            self.get_logger().warning('non-finite brush tip pose ignored', throttle_duration_sec=5.0)
+            self.get_logger().warning(
+                'non-finite brush tip pose ignored', throttle_duration_sec=5.0
+            )
             return
         event = None
+        stamp = msg.header.stamp
+        if stamp.sec == 0 and stamp.nanosec == 0:
+            stamp = self.get_clock().now().to_msg()
         with self._lock:
             before = self.paper.ink_load
             self.paper.add_pose(x, y, depth, t)
+            self._sheet_stamp = stamp
             if depth > 0.0 or self.paper.ink_load != before:
                 self._image_dirty = True
             if self.well is not None:
@@ -181,13 +189,15 @@ class VirtualPaperNode(Node):
 
     def _publish(self) -> None:
         with self._lock:
+            # The sheet as of the newest tip pose applied to it, in that pose's clock (the arm's
+            # robot time): an observer waiting for the sheet after some moment must not take an
+            # image that still lacks poses queued before that moment.
+            stamp = self._sheet_stamp or self.get_clock().now().to_msg()
             if self._image_dirty or self._image_msg is None:
-                self._image_msg = rgb_to_image(
-                    self.paper.image_rgb(), self.get_clock().now().to_msg(), self.config.frame_id
-                )
+                self._image_msg = rgb_to_image(self.paper.image_rgb(), stamp, self.config.frame_id)
                 self._image_dirty = False
             else:
-                self._image_msg.header.stamp = self.get_clock().now().to_msg()
+                self._image_msg.header.stamp = stamp
             load = self.paper.ink_load
         self._image_pub.publish(self._image_msg)
         self._load_pub.publish(Float64(data=load))

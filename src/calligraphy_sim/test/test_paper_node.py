@@ -88,6 +88,10 @@ def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_relo
         rgb = image_to_rgb(images[-1])
         assert rgb.shape == (840, 1188, 3)
         assert images[-1].header.frame_id == 'paper'
+        # Stamped with the newest pose the sheet shows (the arm's clock), not the paper's clock:
+        # an observer can tell a sheet that has caught up with the arm. The stray pose is not in.
+        stamp = images[-1].header.stamp
+        assert stamp.sec + 1e-9 * stamp.nanosec == pytest.approx(2.3, abs=1e-6)
         rows, cols = np.nonzero(_dark(rgb))
         row_of_y = (SHEET_H - 0.15) / MPP
         assert abs(np.median(rows) - row_of_y) < 4, 'stroke at the wrong height on the sheet'

@@ -83,7 +83,15 @@ class RosCell:
             raise WriteError(seq.CONTROLLER_FAILED, response.error_msg or 'no path returned')
         for warning in response.warnings:
             self.node.get_logger().warning(f'controller: {warning}')
-        return response.paths[0]
+        path = response.paths[0]
+        stroke = plan.strokes[stroke_index]
+        self.node.feedback.commanded(
+            stroke_index,
+            np.array([[p.x, p.y] for p in stroke.centreline], dtype=float).reshape(-1, 2),
+            np.column_stack([path.x_m, path.y_m]),
+            np.asarray(path.pressing_depth_m, dtype=float),
+        )
+        return path
 
     def _run_action(self, client, goal, timeout_s: float, what: str):
         if not client.wait_for_server(timeout_sec=self.node.config.service_timeout_s):

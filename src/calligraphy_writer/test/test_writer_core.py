@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from calligraphy_sim.brush_params import BrushParams
 from calligraphy_writer.brush_feedback import StrokeFeedback
 from calligraphy_writer.cells import Box, SheetCells
 from calligraphy_writer.config import WriterConfig
@@ -245,3 +246,21 @@ def test_a_new_character_starts_at_stroke_zero_and_keeps_the_brush_gain():
     assert state.width_gain == gain
     # Stroke 3 of the previous character is not stroke 3 of this one.
     assert feedback.observed([_measured(3, 1.3, 1.0)]) is None
+
+
+def test_a_path_pressed_wide_on_purpose_is_compared_with_its_commanded_width():
+    # The controller pressed deeper than the plan needs, on purpose, and the stroke came out as
+    # wide as that depth lays: the brush is nominal, whatever the plan said.
+    curve = BrushParams().seen_width_at_depth
+    feedback = StrokeFeedback()
+    centreline = np.column_stack([np.linspace(0.02, 0.05, 20), np.full(20, 0.05)])
+    depth = np.full(20, 0.0025)
+    feedback.state_for_stroke(0, None, 1.0)
+    feedback.commanded(0, centreline, centreline, depth)
+    laid = np.asarray(curve(depth))
+    stroke = StrokeMeasurement(0, np.full(20, 0.8 * laid[0]), laid, 1.0, 0.9)
+    assert feedback.observed([stroke]).width_gain == pytest.approx(1.0, abs=0.01)
+    # Without the commanded path the 25 % excess over the plan is read as brush gain.
+    plain = StrokeFeedback()
+    plain.state_for_stroke(0, None, 1.0)
+    assert plain.observed([stroke]).width_gain > 1.1
