@@ -96,7 +96,9 @@ class CalligraphyClient:
                 f'no writer serving {client._action_name} within {self.server_timeout_s:.0f} s'
             )
         callback = (lambda msg: on_feedback(msg.feedback)) if on_feedback else None
-        handle = self._wait(client.send_goal_async(goal, feedback_callback=callback), 10.0, 'goal')
+        # A loaded machine can take seconds to answer: wait as long as for the server itself.
+        sent = client.send_goal_async(goal, feedback_callback=callback)
+        handle = self._wait(sent, self.server_timeout_s, 'goal')
         if not handle.accepted:
             raise CalligraphyClientError('the writer rejected the goal')
         self._active_goal = handle
