@@ -1,13 +1,14 @@
 """`calligraphy bench writer`: the whole simulated cell against the offline evaluation.
 
-For each character: `calligraphy write CH --brush-seed S` on a fresh cell (a full brush, the
-brush `calligraphy eval --seed S` draws for its first episode) and `calligraphy eval --chars CH
---episodes 1 --seed S` with `--controller learned` (told the brush's width gain) and with
-`--controller learned+feedback --mismatch` (told the nominal brush and corrected from the widths
-of its strokes, which is what the cell knows). Figures per character and run: the IoU the writer
-reports (camera), the IoU of the virtual sheet itself in the same box (what the offline evaluation
-scores: ink darkness >= 0.25 against the target glyph), the offline IoU, their differences, the
-robot (simulated) time and the dips. Repeats give the run-to-run spread.
+For each character: `calligraphy write CH --brush-seed S` on a fresh cell (a full brush, the brush
+`calligraphy eval --seed S` draws for its first episode) and the offline evaluation of that
+episode, `calligraphy eval --controller learned+feedback --mismatch --chars CH --episodes 1 --seed
+S`, which scores both the learned policy told the brush's width gain and learned+feedback told the
+nominal brush and corrected from the widths of its strokes (what the cell knows). Figures per
+character and run: the IoU the writer reports (camera), the IoU of the virtual sheet itself in the
+same box (what the offline evaluation scores: ink darkness >= 0.25 against the target glyph), the
+offline IoU, their differences, the robot (simulated) time and the dips. Repeats give the run-to-
+run spread.
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-# The virtual paper's colours (calligraphy_sim.paper): pixel = paper·(1 − ink) + ink_rgb·ink.
-PAPER_RGB = np.array([250.0, 248.0, 242.0])
-INK_RGB = np.array([18.0, 18.0, 20.0])
-INK_THRESHOLD = 0.25  # brush_policy_node.evaluation.INK_THRESHOLD
-METRES_PER_PIXEL = 0.00025
+from brush_policy_node.evaluation import INK_THRESHOLD, METRES_PER_PIXEL
+from calligraphy_sim.paper import INK_RGB, PAPER_RGB  # pixel = paper·(1 − ink) + ink_rgb·ink
 
 
 def sheet_ink(rgb: np.ndarray) -> np.ndarray:
@@ -47,15 +45,14 @@ def sheet_iou(rgb: np.ndarray, character: str, font: str = 'ukai') -> float:
     """IoU of the ink on a fresh sheet's first cell against the character's target glyph."""
     from calligraphy_writer.cells import SheetCells
     from calligraphy_writer.config import WriterConfig
-    from stroke_planner import plan_character, target_mask
+    from stroke_planner import iou, plan_character, target_mask
 
     config = WriterConfig()
     box = SheetCells(config).next_free(config.size_m)
     plan = plan_character(character, font, box.x_m, box.y_m, box.size_m)
     target = target_mask(plan, METRES_PER_PIXEL)
     written = box_raster(sheet_ink(rgb), box.x_m, box.y_m, box.size_m, config.sheet_height_m)
-    union = np.logical_or(target, written >= INK_THRESHOLD).sum()
-    return float(np.logical_and(target, written >= INK_THRESHOLD).sum() / union)
+    return iou(target, written >= INK_THRESHOLD)
 
 
 def _calligraphy(*args: str) -> subprocess.CompletedProcess:
@@ -85,19 +82,18 @@ def write_once(character: str, seed: int, folder: Path) -> dict:
     }
 
 
-def offline_iou(character: str, seed: int, folder: Path, feedback: bool = False) -> float:
-    """`calligraphy eval` of the character's first episode: the learned policy told the brush
-    (as the issue's target compares), or with `feedback` told the nominal brush and corrected by
-    the width gain estimated from its strokes, which is what the cell knows."""
-    path = folder / f'eval-{ord(character):04X}-{seed}-{int(feedback)}.json'
-    controller = ['learned+feedback', '--mismatch'] if feedback else ['learned']
-    run = _calligraphy(
-        'eval', '--controller', *controller, '--chars', character, '--episodes', '1',
-        '--seed', str(seed), '--json', str(path),
-    )  # fmt: skip
-    if not path.exists():
-        raise RuntimeError(f'calligraphy eval failed: {(run.stderr or run.stdout)[-300:]}')
-    return float(json.loads(path.read_text())['iou_mean'])
+def offline_ious(character: str, seed: int) -> tuple[float, float]:
+    """The offline evaluation of the character's first episode (`calligraphy eval --controller
+    learned+feedback --mismatch --episodes 1 --seed S`): the learned policy told the brush (as the
+    issue's target compares) and, told the nominal brush, corrected by the width gain estimated
+    from its strokes, which is what the cell knows. One run gives both."""
+    from brush_policy_node.config import FEEDBACK, ControllerConfig
+    from brush_policy_node.evaluation import evaluate
+    from brush_policy_node.runtime import build_controllers
+
+    controllers = build_controllers(ControllerConfig(), 'learned', '')
+    figures = evaluate(controllers, FEEDBACK, character, 1, seed, mismatch=True)
+    return float(figures['iou_told']), float(figures['iou_mean'])
 
 
 def _spread(values: list) -> dict:
@@ -118,8 +114,7 @@ def run(quick: bool, chars: str = '永十', seed: int = 0, repeats: int = 3) -> 
     with tempfile.TemporaryDirectory(prefix='bench-writer-') as tmp:
         for character in chars:
             folder = Path(tmp) / f'U+{ord(character):04X}'
-            offline = offline_iou(character, seed, Path(tmp))
-            offline_feedback = offline_iou(character, seed, Path(tmp), feedback=True)
+            offline, offline_feedback = offline_ious(character, seed)
             runs = [write_once(character, seed, folder / str(k)) for k in range(repeats)]
             cell = [r.get('cell_iou') for r in runs]
             sheet = [r.get('sheet_iou') for r in runs]
