@@ -119,11 +119,5 @@ class StrokeFeedback:
         return self.estimator.estimate
 
     def _measurable(self, stroke: StrokeMeasurement) -> bool:
-        planned = np.asarray(stroke.planned_width_m, dtype=float)
-        measured = np.asarray(stroke.measured_width_m, dtype=float)
-        usable = (
-            np.isfinite(measured)
-            & (measured > 0)
-            & (planned >= self.estimator.config.min_planned_width_m)
-        )
+        usable = self.estimator.usable_points(stroke.planned_width_m, stroke.measured_width_m)
         return bool(usable.any())

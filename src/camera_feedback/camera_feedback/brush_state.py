@@ -144,7 +144,7 @@ class BrushStateEstimator:
                     f'stroke {stroke.stroke_index}: {len(planned)} expected widths for '
                     f'{len(measured)} measured'
                 )
-            usable = np.isfinite(measured) & (planned >= cfg.min_planned_width_m) & (measured > 0)
+            usable = self.usable_points(planned, measured)
             count = int(usable.sum())
             self._log_gain_sum *= cfg.forgetting
             self._weight *= cfg.forgetting
@@ -173,6 +173,15 @@ class BrushStateEstimator:
             strokes_observed=self._estimate.strokes_observed + observed,
         )
         return self._estimate
+
+    def usable_points(self, reference_m: np.ndarray, measured_m: np.ndarray) -> np.ndarray:
+        """bool per centreline point: a width measured there (finite, > 0) against a reference
+        width (planned or expected) wide enough to measure reliably."""
+        reference = np.asarray(reference_m, dtype=float)
+        measured = np.asarray(measured_m, dtype=float)
+        return (
+            np.isfinite(measured) & (measured > 0) & (reference >= self.config.min_planned_width_m)
+        )
 
     def _ink_load(self, stroke: StrokeMeasurement, previous: float) -> float:
         """Ink left after `stroke`, from the darkness at its end (and its coverage when dry)."""
