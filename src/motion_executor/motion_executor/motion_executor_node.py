@@ -214,16 +214,19 @@ class MotionExecutorNode(Node):
             if self._busy:
                 self._recent.append(sample)
 
+    def _wait_for_arm(self, ready) -> bool:
+        """Poll `ready()` for up to arm_startup_wait_s: an arm (or its controller) that is still
+        starting is waited for, not refused."""
+        deadline = time.monotonic() + self.config.arm_startup_wait_s
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return ready()
+
     def _fresh_state(self) -> _JointSample:
+        # The arm has never reported: it may still be starting.
+        self._wait_for_arm(lambda: self._latest is not None)
         with self._lock:
             latest = self._latest
-        if latest is None:
-            # The arm has never reported: it may still be starting. Wait for it a while.
-            deadline = time.monotonic() + self.config.arm_startup_wait_s
-            while latest is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-                with self._lock:
-                    latest = self._latest
         if latest is None or time.monotonic() - latest.received_wall_s > (
             self.config.joint_state_timeout_s
         ):
@@ -257,12 +260,8 @@ class MotionExecutorNode(Node):
             self._feedback(goal_handle, 'planning', -1, len(goal.path.x_m), 0.0)
             path = conversions.brush_path_from_msg(goal.path)
             state = self._fresh_state()
-            deadline = time.monotonic() + self.config.arm_startup_wait_s
-            while (
-                self._trajectory_pub.get_subscription_count() == 0 and time.monotonic() < deadline
-            ):
-                time.sleep(0.05)  # the controller may be discovered a moment after its states
-            if self._trajectory_pub.get_subscription_count() == 0:
+            # The controller may be discovered a moment after its states.
+            if not self._wait_for_arm(lambda: self._trajectory_pub.get_subscription_count() > 0):
                 raise MotionError(
                     MotionErrorCode.CONTROLLER_UNAVAILABLE,
                     'nothing subscribes to /arm_controller/joint_trajectory',
