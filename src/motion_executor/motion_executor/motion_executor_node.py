@@ -319,6 +319,11 @@ class MotionExecutorNode(Node):
         period = 1.0 / self.config.feedback_rate_hz
         plan_time = -self.config.trajectory_start_lead_s
         last_positions = plan.positions[0]
+        reported = None  # the phase the last feedback named
+
+        def phase_of(t: float) -> str:
+            return plan.phase_at(t) if t >= 0.0 else PHASE_APPROACH
+
         while True:
             time.sleep(period)
             samples = self._drain()
@@ -337,6 +342,12 @@ class MotionExecutorNode(Node):
                         f'brush tip {error * 1e3:.1f} mm off the plan at {plan_time:.2f} s',
                         sample.positions,
                     )
+                # A loaded machine may deliver a whole phase's states between two ticks: every
+                # phase the arm went through is still reported, at its first state.
+                if phase_of(plan_time) != reported:
+                    reported = phase_of(plan_time)
+                    index = plan.point_index_at(plan_time)
+                    self._feedback(goal_handle, reported, index, count, error)
             if goal_handle.is_cancel_requested:
                 raise _AbortError(
                     MotionErrorCode.CANCELED, 'canceled; brush lifted', last_positions
@@ -360,9 +371,10 @@ class MotionExecutorNode(Node):
                     f'{self.config.settle_timeout_s} s of the trajectory end',
                     last_positions,
                 )
+            reported = phase_of(plan_time)
             self._feedback(
                 goal_handle,
-                plan.phase_at(plan_time) if plan_time >= 0.0 else PHASE_APPROACH,
+                reported,
                 plan.point_index_at(plan_time),
                 count,
                 monitor.last_error_m,

@@ -149,7 +149,9 @@ def test_stroke_is_executed_with_progress_and_sub_millimetre_tracking(graph):
     assert result.tip_rms_error_m < 0.0005
     assert result.duration_s > 0.6  # the 0.6 s stroke plus approach and retreat
     # Feedback travels on its own topic and may trail the result by a moment.
-    assert graph.wait_until(lambda: {'approach', 'writing'} <= {f.phase for f in feedback}, 5.0)
+    assert graph.wait_until(lambda: {'approach', 'writing'} <= {f.phase for f in feedback}, 5.0), [
+        (f.phase, f.point_index) for f in feedback
+    ]
     phases = [f.phase for f in feedback]
     assert phases[0] == 'planning'
     writing = [f.point_index for f in feedback if f.phase == 'writing']
