@@ -319,16 +319,11 @@ class MotionExecutorNode(Node):
         period = 1.0 / self.config.feedback_rate_hz
         plan_time = -self.config.trajectory_start_lead_s
         last_positions = plan.positions[0]
-        reported = None  # the phase the last feedback named
-
-        def phase_of(t: float) -> str:
-            return plan.phase_at(t) if t >= 0.0 else PHASE_APPROACH
-
         while True:
             time.sleep(period)
             samples = self._drain()
             for sample in samples:
-                plan_time = sample.stamp_s - start
+                previous_time, plan_time = plan_time, sample.stamp_s - start
                 last_positions = sample.positions
                 error = monitor.update(plan_time, sample.positions)
                 limit = (
@@ -342,12 +337,12 @@ class MotionExecutorNode(Node):
                         f'brush tip {error * 1e3:.1f} mm off the plan at {plan_time:.2f} s',
                         sample.positions,
                     )
-                # A loaded machine may deliver a whole phase's states between two ticks: every
-                # phase the arm went through is still reported, at its first state.
-                if phase_of(plan_time) != reported:
-                    reported = phase_of(plan_time)
-                    index = plan.point_index_at(plan_time)
-                    self._feedback(goal_handle, reported, index, count, error)
+                # Only the newest joint state is kept, and on a loaded machine a whole phase can
+                # pass between two of them: every phase begun since the last one is reported.
+                for name, begin, _ in plan.phases:
+                    if previous_time < begin <= plan_time:
+                        index = plan.point_index_at(begin)
+                        self._feedback(goal_handle, name, index, count, error)
             if goal_handle.is_cancel_requested:
                 raise _AbortError(
                     MotionErrorCode.CANCELED, 'canceled; brush lifted', last_positions
@@ -371,10 +366,9 @@ class MotionExecutorNode(Node):
                     f'{self.config.settle_timeout_s} s of the trajectory end',
                     last_positions,
                 )
-            reported = phase_of(plan_time)
             self._feedback(
                 goal_handle,
-                reported,
+                plan.phase_at(plan_time) if plan_time >= 0.0 else PHASE_APPROACH,
                 plan.point_index_at(plan_time),
                 count,
                 monitor.last_error_m,
