@@ -63,7 +63,12 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
             JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
         )
         assert _wait(lambda: publisher.get_subscription_count() > 0, 10.0)
-        publisher.publish(trajectory)
+        # The graph can show the subscription a moment before DDS has matched it and the first
+        # message is then lost: send again until the arm has taken it (same goal, from arrival).
+        for _ in range(5):
+            publisher.publish(trajectory)
+            if _wait(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
+                break
 
         def arrived() -> bool:
             return np.max(np.abs(np.array(states[-1].position) - goal)) < 1e-3
