@@ -168,6 +168,8 @@ class SimulatedCamera:
         )
         self._texture = paper_texture(self._sheet_shape, self.config.paper_texture)
         self._lighting = self._light_map()
+        self._exposed_sheet: np.ndarray | None = None  # the sheet of the cached exposure
+        self._exposure: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
 
     @property
     def sheet_shape(self) -> tuple[int, int]:
@@ -194,13 +196,23 @@ class SimulatedCamera:
 
     def render(self, sheet_rgb: np.ndarray | None = None) -> np.ndarray:
         """uint8 rgb (height_px, width_px, 3) camera frame of the sheet (None = blank sheet)."""
-        cfg = self.config
         sheet = self.blank_sheet() if sheet_rgb is None else sheet_rgb
         if sheet.shape[:2] != self._sheet_shape or sheet.dtype != np.uint8:
             raise ValueError(
                 f'sheet image must be uint8 {self._sheet_shape} rgb, got {sheet.dtype} '
                 f'{sheet.shape}'
             )
+        if self._exposed_sheet is None or not np.array_equal(sheet, self._exposed_sheet):
+            # The optics are the same for the same sheet: only the sensor noise is new.
+            self._exposure = self._expose(sheet)
+            self._exposed_sheet = sheet.copy()
+        signal, noise_sigma = self._exposure
+        noisy = signal + noise_sigma * self._rng.standard_normal(signal.shape, dtype=np.float32)
+        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+    def _expose(self, sheet: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The noiseless float32 image of a sheet, and the sensor noise's sigma per pixel."""
+        cfg = self.config
         printed = print_markers(sheet, self.sheet_mpp, cfg.markers)
         albedo = printed.astype(np.float32) / 255.0 * self._texture[..., None]
 
@@ -237,5 +249,4 @@ class SimulatedCamera:
             image = cv2.GaussianBlur(image, (0, 0), cfg.blur_px)
         signal = image * (cfg.exposure * self._lighting[..., None])
         noise_sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * signal)
-        signal = signal + noise_sigma * self._rng.standard_normal(signal.shape, dtype=np.float32)
-        return np.clip(np.rint(signal), 0, 255).astype(np.uint8)
+        return signal, noise_sigma.astype(np.float32)

@@ -22,6 +22,11 @@ A4_LANDSCAPE_M = (0.297, 0.210)
 # Colours of the rendered sheet (RGB): off-white paper, near-black ink.
 PAPER_RGB = np.array([250, 248, 242], dtype=np.float32)
 INK_RGB = np.array([18, 18, 20], dtype=np.float32)
+_INK_LEVELS = 4096
+_INK_TO_RGB = np.rint(
+    PAPER_RGB * (1.0 - np.linspace(0.0, 1.0, _INK_LEVELS)[:, None])
+    + INK_RGB * np.linspace(0.0, 1.0, _INK_LEVELS)[:, None]
+).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -180,8 +185,10 @@ class VirtualPaper:
 
     def image_rgb(self) -> np.ndarray:
         """The sheet as it looks: uint8 (rows, cols, 3) RGB, row 0 at the top of the sheet."""
-        ink = self.ink[..., None]
-        return np.rint(PAPER_RGB * (1.0 - ink) + INK_RGB * ink).astype(np.uint8)
+        # A table of 4096 ink levels (colour error under 0.06 of a grey level before rounding) is
+        # ~10x faster than blending the whole sheet in floats: the node does this at a few Hz.
+        levels = np.clip(self.ink, 0.0, 1.0) * (_INK_LEVELS - 1) + 0.5
+        return _INK_TO_RGB[levels.astype(np.intp)]
 
     def save_png(self, path: str | Path) -> Path:
         """Write the sheet as an RGB PNG (directories are created); returns the absolute path.

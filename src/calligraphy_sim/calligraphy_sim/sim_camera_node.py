@@ -21,8 +21,9 @@ class SimCameraNode(Node):
 
     Subscribes:
         /virtual_paper/image (sensor_msgs/Image, rgb8, `paper.metres_per_pixel`, row 0 = top of
-            the sheet). Until one arrives the camera sees a blank sheet.
-    Publishes (at `rate_hz`):
+            the sheet).
+    Publishes (at most `rate_hz`, one frame per new sheet image, stamped with the sheet's stamp;
+    nothing before the first sheet):
         /camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
         /camera/color/camera_info (sensor_msgs/CameraInfo)
     Parameters:
@@ -108,8 +109,11 @@ class SimCameraNode(Node):
     def _publish(self) -> None:
         with self._lock:
             sheet, stamp = self._sheet, self._sheet_stamp
+            self._sheet_stamp = None
         if stamp is None:
-            return  # no sheet seen yet: a blank frame stamped now would pass for a fresh look
+            # No sheet seen yet (a blank frame stamped now would pass for a fresh look), or none
+            # since the last frame (the same view again, for ~50 ms of CPU, tells nobody more).
+            return
         frame = self._camera.render(sheet)
         # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
         # picture taken after some moment (camera_feedback) can rely on the stamp, as with a

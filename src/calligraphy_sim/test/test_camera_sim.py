@@ -63,6 +63,20 @@ def test_lighting_falls_off_across_the_sheet_and_noise_is_seeded():
     assert 1.0 < noise.mean() < 8.0
 
 
+def test_frames_of_one_sheet_differ_only_by_noise_and_a_new_stroke_shows_at_once():
+    camera = SimulatedCamera(seed=2)
+    sheet = _sheet_with_square(0.14, 0.09, 0.02)
+    first, second = camera.render(sheet), camera.render(sheet.copy())
+    assert not np.array_equal(first, second), 'each frame has its own sensor noise'
+    assert abs(first.astype(float).mean() - second.astype(float).mean()) < 0.2
+    # The same sheet with ink added in place (a stroke written since): the new ink is in the frame.
+    sheet[200:260, 300:700] = 20
+    inked = camera.render(sheet)
+    u, v = camera.config.project(np.array([[0.125, 0.155]]))[0]
+    assert inked[int(round(v)), int(round(u))].mean() < 40
+    assert first[int(round(v)), int(round(u))].mean() > 120
+
+
 def test_printed_markers_decode_with_opencv_aruco():
     sheet = print_markers(np.full((840, 1188, 3), 255, np.uint8), MPP, SimCameraConfig().markers)
     detector = cv2.aruco.ArucoDetector(

@@ -13,6 +13,7 @@ from calligraphy_sim.ink_well import (
     InkWell,
     InkWellGeometry,
     default_cell_yaml_path,
+    ink_tip_samples,
     ink_well_in_paper,
     resolve_ink_well,
 )
@@ -129,6 +130,46 @@ def test_dipping_in_the_well_refills_a_dry_brush_and_a_wipe_leaves_the_wipe_load
     assert max(loads) == 1.0
     assert paper.ink_load == pytest.approx(0.85)
     assert not paper.ink.any(), 'nothing touched the sheet'
+
+
+def _write_dip_write_stream(well) -> np.ndarray:
+    """A stroke on the sheet, a dip and wipe, a second stroke, then a restarted clock (a stamp
+    earlier than the one before) and a third stroke: (N, 4) rows of (x, y, depth, t)."""
+
+    def stroke(y_m: float, t0: float) -> list:
+        x = np.linspace(0.05, 0.11, 120)
+        depth = np.concatenate([np.linspace(-0.002, 0.003, 20), np.full(80, 0.003),
+                                np.linspace(0.003, -0.004, 20)])  # fmt: skip
+        t = t0 + 0.01 * np.arange(len(x))
+        return list(zip(x, np.full(len(x), y_m), depth, t, strict=True))
+
+    first = stroke(0.10, 0.0)
+    dip = [(x, y, -z, 2.0 + t) for x, y, z, t in _dip_stream(well)]
+    second = stroke(0.14, dip[-1][3] + 1.0)
+    third = stroke(0.06, 0.5)
+    return np.array(first + dip + second + third)
+
+
+def test_tip_samples_inked_in_batches_match_one_pose_at_a_time(well):
+    stream = _write_dip_write_stream(well)
+    one_by_one, single_well = VirtualPaper(ink_load=0.6), InkWell(well, wipe_load=0.85)
+    single_events = []
+    for x, y, depth, t in stream:
+        one_by_one.add_pose(x, y, depth, t)
+        event = single_well.update(x, y, -depth, one_by_one.ink_load)
+        if event is not None:
+            one_by_one.reload(event.ink_load)
+            single_events.append(event)
+    batched, batch_well = VirtualPaper(ink_load=0.6), InkWell(well, wipe_load=0.85)
+    batch_events = []
+    for chunk in np.array_split(stream, 37):  # batches of ~25 poses, cut anywhere
+        batch_events += ink_tip_samples(batched, batch_well, chunk)
+    assert [e.kind for e in batch_events] == [e.kind for e in single_events] == ['soak', 'wipe']
+    assert batched.ink_load == pytest.approx(one_by_one.ink_load, abs=0.005)
+    inked, reference = batched.ink > 0.2, one_by_one.ink > 0.2
+    assert reference.sum() > 3000, 'three strokes were written'
+    assert (inked & reference).sum() / (inked | reference).sum() > 0.97
+    assert abs(batched.ink.sum() - one_by_one.ink.sum()) < 0.03 * one_by_one.ink.sum()
 
 
 def test_a_sparse_stream_still_wipes_when_it_jumps_over_the_rim(well):
