@@ -18,7 +18,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
-from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph
+from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph, wait_until_cell_sees_now
 from calligraphy_interfaces.action import WriteCharacter
 from calligraphy_writer.client import CalligraphyClient
 
@@ -55,6 +55,7 @@ def cell():
     spinner.start()
     client = CalligraphyClient(node=probe, server_timeout_s=60.0)
     try:
+        wait_until_cell_sees_now(probe, timeout_s=120.0)
         yield client, tip_z
     finally:
         client.close()

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,40 @@ SIM_PROCESS_GROUPS = (
     ('virtual_paper_node',),
     ('sim_camera_node', 'camera_feedback_node'),
 )
+
+
+def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
+    """Block until the camera has seen the sheet as it is now, or raise TimeoutError.
+
+    `node` must be spinning elsewhere. The check is an `/observe_paper` call that succeeds: the
+    camera feedback node only answers with a frame captured after the request, in robot time, so
+    the arm is publishing, the virtual paper has applied its tip poses up to that moment, and the
+    camera and feedback nodes pass frames on. A goal sent before that could write its first
+    stroke while the paper process was still starting (seen on a loaded machine: a 十 scored
+    without its first stroke).
+    """
+    from calligraphy_interfaces.srv import ObservePaper
+
+    client = node.create_client(ObservePaper, '/observe_paper')
+    deadline = time.monotonic() + timeout_s
+    last = 'the /observe_paper service did not appear'
+    try:
+        while time.monotonic() < deadline:
+            if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
+                continue
+            done = threading.Event()
+            future = client.call_async(ObservePaper.Request())
+            future.add_done_callback(lambda _, event=done: event.set())
+            if not done.wait(max(0.0, deadline - time.monotonic())):
+                break
+            response = future.result()
+            if response.error_code == ObservePaper.Response.SUCCESS:
+                return
+            last = response.error_msg
+            time.sleep(0.2)
+    finally:
+        node.destroy_client(client)
+    raise TimeoutError(f'the simulated cell was not ready within {timeout_s:.0f} s: {last}')
 
 
 def config_path(name: str = 'sim') -> Path:

@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph
+    from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph, wait_until_cell_sees_now
     from calligraphy_writer.client import CalligraphyClient, CalligraphyClientError
 
     text = args.text.replace('\\n', '\n')
@@ -240,13 +240,12 @@ def run(args: argparse.Namespace) -> int:
             spinner = threading.Thread(target=executor.spin, daemon=True)
             spinner.start()
             progress = _Progress()
-            # The arm runs in a process of its own and starts after the in-process writer: a goal
-            # sent before its first /clock would be refused for stale joint states.
-            deadline = time.monotonic() + 60.0
-            while clock.last is None:
-                if time.monotonic() > deadline:
-                    raise CalligraphyClientError('the simulated arm did not start within 60 s')
-                time.sleep(0.05)
+            # The arm, paper and camera run in processes of their own and start after the
+            # in-process writer: wait until the camera sees the sheet as of now.
+            try:
+                wait_until_cell_sees_now(observer, timeout_s=90.0)
+            except TimeoutError as error:
+                raise CalligraphyClientError(str(error)) from None
             with CalligraphyClient(server_timeout_s=60.0) as cell:
                 sim_start = clock.last
                 result = cell.write_text(

@@ -22,8 +22,8 @@ class SimCameraNode(Node):
     Subscribes:
         /virtual_paper/image (sensor_msgs/Image, rgb8, `paper.metres_per_pixel`, row 0 = top of
             the sheet).
-    Publishes (at most `rate_hz`, one frame per new sheet image, stamped with the sheet's stamp;
-    nothing before the first sheet):
+    Publishes (at most `rate_hz`: one frame per new sheet image, stamped with the sheet's stamp;
+    an unstamped sheet is imaged at every period, stamped then; nothing before the first sheet):
         /camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
         /camera/color/camera_info (sensor_msgs/CameraInfo)
     Parameters:
@@ -84,6 +84,7 @@ class SimCameraNode(Node):
         self._camera = SimulatedCamera(config, (sheet_w, sheet_h), sheet_mpp, seed)
         self._sheet: np.ndarray | None = None
         self._sheet_stamp = None
+        self._rendered_stamp = None  # stamp of the sheet of the last frame
         self._lock = threading.Lock()
         self._image_pub = self.create_publisher(Image, '/camera/color/image_raw', 2)
         self._info_pub = self.create_publisher(CameraInfo, '/camera/color/camera_info', 2)
@@ -109,16 +110,17 @@ class SimCameraNode(Node):
     def _publish(self) -> None:
         with self._lock:
             sheet, stamp = self._sheet, self._sheet_stamp
-            self._sheet_stamp = None
         if stamp is None:
-            # No sheet seen yet (a blank frame stamped now would pass for a fresh look), or none
-            # since the last frame (the same view again, for ~50 ms of CPU, tells nobody more).
-            return
+            return  # no sheet seen yet: a blank frame stamped now would pass for a fresh look
+        unstamped = stamp.sec == 0 and stamp.nanosec == 0
+        if not unstamped and stamp == self._rendered_stamp:
+            return  # no new sheet since the last frame: the same view again tells nobody more
+        self._rendered_stamp = stamp
         frame = self._camera.render(sheet)
         # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
         # picture taken after some moment (camera_feedback) can rely on the stamp, as with a
         # real camera's capture time.
-        if stamp.sec == 0 and stamp.nanosec == 0:
+        if unstamped:
             stamp = self.get_clock().now().to_msg()  # an unstamped sheet: imaged now
         header = Header(frame_id=self._frame_id, stamp=stamp)
         self._image_pub.publish(array_to_rgb8(frame, header))

@@ -178,9 +178,12 @@ class CharacterSequencer:
                     except WriteError as error:
                         if error.code != OBSERVATION_FAILED:
                             raise
-                        # No camera: keep writing open loop, and say so in the result.
+                        # No camera: keep writing open loop, and say so in the result. A score
+                        # of the strokes before the last is not the character's: none is known.
                         outcome.warnings.append(f'stroke {index}: {error.message}; open loop')
                         use_feedback = False
+                        if last:
+                            outcome.scores, outcome.image_path = nan_scores(), ''
                         continue
                     running_iou = observation.scores.get('iou', math.nan)
                     outcome.scores = dict(observation.scores)

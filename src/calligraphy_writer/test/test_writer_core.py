@@ -124,6 +124,21 @@ def test_camera_failure_continues_open_loop_with_a_warning():
     assert math.isnan(outcome.scores['iou'])
 
 
+def test_a_lost_final_look_leaves_the_score_unknown_not_that_of_the_first_strokes():
+    class FlakyCell(RecordingCell):
+        def observe(self, plan, strokes_written, save):
+            if strokes_written == 3:
+                raise WriteError(OBSERVATION_FAILED, 'no frame in 10 s')
+            return super().observe(plan, strokes_written, save)
+
+    outcome = CharacterSequencer(FlakyCell(), InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 3), 'analytic', True
+    )
+    assert outcome.success and outcome.strokes_written == 3
+    assert math.isnan(outcome.scores['iou']) and outcome.image_path == ''
+    assert 'stroke 2: no frame' in outcome.warnings[0]
+
+
 def test_execution_failure_lifts_the_brush_and_reports_strokes_written():
     cell = RecordingCell(fail_on_execute=2)
     outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
