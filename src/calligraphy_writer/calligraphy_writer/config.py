@@ -24,6 +24,9 @@ class WriterConfig:
         spacing_m: gap between character boxes, m.
         service_timeout_s: how long to wait for a service answer, s.
         motion_timeout_s: how long to wait for one brush path's execution, s.
+        hop_height_m: tip height above the sheet between the strokes of one character, m (the
+            motion executor's safe height before a character's first stroke, after its last
+            and around dips; 0 = always the safe height).
         save_dir: where observed images are saved ('' = not saved).
     """
 
@@ -40,6 +43,7 @@ class WriterConfig:
     spacing_m: float = 0.008
     service_timeout_s: float = 10.0
     motion_timeout_s: float = 60.0
+    hop_height_m: float = 0.01
     save_dir: str = ''
 
     def __post_init__(self) -> None:
@@ -54,5 +58,9 @@ class WriterConfig:
             raise ValueError(f'layout must be one of {LAYOUTS}, got {self.layout!r}')
         if self.sheet_width_m <= 2 * self.margin_m or self.sheet_height_m <= 2 * self.margin_m:
             raise ValueError('the margins leave no room on the sheet')
+        if not (self.hop_height_m == 0.0 or 0.005 <= self.hop_height_m <= 0.1):
+            raise ValueError(
+                f'hop_height_m must be 0 or in [0.005, 0.1] m, got {self.hop_height_m}'
+            )
         if self.service_timeout_s <= 0.0 or self.motion_timeout_s <= 0.0:
             raise ValueError('timeouts must be > 0')

@@ -75,7 +75,9 @@ class CellPort(Protocol):
 
     def dip(self) -> float: ...
 
-    def execute(self, path: Any) -> None: ...
+    def execute(self, path: Any, hop_before: bool, hop_after: bool) -> None:
+        """Write one path; `hop_before`/`hop_after`: arrive from / leave for another stroke of the
+        same character (a low hop) rather than the safe height."""
 
     def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
 
@@ -154,21 +156,23 @@ class CharacterSequencer:
             for index, area in enumerate(planned.stroke_areas_m2):
                 if cancel_requested():
                     raise WriteError(CANCELED, f'canceled after {index} strokes')
-                if self.budget.dip_decision(area, last_darkness).dip:
+                dipped = self.budget.dip_decision(area, last_darkness).dip
+                if dipped:
                     report('dipping', index)
                     self.budget.reloaded(self.port.dip())
                     outcome.dips += 1
                 report('controlling', index)
                 path = self.port.compute_path(planned.plan, index, self.brush_state, controller)
                 report('executing', index)
+                last = index == planned.stroke_count - 1
                 self.port.set_writing(True)
                 try:
-                    self.port.execute(path)
+                    hop_before = index > 0 and not dipped
+                    self.port.execute(path, hop_before=hop_before, hop_after=not last)
                 finally:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1
                 self.budget.consume(area)
-                last = index == planned.stroke_count - 1
                 if use_feedback or last:
                     report('observing', index)
                     try:

@@ -127,11 +127,18 @@ class RosCell:
             raise WriteError(seq.DIP_FAILED, result.error_msg)
         return result.ink_load
 
-    def execute(self, path) -> None:
+    def execute(self, path, hop_before: bool, hop_after: bool) -> None:
         self.node.path_pub.publish(path)
+        hop = self.node.config.hop_height_m
+        goal = ExecuteBrushPath.Goal(
+            path=path,
+            time_scale=1.0,
+            approach_height_m=hop if hop_before else 0.0,
+            retreat_height_m=hop if hop_after else 0.0,
+        )
         result = self._run_action(
             self.node.motion_client,
-            ExecuteBrushPath.Goal(path=path, time_scale=1.0),
+            goal,
             self.node.config.motion_timeout_s,
             '/execute_brush_path',
         )
@@ -201,7 +208,7 @@ class WriterNode(Node):
     is sent for execution (for recording).
     Parameters: font, size_m, min_size_m, max_size_m, controller, use_feedback, layout,
     sheet_width_m, sheet_height_m, margin_m, spacing_m, service_timeout_s, motion_timeout_s,
-    save_dir, ink.capacity_m2, ink.floor_load, ink.wipe_target_load, ink.policy,
+    hop_height_m, save_dir, ink.capacity_m2, ink.floor_load, ink.wipe_target_load, ink.policy,
     ink.every_n_strokes, ink.fading_darkness.
     """
 

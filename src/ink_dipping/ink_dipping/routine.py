@@ -47,10 +47,12 @@ def _move(start: np.ndarray, end: np.ndarray, speed_m_s: float) -> tuple[np.ndar
     return points, np.linspace(0.0, duration, count)
 
 
-def _segment(phase: str, waypoints: list[np.ndarray], speed: float) -> DipSegment:
+def _segment(phase: str, waypoints: list[np.ndarray], speed: float | list[float]) -> DipSegment:
+    """Straight moves through `waypoints`, at one speed or one speed per move."""
+    speeds = speed if isinstance(speed, list) else [speed] * (len(waypoints) - 1)
     chunks, times, t0 = [], [], 0.0
-    for start, end in zip(waypoints[:-1], waypoints[1:], strict=True):
-        points, t = _move(start, end, speed)
+    for start, end, leg_speed in zip(waypoints[:-1], waypoints[1:], speeds, strict=True):
+        points, t = _move(start, end, leg_speed)
         if chunks:
             points, t = points[1:], t[1:]
         chunks.append(points)
@@ -102,9 +104,13 @@ def dip_routine(
         inside = np.array([*(centre + 0.4 * well.radius_m * direction), squeeze_depth])
         outside = np.array([*(centre + 1.3 * well.radius_m * direction), squeeze_depth])
         lift_out = outside + np.array([0.0, 0.0, -0.008])
-        waypoints = [above_rim]
+        # Only the drag over the rim is slow; the moves around it go at the travel speed.
+        waypoints, speeds = [above_rim], []
         for _ in range(wipes):
             waypoints += [inside, outside, lift_out, above_rim]
-        segments.append(_segment('wipe', waypoints, config.wipe_speed_m_s))
+            speeds += [config.travel_speed_m_s, config.wipe_speed_m_s] + [
+                config.travel_speed_m_s
+            ] * 2
+        segments.append(_segment('wipe', waypoints, speeds))
     segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
     return segments

@@ -38,8 +38,18 @@ class MotionBackend(ABC):
         time_scale: float = 1.0,
         skip_approach: bool = False,
         skip_retreat: bool = False,
+        approach_height_m: float = 0.0,
+        retreat_height_m: float = 0.0,
     ) -> MotionPlan:
-        return self.planner.plan(path, current_positions, time_scale, skip_approach, skip_retreat)
+        return self.planner.plan(
+            path,
+            current_positions,
+            time_scale,
+            skip_approach,
+            skip_retreat,
+            approach_height_m,
+            retreat_height_m,
+        )
 
     def plan_lift(self, current_positions: np.ndarray) -> MotionPlan:
         return self.planner.plan_lift(current_positions)

@@ -25,6 +25,8 @@ class ExecutorConfig:
     joint_acceleration_rad_s2: float = 2.0
     joint_jerk_rad_s3: float = 20.0
     vertical_speed_m_s: float = 0.05
+    vertical_acceleration_m_s2: float = 0.5
+    vertical_jerk_m_s3: float = 10.0
     # /joint_states silent this long (wall clock) during a motion = stale.
     joint_state_timeout_s: float = 0.5
     # A goal that arrives before the arm has ever reported waits this long for its first state
@@ -53,6 +55,8 @@ class ExecutorConfig:
             'joint_acceleration_rad_s2',
             'joint_jerk_rad_s3',
             'vertical_speed_m_s',
+            'vertical_acceleration_m_s2',
+            'vertical_jerk_m_s3',
             'joint_state_timeout_s',
             'trajectory_start_lead_s',
             'max_tracking_error_m',
@@ -79,6 +83,8 @@ class ExecutorConfig:
             joint_acceleration_rad_s2=self.joint_acceleration_rad_s2,
             joint_jerk_rad_s3=self.joint_jerk_rad_s3,
             vertical_speed_m_s=self.vertical_speed_m_s,
+            vertical_acceleration_m_s2=self.vertical_acceleration_m_s2,
+            vertical_jerk_m_s3=self.vertical_jerk_m_s3,
         )
 
     def paper_in_base(self) -> np.ndarray | None:

@@ -49,6 +49,13 @@ _PARAMETERS = (
     ('limits.joint_jerk_rad_s3', 'joint_jerk_rad_s3', 20.0, 'travel joint jerk, rad/s^3'),
     ('limits.vertical_speed_m_s', 'vertical_speed_m_s', 0.05, 'descent / rise speed, m/s'),
     (
+        'limits.vertical_acceleration_m_s2',
+        'vertical_acceleration_m_s2',
+        0.5,
+        'descent / rise acceleration, m/s^2',
+    ),
+    ('limits.vertical_jerk_m_s3', 'vertical_jerk_m_s3', 10.0, 'descent / rise jerk, m/s^3'),
+    (
         'joint_state_timeout_s',
         'joint_state_timeout_s',
         0.5,
@@ -122,8 +129,9 @@ class MotionExecutorNode(Node):
         backend (str, 'native' | 'moveit'), urdf_path (str), moveit.planning_group (str),
         safe_height_m, max_pressing_depth_m, limits.joint_velocity_rad_s,
         limits.joint_acceleration_rad_s2, limits.joint_jerk_rad_s3, limits.vertical_speed_m_s,
-        joint_state_timeout_s, trajectory_start_lead_s, max_tracking_error_m,
-        max_travel_tracking_error_m, goal_tolerance_rad, settle_timeout_s, feedback_rate_hz
+        limits.vertical_acceleration_m_s2, limits.vertical_jerk_m_s3, joint_state_timeout_s,
+        trajectory_start_lead_s, max_tracking_error_m, max_travel_tracking_error_m,
+        goal_tolerance_rad, settle_timeout_s, feedback_rate_hz
         (floats, SI units),
         paper_pose.xyz_m, paper_pose.rpy_rad (double[3] each; unset = the URDF's `paper` frame).
     """
@@ -272,6 +280,8 @@ class MotionExecutorNode(Node):
                 goal.time_scale,
                 goal.skip_approach,
                 goal.skip_retreat,
+                goal.approach_height_m,
+                goal.retreat_height_m,
             )
             started, monitor = self._stream(plan, state)
             self._follow(goal_handle, plan, started, monitor, len(goal.path.x_m))

@@ -1,8 +1,9 @@
 """From a timed brush path on the sheet to a timed joint trajectory (no ROS).
 
-A plan has up to five phases: `approach` (rise to the safe height if below it, then travel to
+A plan has up to five phases: `approach` (rise to the travel height if below it, then travel to
 above the first point), a vertical descent to the first point, `writing` (the path with its own
-timing), and `retreat` (a vertical rise to the safe height). Descent and rise belong to the
+timing), and `retreat` (a vertical rise to the retreat height). Both heights are the safe height
+unless a goal asks for a lower hop. Descent and rise belong to the
 approach and retreat phases. Every IK solution is seeded with the previous one, so the arm stays on
 one branch, and every check runs before anything moves.
 """
@@ -22,6 +23,9 @@ from motion_executor.timing import check_joint_rates, joint_rates, rest_to_rest
 PHASE_APPROACH = 'approach'
 PHASE_WRITING = 'writing'
 PHASE_RETREAT = 'retreat'
+# Lowest travel height a goal may ask for (tip above the sheet): clear of the paper and of the
+# bristles' sag.
+MIN_TRAVEL_HEIGHT_M = 0.005
 # Upright brush: tip z along the bristles into the sheet, tip x along paper x.
 UPRIGHT_IN_PAPER = np.diag([1.0, -1.0, -1.0])
 
@@ -314,50 +318,37 @@ class BrushMotionPlanner:
         time_scale: float = 1.0,
         skip_approach: bool = False,
         skip_retreat: bool = False,
+        approach_height_m: float = 0.0,
+        retreat_height_m: float = 0.0,
     ) -> MotionPlan:
         """Plan approach, writing and retreat for `path`, starting at `current_positions`.
 
         With `skip_approach` the arm moves straight (joint space) to the first point, for a path
         that continues where the previous one ended; with `skip_retreat` it stays at the last
-        point. Raises MotionError with the code of the first problem found.
+        point. `approach_height_m` and `retreat_height_m` (tip above the sheet; 0 = the safe
+        height) let consecutive strokes hop low: the approach travels at the approach height, or
+        higher where the tip starts higher (never above the safe height), and falls back to the
+        safe height if the tip would sag below half the hop on the way. Raises MotionError with
+        the code of the first problem found.
         """
         validate_path(path, self.config)
         if not np.isfinite(time_scale) or time_scale < 0.0:
             raise MotionError(MotionErrorCode.INVALID_PATH, 'time_scale must be >= 0')
         time_scale = time_scale or 1.0
+        approach_height = self._travel_height(approach_height_m, 'approach_height_m')
+        retreat_height = self._travel_height(retreat_height_m, 'retreat_height_m')
         current = np.asarray(current_positions, dtype=float)
         count = path.point_count
         tilt_x = path.tilt_x_rad if len(path.tilt_x_rad) else np.zeros(count)
         tilt_y = path.tilt_y_rad if len(path.tilt_y_rad) else np.zeros(count)
-        safe = self.config.safe_height_m
         first_xy = np.array([path.x_m[0], path.y_m[0]])
         first_rotation = (tilt_x[0], tilt_y[0])
         segments: list[_Segment] = []
 
         seed = current
         if not skip_approach:
-            tip_now = self.tip_in_paper(current)
-            if tip_now[2] < safe - 1e-4:
-                # Below the safe height (e.g. after an aborted stroke): rise first.
-                segments.append(
-                    self._vertical(PHASE_APPROACH, tip_now[:2], tip_now[2], safe, (0.0, 0.0), seed)
-                )
-                seed = segments[-1].positions[-1]
-            above = self._solve(
-                self.tip_target(np.array([*first_xy, safe]), *first_rotation),
-                seed,
-                'the point above the path start',
-            )
-            segments.append(self._travel(seed, above))
-            segments.append(
-                self._vertical(
-                    PHASE_APPROACH,
-                    first_xy,
-                    safe,
-                    -path.pressing_depth_m[0],
-                    first_rotation,
-                    above,
-                )
+            segments += self._approach(
+                current, first_xy, -path.pressing_depth_m[0], first_rotation, approach_height
             )
             seed = segments[-1].positions[-1]
 
@@ -390,12 +381,61 @@ class BrushMotionPlanner:
                     PHASE_RETREAT,
                     last_xy,
                     -path.pressing_depth_m[-1],
-                    safe,
+                    retreat_height,
                     (tilt_x[-1], tilt_y[-1]),
                     writing_q[-1],
                 )
             )
         return self._join(segments)
+
+    def _travel_height(self, value: float, name: str) -> float:
+        if not np.isfinite(value) or value < 0.0 or 0.0 < value < MIN_TRAVEL_HEIGHT_M:
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH,
+                f'{name} must be 0 (the safe height) or at least '
+                f'{MIN_TRAVEL_HEIGHT_M * 1e3:.0f} mm, got {value!r}',
+            )
+        return float(value) or self.config.safe_height_m
+
+    def _approach(
+        self,
+        current: np.ndarray,
+        first_xy: np.ndarray,
+        first_z: float,
+        first_rotation: tuple,
+        height: float,
+    ) -> list[_Segment]:
+        """Rise to `height` if below it, travel above the first point, descend to it."""
+        safe = self.config.safe_height_m
+        segments: list[_Segment] = []
+        seed = current
+        tip_now = self.tip_in_paper(current)
+        start_z = tip_now[2]
+        if start_z < height - 1e-4:
+            # Below the travel height (e.g. after an aborted stroke): rise first.
+            segments.append(
+                self._vertical(PHASE_APPROACH, tip_now[:2], start_z, height, (0.0, 0.0), seed)
+            )
+            seed, start_z = segments[-1].positions[-1], height
+        # Travel at the start's height if it is higher (leaving the ink well above its rim), but
+        # never above the safe height (from home the arm descends on the way).
+        travel_z = float(np.clip(start_z, height, max(safe, height)))
+        above = self._solve(
+            self.tip_target(np.array([*first_xy, travel_z]), *first_rotation),
+            seed,
+            'the point above the path start',
+        )
+        travel = self._travel(seed, above)
+        if travel_z < safe:
+            # A joint-space move between two low points may bow down toward the sheet.
+            lowest = min(self.tip_in_paper(q)[2] for q in travel.positions)
+            if lowest < 0.5 * min(start_z, travel_z):
+                return self._approach(current, first_xy, first_z, first_rotation, safe)
+        segments.append(travel)
+        segments.append(
+            self._vertical(PHASE_APPROACH, first_xy, travel_z, first_z, first_rotation, above)
+        )
+        return segments
 
     def plan_lift(self, current_positions: np.ndarray) -> MotionPlan:
         """Rise vertically from `current_positions` to the safe height (hold if already there)."""

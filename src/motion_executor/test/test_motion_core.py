@@ -179,6 +179,36 @@ def test_skip_approach_and_retreat_start_and_end_on_the_path(planner, kinematics
     assert plan.tip_in_paper[:, 2].max() < 0.0  # never lifted
 
 
+def test_a_low_hop_between_strokes_is_faster_and_stays_above_the_sheet(planner):
+    first = planner.plan(_line(), HOME, retreat_height_m=0.01)
+    assert first.tip_in_paper[-1, 2] == pytest.approx(0.01, abs=1e-6)
+    # The next stroke 20 mm further up: travel at 10 mm instead of the 30 mm safe height.
+    after = first.positions[-1]
+    low = planner.plan(_line(y0=0.12), after, approach_height_m=0.01, retreat_height_m=0.01)
+    high = planner.plan(_line(y0=0.12), after)
+    assert low.duration_s < high.duration_s - 0.3
+    # Until it is above the first point, the tip stays near the hop height (a joint-space move
+    # bows a little): over 5 mm, under 11 mm.
+    before = low.tip_in_paper[low.time_s < low.writing_window()[0]]
+    away = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12) > 5e-4
+    assert away.sum() > 10
+    assert before[away, 2].min() > 0.005 and before[away, 2].max() < 0.011
+    # From the safe height (after a dip) the approach keeps the height it starts at.
+    from_safe = planner.plan(_line(y0=0.12), first.positions[0], approach_height_m=0.01)
+    before = from_safe.tip_in_paper[from_safe.time_s < from_safe.writing_window()[0]]
+    away = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12) > 5e-4
+    assert before[away, 2].min() > 0.029
+
+
+def test_travel_heights_below_the_minimum_are_refused(planner):
+    with pytest.raises(MotionError) as caught:
+        planner.plan(_line(), HOME, approach_height_m=0.002)
+    assert caught.value.code == MotionErrorCode.INVALID_PATH
+    assert 'approach_height_m' in caught.value.message
+    with pytest.raises(MotionError, match='retreat_height_m'):
+        planner.plan(_line(), HOME, retreat_height_m=float('nan'))
+
+
 def test_lift_rises_vertically_to_the_safe_height(planner):
     plan = planner.plan(_line(), HOME, skip_retreat=True)
     lift = planner.plan_lift(plan.positions[-1])
