@@ -24,9 +24,9 @@ class WriterConfig:
         spacing_m: gap between character boxes, m.
         service_timeout_s: how long to wait for a service answer, s.
         motion_timeout_s: how long to wait for one brush path's execution, s.
-        hop_height_m: tip height above the sheet between the strokes of one character, m (the
-            motion executor's safe height before a character's first stroke, after its last
-            and around dips; 0 = always the safe height).
+        hop_height_m: tip height above the sheet between strokes, m, within a character and
+            from one character of a text to the next (the motion executor's safe height after
+            the last stroke of a goal and to and from the ink well; 0 = always the safe height).
         save_dir: where observed images are saved ('' = not saved).
     """
 

@@ -76,8 +76,9 @@ class CellPort(Protocol):
     def dip(self) -> float: ...
 
     def execute(self, path: Any, hop_before: bool, hop_after: bool) -> None:
-        """Write one path; `hop_before`/`hop_after`: arrive from / leave for another stroke of the
-        same character (a low hop) rather than the safe height."""
+        """Write one path. `hop_before`: the approach may travel low (the motion executor still
+        travels at the height the brush starts from, up to the safe height); `hop_after`: retreat
+        only to the hop height, another stroke follows."""
 
     def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
 
@@ -139,7 +140,10 @@ class CharacterSequencer:
         on_progress: Callable[[Progress], None] = lambda progress: None,
         cancel_requested: Callable[[], bool] = lambda: False,
         save_image: bool = True,
+        more_follow: bool = False,
     ) -> CharacterOutcome:
+        """Write one character. The brush hops low between strokes, and on to the next character
+        when `more_follow` (a text); it leaves the last stroke at the safe height."""
         started = time.monotonic()
         outcome = CharacterOutcome(
             planned.character, stroke_count=planned.stroke_count, scores=nan_scores()
@@ -167,8 +171,8 @@ class CharacterSequencer:
                 last = index == planned.stroke_count - 1
                 self.port.set_writing(True)
                 try:
-                    hop_before = index > 0 and not dipped
-                    self.port.execute(path, hop_before=hop_before, hop_after=not last)
+                    hop_after = more_follow or not last
+                    self.port.execute(path, hop_before=not dipped, hop_after=hop_after)
                 finally:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1

@@ -379,6 +379,7 @@ class WriterNode(Node):
         use_feedback: bool,
         goal_handle,
         on_progress,
+        more_follow: bool = False,
     ) -> CharacterOutcome:
         self._cell.cancel_requested = lambda: goal_handle.is_cancel_requested
         outcome = self._sequencer.write(
@@ -388,6 +389,7 @@ class WriterNode(Node):
             on_progress,
             cancel_requested=lambda: goal_handle.is_cancel_requested,
             save_image=bool(self.config.save_dir),
+            more_follow=more_follow,
         )
         for warning in outcome.warnings:
             self.get_logger().warning(warning)
@@ -446,7 +448,12 @@ class WriterNode(Node):
             plan = character.plan
             self.cells.mark_used(Box(plan.box_x_m, plan.box_y_m, plan.box_size_m))
             outcome = self._run(
-                character, goal.controller, goal.use_feedback, goal_handle, on_progress
+                character,
+                goal.controller,
+                goal.use_feedback,
+                goal_handle,
+                on_progress,
+                more_follow=index < len(planned) - 1,
             )
             result.dips += outcome.dips
             if not outcome.success:

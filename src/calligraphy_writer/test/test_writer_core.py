@@ -110,9 +110,14 @@ def test_dips_happen_between_strokes_when_the_budget_requires():
     order = [e for e in cell.log if e == 'dip' or e.startswith('exec')]
     assert order == ['exec0', 'exec1', 'dip', 'exec2', 'exec3', 'dip', 'exec4']
     assert outcome.dips == 2
-    # Low hops only between strokes of the character that no dip separates; the brush leaves the
-    # character at the safe height.
-    assert cell.hops == [(False, True), (True, True), (False, True), (True, True), (False, False)]
+    # Low hops between strokes that no dip separates; the brush leaves the character at the safe
+    # height unless another character of the text follows.
+    assert cell.hops == [(True, True), (True, True), (False, True), (True, True), (False, False)]
+    cell.hops.clear()
+    CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-5] * 2), 'analytic', False, more_follow=True
+    )
+    assert cell.hops == [(True, True), (True, True)]
 
 
 def test_camera_failure_continues_open_loop_with_a_warning():

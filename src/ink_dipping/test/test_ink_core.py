@@ -125,11 +125,20 @@ def test_quick_mode_is_shorter_and_wipes_once():
 
 
 def test_peak_tip_speed_respects_the_configured_speed():
-    config = DipRoutineConfig(travel_speed_m_s=0.05)
+    config = DipRoutineConfig(travel_speed_m_s=0.05, wipe_speed_m_s=0.03)
     for segment in dip_routine(WELL, config):
         xyz = np.column_stack([segment.x_m, segment.y_m, segment.pressing_depth_m])
         speed = np.linalg.norm(np.diff(xyz, axis=0), axis=1) / np.diff(segment.time_from_start_s)
         assert speed.max() <= config.travel_speed_m_s * 1.02
+        if segment.phase == 'wipe':
+            # The drag out over the rim (level, just below its top) at the wipe speed, the moves
+            # around it faster.
+            level = np.abs(-xyz[:, 2] - (WELL.rim_height_m - 0.003)) < 1e-6
+            radius = np.hypot(xyz[:, 0] - WELL.x_m, xyz[:, 1] - WELL.y_m)
+            squeezing = level[1:] & level[:-1] & (np.diff(radius) > 0)
+            assert squeezing.sum() > 10
+            assert speed[squeezing].max() <= config.wipe_speed_m_s * 1.02
+            assert speed.max() > 1.5 * config.wipe_speed_m_s
 
 
 def test_unknown_mode_is_rejected():
