@@ -19,7 +19,7 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from rclpy.action import ActionClient
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from trajectory_msgs.msg import JointTrajectory
@@ -73,11 +73,18 @@ class Graph:
             JointTrajectory, '/arm_controller/joint_trajectory', self.trajectories.append, 10
         )
         self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
+        # Server and client spin apart, as in two processes: the server's 400 joint states a
+        # second must not delay the client's result, feedback and tip poses.
         self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
         self.executor.add_node(self.server)
-        self.executor.add_node(self.client_node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.client_executor = SingleThreadedExecutor(context=self.context)
+        self.client_executor.add_node(self.client_node)
+        self.threads = [
+            threading.Thread(target=executor.spin, daemon=True)
+            for executor in (self.executor, self.client_executor)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def wait_until(self, condition, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -107,6 +114,7 @@ class Graph:
 
     def close(self) -> None:
         self.executor.shutdown()
+        self.client_executor.shutdown()
         self.client.destroy()
         self.server.destroy_node()
         self.client_node.destroy_node()
