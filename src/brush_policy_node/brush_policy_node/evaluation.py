@@ -17,6 +17,7 @@ camera measures them, crossings excluded); it starts from what the open-loop con
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -339,7 +340,11 @@ def feedback_recovery(
                 'gain_err_feedback': gain_error(closed, k),
             }
         )
-    later = [float(np.mean(strokes(scores))) for scores in (told, open_loop, closed)]
+    # Characters of at most `settled_after` strokes have no later strokes: no figure (NaN).
+    later = [
+        float(np.mean(pooled)) if len(pooled := strokes(scores)) else math.nan
+        for scores in (told, open_loop, closed)
+    ]
     return {
         'iou_told': glyph(told),
         'iou_open_loop': glyph(open_loop),
