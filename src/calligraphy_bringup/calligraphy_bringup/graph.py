@@ -185,7 +185,7 @@ class CellGraph:
         self.nodes.clear()
         for process in self.processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=10.0)
@@ -225,11 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     specs = tuple(spec for spec in SIM_CELL if spec.name in args.nodes)
     context = Context()
     rclpy.init(context=context)
-    signal.signal(signal.SIGTERM, lambda *_: context.try_shutdown())
+    # Both signals end the process cleanly, SIGINT too where the parent ignores it (a job started
+    # in the background of a non-interactive shell inherits SIGINT ignored, and then Ctrl-C and
+    # CellGraph.close() could only kill it after a 10 s wait). The handler only stops the loop:
+    # callbacks still running finish before the nodes and then the context go.
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     try:
         graph = CellGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
         try:
-            graph.executor.spin()
+            # Python runs signal handlers between bytecodes: wake up at least twice a second.
+            while not stop.is_set() and context.ok():
+                graph.executor.spin_once(timeout_sec=0.5)
         finally:
             graph.close()
     except KeyboardInterrupt:
