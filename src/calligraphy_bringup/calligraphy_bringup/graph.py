@@ -73,6 +73,14 @@ SIM_PROCESS_GROUPS = (
 )
 
 
+def wait_for_future(future, timeout_s: float) -> bool:
+    """Block until an rclpy future that another thread's executor completes is done; False if
+    `timeout_s` passed first."""
+    done = threading.Event()
+    future.add_done_callback(lambda _: done.set())
+    return done.wait(max(0.0, timeout_s))
+
+
 def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     """Block until the camera has seen the sheet as it is now, or raise TimeoutError.
 
@@ -92,10 +100,8 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
         while time.monotonic() < deadline:
             if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
                 continue
-            done = threading.Event()
             future = client.call_async(ObservePaper.Request())
-            future.add_done_callback(lambda _, event=done: event.set())
-            if not done.wait(max(0.0, deadline - time.monotonic())):
+            if not wait_for_future(future, deadline - time.monotonic()):
                 break
             response = future.result()
             if response.error_code == ObservePaper.Response.SUCCESS:

@@ -176,15 +176,14 @@ class _MotionClock:
 
 
 def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
+    from calligraphy_bringup.graph import wait_for_future
     from calligraphy_interfaces.srv import SavePaper
 
     client = node.create_client(SavePaper, '/virtual_paper/save')
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise RuntimeError('/virtual_paper/save is not available')
-    done = threading.Event()
     future = client.call_async(SavePaper.Request(path=str(path)))
-    future.add_done_callback(lambda _: done.set())
-    if not done.wait(timeout_s):
+    if not wait_for_future(future, timeout_s):
         raise RuntimeError('/virtual_paper/save did not answer')
     response = future.result()
     if response.error_code != SavePaper.Response.SUCCESS:

@@ -75,10 +75,10 @@ class CellPort(Protocol):
 
     def dip(self) -> float: ...
 
-    def execute(self, path: Any, hop_before: bool, hop_after: bool) -> None:
-        """Write one path. `hop_before`: the approach may travel low (the motion executor still
-        travels at the height the brush starts from, up to the safe height); `hop_after`: retreat
-        only to the hop height, another stroke follows."""
+    def execute(self, path: Any, hop_after: bool) -> None:
+        """Write one path, arriving at the hop height (or from higher, where the brush is higher:
+        after a dip, at the start). `hop_after`: another stroke follows, retreat only to the hop
+        height, else to the safe height."""
 
     def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
 
@@ -160,8 +160,7 @@ class CharacterSequencer:
             for index, area in enumerate(planned.stroke_areas_m2):
                 if cancel_requested():
                     raise WriteError(CANCELED, f'canceled after {index} strokes')
-                dipped = self.budget.dip_decision(area, last_darkness).dip
-                if dipped:
+                if self.budget.dip_decision(area, last_darkness).dip:
                     report('dipping', index)
                     self.budget.reloaded(self.port.dip())
                     outcome.dips += 1
@@ -171,8 +170,7 @@ class CharacterSequencer:
                 last = index == planned.stroke_count - 1
                 self.port.set_writing(True)
                 try:
-                    hop_after = more_follow or not last
-                    self.port.execute(path, hop_before=not dipped, hop_after=hop_after)
+                    self.port.execute(path, hop_after=more_follow or not last)
                 finally:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1

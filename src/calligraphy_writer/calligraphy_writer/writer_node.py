@@ -127,13 +127,15 @@ class RosCell:
             raise WriteError(seq.DIP_FAILED, result.error_msg)
         return result.ink_load
 
-    def execute(self, path, hop_before: bool, hop_after: bool) -> None:
+    def execute(self, path, hop_after: bool) -> None:
         self.node.path_pub.publish(path)
         hop = self.node.config.hop_height_m
         goal = ExecuteBrushPath.Goal(
             path=path,
             time_scale=1.0,
-            approach_height_m=hop if hop_before else 0.0,
+            # The executor travels no lower than where the brush starts (up to its safe height):
+            # after a dip, a goal or at the start this is the safe height.
+            approach_height_m=hop,
             retreat_height_m=hop if hop_after else 0.0,
         )
         result = self._run_action(

@@ -33,7 +33,7 @@ class RecordingCell:
 
     def __init__(self, fail_on_execute: int | None = None, cancel_after: int | None = None):
         self.log: list[str] = []
-        self.hops: list[tuple[bool, bool]] = []
+        self.hops: list[bool] = []
         self.writing = False
         self.fail_on_execute = fail_on_execute
         self.executed = 0
@@ -48,9 +48,9 @@ class RecordingCell:
         self.log.append('dip')
         return 0.9
 
-    def execute(self, path, hop_before, hop_after):
+    def execute(self, path, hop_after):
         assert self.writing
-        self.hops.append((hop_before, hop_after))
+        self.hops.append(hop_after)
         if self.fail_on_execute == path:
             raise WriteError(EXECUTION_FAILED, 'joint states went stale')
         self.executed += 1
@@ -110,14 +110,14 @@ def test_dips_happen_between_strokes_when_the_budget_requires():
     order = [e for e in cell.log if e == 'dip' or e.startswith('exec')]
     assert order == ['exec0', 'exec1', 'dip', 'exec2', 'exec3', 'dip', 'exec4']
     assert outcome.dips == 2
-    # Low hops between strokes that no dip separates; the brush leaves the character at the safe
-    # height unless another character of the text follows.
-    assert cell.hops == [(True, True), (True, True), (False, True), (True, True), (False, False)]
+    # Low hops between strokes; the brush leaves the character at the safe height unless another
+    # character of the text follows.
+    assert cell.hops == [True, True, True, True, False]
     cell.hops.clear()
     CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
         _planned([1e-5] * 2), 'analytic', False, more_follow=True
     )
-    assert cell.hops == [(True, True), (True, True)]
+    assert cell.hops == [True, True]
 
 
 def test_camera_failure_continues_open_loop_with_a_warning():
