@@ -105,12 +105,11 @@ def dip_routine(
         outside = np.array([*(centre + 1.3 * well.radius_m * direction), squeeze_depth])
         lift_out = outside + np.array([0.0, 0.0, -0.008])
         # Only the drag over the rim is slow; the moves around it go at the travel speed.
+        travel, drag = config.travel_speed_m_s, config.wipe_speed_m_s
         waypoints, speeds = [above_rim], []
         for _ in range(wipes):
             waypoints += [inside, outside, lift_out, above_rim]
-            speeds += [config.travel_speed_m_s, config.wipe_speed_m_s] + [
-                config.travel_speed_m_s
-            ] * 2
+            speeds += [travel, drag, travel, travel]
         segments.append(_segment('wipe', waypoints, speeds))
     segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
     return segments

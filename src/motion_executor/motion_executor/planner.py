@@ -3,9 +3,9 @@
 A plan has up to five phases: `approach` (rise to the travel height if below it, then travel to
 above the first point), a vertical descent to the first point, `writing` (the path with its own
 timing), and `retreat` (a vertical rise to the retreat height). Both heights are the safe height
-unless a goal asks for a lower hop. Descent and rise belong to the
-approach and retreat phases. Every IK solution is seeded with the previous one, so the arm stays on
-one branch, and every check runs before anything moves.
+unless a goal asks for a lower hop. Descent and rise belong to the approach and retreat phases.
+Every IK solution is seeded with the previous one, so the arm stays on one branch, and every check
+runs before anything moves.
 """
 
 from __future__ import annotations
