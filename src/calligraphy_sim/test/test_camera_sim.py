@@ -134,6 +134,9 @@ def test_node_publishes_the_virtual_paper_as_camera_frames(rclpy_context):
             if frames:
                 seen_ink = rgb8_to_array(frames[-1])[v, u].mean() < 40
         assert seen_ink, f'{len(frames)} frames, none showing the ink'
+        # CameraInfo goes out just after its image; the probe may not have taken it yet.
+        while time.monotonic() < deadline and not infos:
+            executor.spin_once(timeout_sec=0.1)
         assert frames[-1].header.frame_id == 'camera_color_optical_frame'
         assert (frames[-1].width, frames[-1].height) == (1280, 720)
         assert infos and infos[-1].k[0] == pytest.approx(920.0)
