@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import pytest
 import rclpy
@@ -48,10 +49,17 @@ def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
     client = ActionClient(node, WriteCharacter, 'write_character')
     try:
         assert client.wait_for_server(timeout_sec=40.0), 'server process not discovered'
+        # DDS matches the feedback topic a moment after the server's services are discovered:
+        # a first goal can finish before it is. One goal to warm up, then the checked one.
+        _send(executor, client, '永')
 
         result, feedback = _send(executor, client, '永')
         assert result.success and result.error_code == WriteCharacter.Result.SUCCESS
         assert result.strokes_written == 3
+        # Feedback travels on its own topic and may trail the result by a moment.
+        deadline = time.monotonic() + 5.0
+        while len(feedback) < 3 and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.05)
         assert [f.feedback.stroke_index for f in feedback] == [0, 1, 2]
         assert all(f.feedback.stroke_count == 3 for f in feedback)
         assert math.isclose(feedback[-1].feedback.ink_load, 0.8)
