@@ -1,0 +1,85 @@
+"""`calligraphy write`, the main job, as a user runs it: the whole simulated cell comes up, writes,
+and leaves the sheet, the animation, the report and the recorded session behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+CLI = [sys.executable, '-m', 'calligraphy_bringup.cli', 'write']
+
+
+def _write(*args: str, timeout_s: float = 280.0) -> subprocess.CompletedProcess:
+    # A domain of its own: nodes other tests left on the run's domain must not answer.
+    env = dict(os.environ)
+    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 151) % 232)
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout_s, env=env
+    )
+
+
+@pytest.mark.timeout(300)
+def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path):
+    from mcap.reader import make_reader
+    from rclpy.serialization import deserialize_message
+
+    from calligraphy_interfaces.msg import BrushPath
+
+    run = _write('一', '--out', str(tmp_path), '--record')
+    assert run.returncode == 0, run.stderr[-2000:]
+    for name in ('paper.png', 'writing.gif', 'report.json'):
+        assert str((tmp_path / name).resolve()) in run.stdout, f'{name} not announced'
+
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert report['success'] and report['error_code'] == 0
+    (character,) = report['characters']
+    assert character['char'] == '一' and character['strokes'] == 1
+    assert character['iou'] > 0.6, f'IoU {character["iou"]} below the floor'
+    assert 0.0 < report['sim_time_s'] and 0.0 < report['duration_s'] < 280.0
+
+    # The sheet shows one horizontal stroke: much wider than tall, a few mm thick.
+    sheet = cv2.imread(str(tmp_path / 'paper.png'), cv2.IMREAD_GRAYSCALE)
+    rows, cols = np.nonzero(sheet < 128)
+    assert rows.size > 0, 'nothing written on the sheet'
+    assert np.ptp(cols) > 4 * np.ptp(rows)
+
+    with Image.open(tmp_path / 'writing.gif') as animation:
+        assert animation.n_frames >= 2, 'the animation does not show the writing'
+
+    counts: dict[str, int] = {}
+    paths = []
+    with (tmp_path / 'session.mcap').open('rb') as stream:
+        for _, channel, message in make_reader(stream).iter_messages():
+            counts[channel.topic] = counts.get(channel.topic, 0) + 1
+            if channel.topic == '/writer/brush_path':
+                paths.append(deserialize_message(message.data, BrushPath))
+    assert counts.get('/brush_tip_pose', 0) > 100, counts
+    assert counts.get('/arm_controller/joint_trajectory', 0) >= 1, counts
+    assert counts.get('/paper_observation', 0) >= 1, counts
+    assert len(paths) == 1 and paths[0].header.frame_id == 'paper'
+    assert len(paths[0].x_m) > 10 and max(paths[0].pressing_depth_m) > 0.0
+
+
+@pytest.mark.timeout(300)
+def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
+    for args, status, message in (
+        ([''], 2, 'the text is empty'),
+        (['一', '--size-mm', '-5'], 2, '--size-mm must be positive'),
+    ):
+        run = _write(*args, '--out', str(tmp_path / 'refused'), timeout_s=60.0)
+        assert run.returncode == status and message in run.stderr, run.stderr[-2000:]
+
+    # A character the font lacks: the cell comes up, the writer refuses it with its code, and
+    # the report says so.
+    run = _write('\U0001fae0', '--out', str(tmp_path))
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert 'calligraphy write: error:' in run.stderr and '(code ' in run.stderr
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert not report['success'] and report['error_code'] != 0 and report['error_msg']
