@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -65,6 +67,40 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
     assert counts.get('/paper_observation', 0) >= 1, counts
     assert len(paths) == 1 and paths[0].header.frame_id == 'paper'
     assert len(paths[0].x_m) > 10 and max(paths[0].pressing_depth_m) > 0.0
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
+    env = dict(os.environ)
+    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 152) % 232)
+    run = subprocess.Popen(
+        [*CLI, '永', '--out', str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    stderr = bytearray()
+    try:
+        # The progress bar on stderr tells when the second stroke is being written.
+        deadline = time.monotonic() + 200.0
+        while b'stroke 2/5 executing' not in stderr:
+            assert time.monotonic() < deadline and run.poll() is None, stderr[-2000:]
+            stderr += os.read(run.stderr.fileno(), 4096)
+        run.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, rest = run.communicate(timeout=60.0)
+        waited_s = time.monotonic() - interrupted
+    finally:
+        if run.poll() is None:
+            run.kill()
+    stderr += rest
+    assert run.returncode == 130, stderr[-2000:]
+    assert b'interrupted' in stderr and b'the brush lifted' in stderr
+    assert waited_s < 30.0, f'{waited_s:.1f} s from Ctrl-C to exit'
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert report['error_code'] == 20 and not report['success']  # WriteText CANCELED
+    assert report['characters'] == []  # 永 was not finished
+    # The first stroke (and perhaps the second) stays on the saved sheet.
+    sheet = cv2.imread(str(tmp_path / 'paper.png'), cv2.IMREAD_GRAYSCALE)
+    assert np.count_nonzero(sheet < 128) > 500
 
 
 @pytest.mark.timeout(300)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
@@ -161,6 +161,8 @@ class CellGraph:
         self.context = context
         self.nodes: dict[str, Node] = {}
         self.executor = MultiThreadedExecutor(num_threads=threads, context=context)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
         try:
             for group in process_groups:
                 self.processes.append(_spawn(group, path, overrides or {}))
@@ -178,13 +180,28 @@ class CellGraph:
         except Exception:
             self.close()
             raise
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
 
     def start(self) -> CellGraph:
         self._thread.start()
         return self
 
+    def _spin(self) -> None:
+        # rclpy's spin() ends only by shutdown(); this loop ends on close() first (see close).
+        try:
+            while not self._stop.is_set() and self.context.ok():
+                self.executor.spin_once(timeout_sec=0.5)
+        except ExternalShutdownException:
+            pass  # the context was shut down under it (Ctrl-C in the parent)
+
     def close(self) -> None:
+        # rclpy's Executor.shutdown (Kilted) destroys its guard condition without waiting for the
+        # callbacks still running, which then fail on it and print 'The following exception was
+        # never retrieved' (ros2/rclpy#968, #1666). So: stop spinning, let the running callbacks
+        # finish (bounded: one may be waiting on a reply nobody spins for now), then shut down.
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        _finish_running_callbacks(self.executor, timeout_s=2.0)
         self.executor.shutdown(timeout_sec=5.0)
         for node in reversed(list(self.nodes.values())):
             node.destroy_node()
@@ -206,6 +223,19 @@ class CellGraph:
         self.close()
 
 
+def _finish_running_callbacks(executor: MultiThreadedExecutor, timeout_s: float) -> None:
+    """Wait up to `timeout_s` for the callbacks already running on the executor's threads.
+
+    The thread pool is not public rclpy API: where it is missing this returns at once.
+    """
+    pool = getattr(executor, '_executor', None)
+    if not hasattr(pool, 'shutdown'):
+        return
+    waiter = threading.Thread(target=pool.shutdown, kwargs={'wait': True}, daemon=True)
+    waiter.start()
+    waiter.join(timeout=timeout_s)
+
+
 def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> subprocess.Popen:
     import json
 
@@ -213,7 +243,9 @@ def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> 
     selected = {name: values for name, values in overrides.items() if name in names}
     if selected:
         command += ['--overrides', json.dumps(selected)]
-    return subprocess.Popen(command, env=dict(os.environ))
+    # A session of its own: Ctrl-C in the terminal reaches only the parent, which cancels the goal
+    # while the simulated arm lifts the brush, then stops this process (SIGTERM in close()).
+    return subprocess.Popen(command, env=dict(os.environ), start_new_session=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,12 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
+    parent = os.getppid()
     try:
         graph = CellGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
         try:
-            # Python runs signal handlers between bytecodes: wake up at least twice a second.
-            while not stop.is_set() and context.ok():
-                graph.executor.spin_once(timeout_sec=0.5)
+            graph.start()
+            # Python runs signal handlers in the main thread: wake up at least twice a second.
+            # A parent that died without stopping this process (killed) ends it too.
+            while not stop.wait(0.5) and context.ok() and os.getppid() == parent:
+                pass
         finally:
             graph.close()
     except KeyboardInterrupt:

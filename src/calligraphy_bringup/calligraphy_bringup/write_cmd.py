@@ -247,12 +247,19 @@ def run(args: argparse.Namespace) -> int:
                 raise CalligraphyClientError(str(error)) from None
             with CalligraphyClient(server_timeout_s=60.0) as cell:
                 sim_start = clock.last
-                result = cell.write_text(
-                    text, font=args.font, size_m=args.size_mm / 1000.0,
-                    use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
-                    on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
-                                           progress(f)),
-                )  # fmt: skip
+                try:
+                    result = cell.write_text(
+                        text, font=args.font, size_m=args.size_mm / 1000.0,
+                        use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
+                        on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
+                                               progress(f)),
+                    )  # fmt: skip
+                except KeyboardInterrupt:
+                    # Ctrl-C: the client cancelled the goal and the brush is lifted; what was
+                    # written is saved like a finished run's.
+                    result = cell.interrupted_result
+                    if result is None:
+                        raise
                 progress.finish()
                 time.sleep(0.6)  # the sheet image after the last stroke
                 sim_time_s = clock.elapsed_since(sim_start)
@@ -306,6 +313,13 @@ def run(args: argparse.Namespace) -> int:
     if animated:
         print(f'animation: {(out / "writing.gif").resolve()}')
     print(f'report:    {(out / "report.json").resolve()}')
+    if result.error_code == result.CANCELED:
+        print(
+            f'calligraphy write: interrupted ({result.error_msg}): {result.characters_written} '
+            f'of {result.character_count} characters complete, the brush lifted',
+            file=sys.stderr,
+        )
+        return 130
     if not result.success:
         print(
             f'calligraphy write: error: {result.error_msg} (code {result.error_code})',

@@ -6,7 +6,9 @@
         print(result.success, result.score.iou)
 
 It owns a node and an executor thread of its own (or uses the node it is given, which must then
-be spun by its owner), and every wait has a timeout.
+be spun by its owner), and every wait has a timeout. Ctrl-C while a goal runs cancels it (the
+writer lifts the brush) before the KeyboardInterrupt goes on; the cancelled goal's result is kept
+in `interrupted_result`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class CalligraphyClient:
         self._character = ActionClient(node, WriteCharacter, 'write_character')
         self._text = ActionClient(node, WriteText, 'write_text')
         self._active_goal = None
+        # The result of the goal that Ctrl-C cancelled (strokes written, scores so far).
+        self.interrupted_result = None
 
     def write(
         self,
@@ -102,8 +106,15 @@ class CalligraphyClient:
         if not handle.accepted:
             raise CalligraphyClientError('the writer rejected the goal')
         self._active_goal = handle
+        result = handle.get_result_async()
         try:
-            return self._wait(handle.get_result_async(), timeout_s, 'result').result
+            return self._wait(result, timeout_s, 'result').result
+        except KeyboardInterrupt:
+            # Ctrl-C stops the robot, not only this script: cancel (the writer lifts the brush),
+            # keep the cancelled goal's result (strokes written) and let the interrupt go on.
+            self._wait(handle.cancel_goal_async(), 10.0, 'answer to the cancel')
+            self.interrupted_result = self._wait(result, 60.0, 'result after the cancel').result
+            raise
         finally:
             self._active_goal = None
 
