@@ -73,9 +73,12 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
 def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
     env = dict(os.environ)
     env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 152) % 232)
+    # In a session of its own, so that Ctrl-C can go to its whole process group as a terminal's
+    # does (the simulated cell's processes too) and not to the test runner.
     run = subprocess.Popen(
         [*CLI, '永', '--out', str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env=env, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     stderr = bytearray()
     try:
@@ -84,7 +87,7 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
         while b'stroke 2/5 executing' not in stderr:
             assert time.monotonic() < deadline and run.poll() is None, stderr[-2000:]
             stderr += os.read(run.stderr.fileno(), 4096)
-        run.send_signal(signal.SIGINT)
+        os.killpg(run.pid, signal.SIGINT)
         interrupted = time.monotonic()
         _, rest = run.communicate(timeout=60.0)
         waited_s = time.monotonic() - interrupted

@@ -240,12 +240,11 @@ def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> 
     import json
 
     command = [sys.executable, '-m', 'calligraphy_bringup.graph', *names, '--config', str(config)]
+    command += ['--parent-pid', str(os.getpid())]
     selected = {name: values for name, values in overrides.items() if name in names}
     if selected:
         command += ['--overrides', json.dumps(selected)]
-    # A session of its own: Ctrl-C in the terminal reaches only the parent, which cancels the goal
-    # while the simulated arm lifts the brush, then stops this process (SIGTERM in close()).
-    return subprocess.Popen(command, env=dict(os.environ), start_new_session=True)
+    return subprocess.Popen(command, env=dict(os.environ))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,27 +257,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('nodes', nargs='+', choices=[spec.name for spec in SIM_CELL])
     parser.add_argument('--config', default='sim', help='config name or YAML path')
     parser.add_argument('--overrides', default='{}', help='JSON {node: {param: value}}')
+    parser.add_argument(
+        '--parent-pid', type=int, default=0,
+        help='run for this process: ignore Ctrl-C (the parent cancels the goal while this '
+        'process lifts the brush, then stops it with SIGTERM) and end when the parent ends',
+    )  # fmt: skip
     args = parser.parse_args(argv)
     config = Path(args.config) if args.config.endswith('.yaml') else args.config
     specs = tuple(spec for spec in SIM_CELL if spec.name in args.nodes)
     context = Context()
     rclpy.init(context=context)
-    # Both signals end the process cleanly, SIGINT too where the parent ignores it (a job started
-    # in the background of a non-interactive shell inherits SIGINT ignored, and then Ctrl-C and
-    # CellGraph.close() could only kill it after a 10 s wait). The handler only stops the loop:
-    # callbacks still running finish before the nodes and then the context go.
+    # SIGTERM (and SIGINT when run on its own) ends the process cleanly: the handler only stops
+    # the loop; callbacks still running finish before the nodes and then the context go.
     stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
-    parent = os.getppid()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if args.parent_pid:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         graph = CellGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
         try:
             graph.start()
             # Python runs signal handlers in the main thread: wake up at least twice a second.
             # A parent that died without stopping this process (killed) ends it too.
-            while not stop.wait(0.5) and context.ok() and os.getppid() == parent:
-                pass
+            while not stop.wait(0.5) and context.ok():
+                if args.parent_pid and os.getppid() != args.parent_pid:
+                    break
         finally:
             graph.close()
     except KeyboardInterrupt:
