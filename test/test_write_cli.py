@@ -101,9 +101,10 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
     report = json.loads((tmp_path / 'report.json').read_text())
     assert report['error_code'] == 20 and not report['success']  # WriteText CANCELED
     assert report['characters'] == []  # 永 was not finished
-    # The first stroke (and perhaps the second) stays on the saved sheet.
+    assert 'canceled' in report['error_msg'], report['error_msg']
+    # The first stroke, 永's dot (about 500 px at 0.25 mm/px), stays on the saved sheet.
     sheet = cv2.imread(str(tmp_path / 'paper.png'), cv2.IMREAD_GRAYSCALE)
-    assert np.count_nonzero(sheet < 128) > 500
+    assert np.count_nonzero(sheet < 128) > 200
 
 
 @pytest.mark.timeout(300)
