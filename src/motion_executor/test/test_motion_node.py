@@ -187,11 +187,12 @@ def test_bad_path_is_rejected_over_the_graph_before_any_motion(graph, path, code
     assert len(graph.trajectories) == sent_before, 'a rejected path moved the arm'
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_cancel_while_writing_lifts_the_brush_to_the_safe_height(graph):
     feedback: list = []
     handle = graph.send(square_path(0.1), feedback)
-    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 20.0)
+    # The approach takes about a second of wall time; on a loaded machine far more.
+    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 45.0)
     assert graph.wait_until(lambda: graph.tip_z[-1] < 0.0, 5.0), 'brush not on the paper'
     handle.cancel_goal_async()
     result = graph.result(handle)
@@ -201,12 +202,13 @@ def test_cancel_while_writing_lifts_the_brush_to_the_safe_height(graph):
     assert abs(graph.tip_z[-1] - 0.03) < 5e-4, f'tip at {graph.tip_z[-1] * 1e3:.1f} mm'
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_stale_joint_states_abort_the_motion_and_command_a_lift(graph):
     # Runs last: it stops the arm process.
     feedback: list = []
     handle = graph.send(square_path(0.1), feedback)
-    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 20.0)
+    # The approach takes about a second of wall time; on a loaded machine far more.
+    assert graph.wait_until(lambda: any(f.phase == 'writing' for f in feedback), 45.0)
     graph.arm.kill()
     result = graph.result(handle)
     assert result.error_code == Result.JOINT_STATES_STALE and 'silent' in result.error_msg
