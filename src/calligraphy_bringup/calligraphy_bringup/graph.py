@@ -191,7 +191,7 @@ class CellGraph:
             while not self._stop.is_set() and self.context.ok():
                 self.executor.spin_once(timeout_sec=0.5)
         except ExternalShutdownException:
-            pass  # the context was shut down under it (Ctrl-C in the parent)
+            pass  # the context was shut down under it: nothing left to spin
 
     def close(self) -> None:
         # rclpy's Executor.shutdown (Kilted) destroys its guard condition without waiting for the

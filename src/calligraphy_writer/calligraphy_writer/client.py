@@ -105,14 +105,14 @@ class CalligraphyClient:
         handle = self._wait(sent, self.server_timeout_s, 'goal')
         if not handle.accepted:
             raise CalligraphyClientError('the writer rejected the goal')
-        self._active_goal = handle
+        self._active_goal, self.interrupted_result = handle, None
         result = handle.get_result_async()
         try:
             return self._wait(result, timeout_s, 'result').result
         except KeyboardInterrupt:
             # Ctrl-C stops the robot, not only this script: cancel (the writer lifts the brush),
             # keep the cancelled goal's result (strokes written) and let the interrupt go on.
-            self._wait(handle.cancel_goal_async(), 10.0, 'answer to the cancel')
+            self.cancel()
             self.interrupted_result = self._wait(result, 60.0, 'result after the cancel').result
             raise
         finally:
