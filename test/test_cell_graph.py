@@ -49,11 +49,11 @@ def cell():
     probe.create_subscription(
         PoseStamped, '/brush_tip_pose', lambda m: tip_z.append(m.pose.position.z), 10
     )
+    client = CalligraphyClient(node=probe, server_timeout_s=60.0)  # before the node spins
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(probe)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
-    client = CalligraphyClient(node=probe, server_timeout_s=60.0)
     try:
         wait_until_cell_sees_now(probe, timeout_s=120.0)
         yield client, tip_z

@@ -103,16 +103,29 @@ class _SheetFrames:
         self.frames: list[np.ndarray] = []
         self.every, self.max_px, self._count = every, max_px, 0
         self._lock = threading.Lock()
+        self.first = threading.Event()  # set once a sheet image has arrived
         node.create_subscription(Image, '/virtual_paper/image', self._on_image, 2)
 
     def _on_image(self, msg) -> None:
         self._count += 1
         if self._count % self.every:
             return
+        image = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)
+        self._add(image)
+        self.first.set()
+
+    def add_final(self, png: str) -> None:
+        """End on the saved sheet: the last image published may still be on its way."""
         import cv2
 
-        image = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)
-        scale = self.max_px / max(msg.width, msg.height)
+        image = cv2.imread(png, cv2.IMREAD_COLOR)
+        if image is not None:
+            self._add(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+    def _add(self, image: np.ndarray) -> None:
+        import cv2
+
+        scale = self.max_px / max(image.shape[:2])
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         with self._lock:
             if not self.frames or not np.array_equal(self.frames[-1], small):
@@ -245,6 +258,9 @@ def run(args: argparse.Namespace) -> int:
                 wait_until_cell_sees_now(observer, timeout_s=90.0)
             except TimeoutError as error:
                 raise CalligraphyClientError(str(error)) from None
+            # The animation starts from the sheet before the first stroke (on a loaded machine
+            # the 3 MB sheet images can reach this process seconds after the camera's).
+            frames.first.wait(timeout=20.0)
             with CalligraphyClient(server_timeout_s=60.0) as cell:
                 sim_start = clock.last
                 try:
@@ -264,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
                 time.sleep(0.6)  # the sheet image after the last stroke
                 sim_time_s = clock.elapsed_since(sim_start)
             paper = _save_paper(observer, (out / 'paper.png').resolve())
+            frames.add_final(paper)
             animated = frames.save_gif(out / 'writing.gif')
             if recorder is not None:
                 recorder.close()

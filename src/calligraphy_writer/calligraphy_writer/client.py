@@ -5,10 +5,10 @@
         result = cell.write('永')
         print(result.success, result.score.iou)
 
-It owns a node and an executor thread of its own (or uses the node it is given, which must then
-be spun by its owner), and every wait has a timeout. Ctrl-C while a goal runs cancels it (the
-writer lifts the brush) before the KeyboardInterrupt goes on; the cancelled goal's result is kept
-in `interrupted_result`.
+It owns a node and an executor thread of its own (or uses the node it is given, which its owner
+must spin, and only once the client exists: see __init__), and every wait has a timeout. Ctrl-C
+while a goal runs cancels it (the writer lifts the brush) before the KeyboardInterrupt goes on;
+the cancelled goal's result is kept in `interrupted_result`.
 """
 
 from __future__ import annotations
@@ -38,14 +38,17 @@ class CalligraphyClient:
             self._own_context = Context()
             rclpy.init(context=self._own_context)
             node = Node('calligraphy_client', context=self._own_context)
+        self.node = node
+        self.server_timeout_s = server_timeout_s
+        # Before any spinning: rclpy's ActionClient joins the node's waitables before it has
+        # its lock, and an executor spinning the node meanwhile dies on the missing attribute.
+        self._character = ActionClient(node, WriteCharacter, 'write_character')
+        self._text = ActionClient(node, WriteText, 'write_text')
+        if self._own_context is not None:
             self._executor = SingleThreadedExecutor(context=self._own_context)
             self._executor.add_node(node)
             self._thread = threading.Thread(target=self._executor.spin, daemon=True)
             self._thread.start()
-        self.node = node
-        self.server_timeout_s = server_timeout_s
-        self._character = ActionClient(node, WriteCharacter, 'write_character')
-        self._text = ActionClient(node, WriteText, 'write_text')
         self._active_goal = None
         # The result of the goal that Ctrl-C cancelled (strokes written, scores so far).
         self.interrupted_result = None
