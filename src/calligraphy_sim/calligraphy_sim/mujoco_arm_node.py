@@ -17,6 +17,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
+from calligraphy_interfaces.msg import TrajectoryAck
 from calligraphy_sim import arm_conversions
 from calligraphy_sim.arm import HOME_POSITIONS_RAD, ArmNodeConfig, ArmSimConfig, ArmSimulation
 from calligraphy_sim.arm_trajectory import TrajectoryRejectedError
@@ -28,10 +29,14 @@ class MujocoArmNode(Node):
     Subscribes:
         /arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory): replaces the active
             trajectory at its stamp (zero stamp = on arrival), interpolated as the controller does.
+            A trajectory that arrives after its stamp starts on arrival, from its first point
+            (never part-way through).
     Publishes (at publish_rate_hz of simulated time):
         /clock (rosgraph_msgs/Clock): simulated time, starting at 0.
         /joint_states (sensor_msgs/JointState): the six arm joints, stamped in simulated time.
         /brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame.
+        /arm_controller/trajectory_ack (calligraphy_interfaces/TrajectoryAck): for each
+            trajectory received, whether it was taken and the robot time it starts at.
     Parameters (read once at start):
         real_time_factor (float, 1.0): 1 = real time, N = N times faster, 0 = as fast as possible.
         publish_rate_hz (float, 100.0): rate of the three topics in simulated time.
@@ -56,6 +61,7 @@ class MujocoArmNode(Node):
         self._clock_pub = self.create_publisher(Clock, '/clock', qos)
         self._joint_pub = self.create_publisher(JointState, '/joint_states', qos)
         self._tip_pub = self.create_publisher(PoseStamped, '/brush_tip_pose', qos)
+        self._ack_pub = self.create_publisher(TrajectoryAck, '/arm_controller/trajectory_ack', qos)
         self.create_subscription(
             JointTrajectory,
             '/arm_controller/joint_trajectory',
@@ -107,12 +113,23 @@ class MujocoArmNode(Node):
         return SetParametersResult(successful=True)
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
-        trajectory, start = arm_conversions.trajectory_from_msg(msg)
+        trajectory, requested = arm_conversions.trajectory_from_msg(msg)
+        ack = TrajectoryAck(requested_start=msg.header.stamp)
         try:
             with self._lock:
+                now = self.simulation.time_s
+                # Late (a loaded machine, a slow link): start it now rather than jump into it.
+                start = now if requested is None or requested < now else requested
                 self.simulation.set_trajectory(trajectory, start)
+            ack.accepted, ack.start = True, arm_conversions.seconds_to_time(start)
+            if requested is not None and requested < now:
+                self.get_logger().debug(
+                    f'trajectory arrived {now - requested:.3f} s after its start; started now'
+                )
         except TrajectoryRejectedError as error:
+            ack.reason = str(error)
             self.get_logger().error(f'trajectory rejected: {error}')
+        self._ack_pub.publish(ack)
 
     def _run(self) -> None:
         sim = self.simulation
