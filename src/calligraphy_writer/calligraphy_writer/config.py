@@ -28,6 +28,9 @@ class WriterConfig:
             from one character of a text to the next (the motion executor's safe height after
             the last stroke of a goal and to and from the ink well; 0 = always the safe height).
         save_dir: where observed images are saved ('' = not saved).
+        sheet_state_file: JSON file of the sheet's used boxes, kept across restarts of the writer
+            until /writer/new_sheet ('' = kept in memory only, for a cell whose sheet is new
+            each time it starts, such as the simulation's virtual sheet).
     """
 
     font: str = 'ukai'
@@ -45,6 +48,7 @@ class WriterConfig:
     motion_timeout_s: float = 60.0
     hop_height_m: float = 0.01
     save_dir: str = ''
+    sheet_state_file: str = '~/.cache/calligraphy/sheet.json'
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_size_m <= self.size_m <= self.max_size_m:

@@ -22,7 +22,9 @@ CHARACTER_NOT_IN_FONT = 2
 FONT_UNREADABLE = 3
 SIZE_OUT_OF_RANGE = 4
 BOX_OUTSIDE_SHEET = 5
+TEXT_DOES_NOT_FIT = 5  # WriteText's code 5 (WriteCharacter's is BOX_OUTSIDE_SHEET)
 BUSY = 6
+ARM_BUSY = 7
 PLANNING_FAILED = 10
 CONTROLLER_FAILED = 11
 DIP_FAILED = 12
@@ -82,7 +84,8 @@ class CellPort(Protocol):
 
     def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
 
-    def lift(self) -> None: ...
+    def lift(self) -> None:
+        """Bring the brush to the safe height (after a failure or a cancel)."""
 
     def set_writing(self, writing: bool) -> None: ...
 
@@ -124,13 +127,20 @@ class CharacterSequencer:
 
     Ink is checked only between strokes. With feedback on, the paper is observed after every
     stroke and the estimated brush state conditions the next stroke's path; without, it is observed
-    once, after the last stroke, for the score.
+    once, after the last stroke, for the score. The first observation that fails marks the camera
+    lost for the rest of the goal (until `start_goal`): the rest is written open loop without
+    waiting on the camera again, and the character's outcome says so once in its warnings.
     """
 
     def __init__(self, port: CellPort, budget: InkBudget, initial_brush_state: Any = None):
         self.port = port
         self.budget = budget
         self.brush_state = initial_brush_state
+        self.camera_lost = False
+
+    def start_goal(self) -> None:
+        """A new goal: try the camera again."""
+        self.camera_lost = False
 
     def write(
         self,
@@ -175,7 +185,7 @@ class CharacterSequencer:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1
                 self.budget.consume(area)
-                if use_feedback or last:
+                if (use_feedback or last) and not self.camera_lost:
                     report('observing', index)
                     try:
                         observation = self.port.observe(
@@ -186,10 +196,12 @@ class CharacterSequencer:
                             raise
                         # No camera: keep writing open loop, and say so in the result. A score
                         # of the strokes before the last is not the character's: none is known.
-                        outcome.warnings.append(f'stroke {index}: {error.message}; open loop')
-                        use_feedback = False
-                        if last:
-                            outcome.scores, outcome.image_path = nan_scores(), ''
+                        self.camera_lost = True
+                        outcome.warnings.append(
+                            f'camera lost at stroke {index + 1} of {planned.character} '
+                            f'({error.message}): the rest was written open loop'
+                        )
+                        outcome.scores, outcome.image_path = nan_scores(), ''
                         continue
                     running_iou = observation.scores.get('iou', math.nan)
                     outcome.scores = dict(observation.scores)

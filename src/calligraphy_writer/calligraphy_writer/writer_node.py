@@ -23,8 +23,8 @@ from calligraphy_interfaces.msg import BrushPath
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_writer import sequencer as seq
 from calligraphy_writer.brush_feedback import StrokeFeedback
-from calligraphy_writer.cells import Box, SheetCells
-from calligraphy_writer.config import WriterConfig
+from calligraphy_writer.cells import Box, SheetCells, box_size, clipped
+from calligraphy_writer.config import CONTROLLERS, WriterConfig
 from calligraphy_writer.conversions import planned_character, scores_from_msg, scores_to_msg
 from calligraphy_writer.sequencer import (
     CharacterOutcome,
@@ -47,12 +47,27 @@ _PLAN_ERRORS = {
 }
 
 
-def _wait(future, timeout_s: float, what: str):
-    """Block a goal thread on a future that the executor completes, with a timeout."""
+# How long an optional service (the camera's /observe_paper, the executor's /lift_brush) is
+# looked for: it is discovered long before the first stroke when it runs, so a longer wait only
+# delays a goal that goes on without it.
+OPTIONAL_SERVICE_WAIT_S = 2.0
+# How often a refused motion goal is sent again while another client's goal holds the arm.
+ARM_BUSY_RETRY_S = 0.25
+
+
+def _wait(future, timeout_s: float, what: str, server_alive=None):
+    """Block a goal thread on a future that the executor completes, with a timeout; when
+    `server_alive()` turns false (the server left the graph) fail at once instead."""
     done = threading.Event()
     future.add_done_callback(lambda _: done.set())
-    if not done.wait(timeout_s):
-        raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what}: no answer within {timeout_s:.0f} s')
+    deadline = time.monotonic() + timeout_s
+    while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            raise WriteError(
+                seq.SERVICE_UNAVAILABLE, f'{what}: no answer within {timeout_s:.0f} s'
+            )
+        if server_alive is not None and not server_alive():
+            raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what} went away')
     return future.result()
 
 
@@ -63,12 +78,18 @@ class RosCell:
         self.node = node
         self.cancel_requested = lambda: False
         self._motion_goal = None
+        # The arm has moved for this goal: a failure or cancel must leave it at the safe height.
+        self.moved = False
 
-    def _service(self, client, request, what: str):
+    def start_goal(self, cancel_requested) -> None:
+        self.cancel_requested = cancel_requested
+        self.moved = False
+
+    def _service(self, client, request, what: str, discovery_s: float | None = None):
         timeout = self.node.config.service_timeout_s
-        if not client.wait_for_service(timeout_sec=timeout):
+        if not client.wait_for_service(timeout_sec=discovery_s or timeout):
             raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what} is not available')
-        return _wait(client.call_async(request), timeout, what)
+        return _wait(client.call_async(request), timeout, what, client.service_is_ready)
 
     def compute_path(self, plan, stroke_index, brush_state, controller):
         request = ComputeBrushPath.Request(
@@ -93,12 +114,35 @@ class RosCell:
         )
         return path
 
-    def _run_action(self, client, goal, timeout_s: float, what: str):
-        if not client.wait_for_server(timeout_sec=self.node.config.service_timeout_s):
+    def _check_cancel(self, what: str) -> None:
+        if self.cancel_requested():
+            raise WriteError(seq.CANCELED, f'canceled while waiting for {what}')
+
+    def _send_goal(self, client, goal, what: str):
+        """The accepted goal handle. The motion executor refuses goals only while it executes
+        another one (another client's, such as a dip asked for between our strokes): wait for
+        it to finish, up to motion_timeout_s, then fail with ARM_BUSY."""
+        config = self.node.config
+        if not client.wait_for_server(timeout_sec=config.service_timeout_s):
             raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what} is not available')
-        handle = _wait(client.send_goal_async(goal), self.node.config.service_timeout_s, what)
-        if not handle.accepted:
-            raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what} rejected the goal')
+        deadline = time.monotonic() + config.motion_timeout_s
+        while True:
+            handle = _wait(client.send_goal_async(goal), config.service_timeout_s, what)
+            if handle.accepted:
+                return handle
+            if time.monotonic() >= deadline:
+                raise WriteError(
+                    seq.ARM_BUSY,
+                    f"the arm is busy with another client's goal: {what} refused ours for "
+                    f'{config.motion_timeout_s:.0f} s',
+                )
+            self._check_cancel(what)
+            time.sleep(ARM_BUSY_RETRY_S)
+            self._check_cancel(what)
+
+    def _run_action(self, client, goal, timeout_s: float, what: str):
+        handle = self._send_goal(client, goal, what)
+        self.moved = True
         self._motion_goal = handle
         try:
             result_future = handle.get_result_async()
@@ -117,12 +161,25 @@ class RosCell:
             self._motion_goal = None
 
     def dip(self) -> float:
-        result = self._run_action(
-            self.node.dip_client,
-            DipInk.Goal(mode='full', wipe_count=-1),
-            self.node.config.motion_timeout_s,
-            '/dip_ink',
-        )
+        deadline = time.monotonic() + self.node.config.motion_timeout_s
+        while True:
+            result = self._run_action(
+                self.node.dip_client,
+                DipInk.Goal(mode='full', wipe_count=-1),
+                self.node.config.motion_timeout_s,
+                '/dip_ink',
+            )
+            # Our strokes are not being written now: BUSY_WRITING means another client's dip.
+            if result.error_code != DipInk.Result.BUSY_WRITING:
+                break
+            if time.monotonic() >= deadline:
+                raise WriteError(
+                    seq.ARM_BUSY,
+                    f"the arm is busy with another client's goal: /dip_ink refused ours for "
+                    f'{self.node.config.motion_timeout_s:.0f} s ({result.error_msg})',
+                )
+            self._check_cancel('/dip_ink')
+            time.sleep(ARM_BUSY_RETRY_S)
         if not result.success:
             raise WriteError(seq.DIP_FAILED, result.error_msg)
         return result.ink_load
@@ -159,7 +216,9 @@ class RosCell:
             include_images=save,
         )
         try:
-            response = self._service(self.node.observe_client, request, '/observe_paper')
+            response = self._service(
+                self.node.observe_client, request, '/observe_paper', OPTIONAL_SERVICE_WAIT_S
+            )
         except WriteError as error:
             raise WriteError(seq.OBSERVATION_FAILED, error.message) from error
         if response.error_code != ObservePaper.Response.SUCCESS:
@@ -185,11 +244,29 @@ class RosCell:
         )
 
     def lift(self) -> None:
-        # Every brush path ends with a retreat to the safe height, and the motion executor lifts
-        # the brush when a goal is canceled or aborted; only an active motion needs canceling.
+        # The motion executor lifts the brush when its goal is canceled or aborted, but between
+        # strokes the brush waits at the hop height (10 mm): ask the executor to lift it from
+        # wherever it is once the arm has moved in this goal.
         handle = self._motion_goal
         if handle is not None:
             _wait(handle.cancel_goal_async(), self.node.config.service_timeout_s, 'lift')
+        if not self.moved:
+            return
+        client = self.node.lift_client
+        if not client.wait_for_service(timeout_sec=OPTIONAL_SERVICE_WAIT_S):
+            self.node.get_logger().warning(
+                '/lift_brush is not available: the brush may stay above the sheet below the '
+                'safe height'
+            )
+            return
+        response = _wait(
+            client.call_async(Trigger.Request()),
+            self.node.config.motion_timeout_s,
+            '/lift_brush',
+            client.service_is_ready,
+        )
+        if not response.success:
+            raise WriteError(seq.EXECUTION_FAILED, f'/lift_brush: {response.message}')
 
     def set_writing(self, writing: bool) -> None:
         self.node.writing_pub.publish(Bool(data=writing))
@@ -202,16 +279,22 @@ class WriterNode(Node):
     time: a goal that arrives while another is being written is accepted and then aborted at once
     with error_code BUSY (so the caller gets a code and a message, which a plain rejection cannot
     carry).
-    Services used: /plan_strokes, /compute_brush_path, /observe_paper (optional: without it the
-    writer goes on open loop with a warning). Actions used: /execute_brush_path, /dip_ink.
-    Services served: /writer/new_sheet (std_srvs/Trigger: forget which cells are used).
+    Services used: /plan_strokes, /compute_brush_path, /observe_paper (optional: the first
+    observation that fails marks the camera lost for the rest of the goal, which is written open
+    loop and says so in the result's warnings), /lift_brush (std_srvs/Trigger, the motion
+    executor's: after a cancel or failure the brush goes to the safe height). Actions used:
+    /execute_brush_path (a goal the executor refuses because another client's goal holds the arm
+    is sent again until motion_timeout_s, then ARM_BUSY), /dip_ink.
+    Services served: /writer/new_sheet (std_srvs/Trigger: all cells free; the used cells are
+    kept in sheet_state_file across restarts until then). Texts and next-free-cell characters go
+    into the free cells of the layout only, never over a used cell.
     Publishes: /writer/writing (std_msgs/Bool, transient local): true while a stroke is being
     written (the dip server refuses goals then); /writer/brush_path (BrushPath): each path as it
     is sent for execution (for recording).
     Parameters: font, size_m, min_size_m, max_size_m, controller, use_feedback, layout,
     sheet_width_m, sheet_height_m, margin_m, spacing_m, service_timeout_s, motion_timeout_s,
-    hop_height_m, save_dir, ink.capacity_m2, ink.floor_load, ink.wipe_target_load, ink.policy,
-    ink.every_n_strokes, ink.fading_darkness.
+    hop_height_m, save_dir, sheet_state_file, ink.capacity_m2, ink.floor_load,
+    ink.wipe_target_load, ink.policy, ink.every_n_strokes, ink.fading_darkness.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -229,7 +312,7 @@ class WriterNode(Node):
                 **{name: self.get_parameter(f'ink.{name}').value for name in vars(ink_defaults)}
             )
         )
-        self.cells = SheetCells(self.config)
+        self.cells = SheetCells(self.config, self.config.sheet_state_file, self.get_logger().error)
         self._busy = threading.Lock()
         self._cell = RosCell(self)
         self.feedback = StrokeFeedback()
@@ -247,6 +330,7 @@ class WriterNode(Node):
             self, ExecuteBrushPath, 'execute_brush_path', callback_group=group
         )
         self.dip_client = ActionClient(self, DipInk, 'dip_ink', callback_group=group)
+        self.lift_client = self.create_client(Trigger, 'lift_brush', callback_group=group)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.writing_pub = self.create_publisher(Bool, 'writer/writing', latched)
         self.writing_pub.publish(Bool(data=False))
@@ -294,6 +378,10 @@ class WriterNode(Node):
         response.success, response.message = True, 'all cells free'
         return response
 
+    def _start_goal(self, goal_handle) -> None:
+        self._cell.start_goal(lambda: goal_handle.is_cancel_requested)
+        self._sequencer.start_goal()
+
     def _plan(self, text: str, font: str, size_m: float, layout: str, box: Box | None):
         request = PlanStrokes.Request(
             text=text, font=font, char_size_m=size_m, layout=layout, use_box=box is not None
@@ -306,18 +394,14 @@ class WriterNode(Node):
             raise WriteError(code, response.error_msg)
         return [planned_character(plan) for plan in response.plans]
 
-    def _size(self, size_m: float) -> float:
-        size = size_m if size_m > 0.0 else self.config.size_m
-        if not self.config.min_size_m <= size <= self.config.max_size_m:
-            raise WriteError(
-                seq.SIZE_OUT_OF_RANGE,
-                f'size {size * 1000:.1f} mm is outside {self.config.min_size_m * 1000:.0f}..'
-                f'{self.config.max_size_m * 1000:.0f} mm',
-            )
-        return size
-
     def _controller(self, name: str) -> str:
-        return name or self.config.controller
+        controller = name or self.config.controller
+        if controller not in CONTROLLERS:
+            raise WriteError(
+                seq.CONTROLLER_FAILED,
+                f'controller {clipped(controller)} is not one of {", ".join(CONTROLLERS)}',
+            )
+        return controller
 
     def _execute_character(self, goal_handle):
         goal = goal_handle.request
@@ -334,21 +418,28 @@ class WriterNode(Node):
         result.dips, result.image_path = outcome.dips, outcome.image_path
         result.score = scores_to_msg(outcome.scores)
         result.duration_s = outcome.duration_s
+        result.warnings = list(outcome.warnings)
         return self._finish(goal_handle, result, outcome)
 
     def _write_character(self, goal, goal_handle) -> CharacterOutcome:
         character = goal.character
+        self._start_goal(goal_handle)
         try:
             if len(character) != 1:
                 raise WriteError(
                     seq.EMPTY_CHARACTER if not character else seq.PLANNING_FAILED,
-                    f'expected exactly one character, got {character!r}',
+                    f'expected exactly one character, got {clipped(character)}',
                 )
-            size = self._size(goal.size_m)
+            size = box_size(self.config, goal.size_m)
+            controller = self._controller(goal.controller)
             if goal.next_free_cell:
                 box = self.cells.next_free(size)
                 if box is None:
-                    raise WriteError(seq.BOX_OUTSIDE_SHEET, 'no free cell left on the sheet')
+                    raise WriteError(
+                        seq.BOX_OUTSIDE_SHEET,
+                        f'no free cell of {size * 1000:g} mm left on the sheet '
+                        '(/writer/new_sheet frees all cells)',
+                    )
             else:
                 box = Box(goal.box_x_m, goal.box_y_m, size)
                 if not self.cells.on_sheet(box):
@@ -368,7 +459,7 @@ class WriterNode(Node):
         self.cells.mark_used(box)
         return self._run(
             planned[0],
-            goal.controller,
+            controller,
             goal.use_feedback,
             goal_handle,
             lambda progress: self._feedback_character(goal_handle, progress),
@@ -383,10 +474,9 @@ class WriterNode(Node):
         on_progress,
         more_follow: bool = False,
     ) -> CharacterOutcome:
-        self._cell.cancel_requested = lambda: goal_handle.is_cancel_requested
         outcome = self._sequencer.write(
             planned,
-            self._controller(controller),
+            controller,
             use_feedback,
             on_progress,
             cancel_requested=lambda: goal_handle.is_cancel_requested,
@@ -421,12 +511,28 @@ class WriterNode(Node):
         result.duration_s = time.monotonic() - started
         return self._finish(goal_handle, result, outcome)
 
+    def _plan_text(self, goal) -> list[PlannedCharacter]:
+        """Each character of the text planned in its free cell of the layout asked for (or the
+        configured one), before anything is written."""
+        if not goal.text.strip():
+            raise WriteError(seq.EMPTY_CHARACTER, 'the text is empty')
+        size = box_size(self.config, goal.size_m)
+        self._controller(goal.controller)
+        placed = self.cells.place_text(goal.text, size, goal.layout or self.config.layout)
+        font = goal.font or self.config.font
+        planned = []
+        for character, box in placed:
+            plans = self._plan(character, font, size, '', box)
+            if not plans:
+                raise WriteError(seq.PLANNING_FAILED, f'nothing to write for {character!r}')
+            planned.append(plans[0])
+        return planned
+
     def _write_text(self, goal, goal_handle, result) -> CharacterOutcome:
+        self._start_goal(goal_handle)
         try:
-            if not goal.text.strip():
-                raise WriteError(seq.EMPTY_CHARACTER, 'the text is empty')
-            size = self._size(goal.size_m)
-            planned = self._plan(goal.text, goal.font or self.config.font, size, goal.layout, None)
+            planned = self._plan_text(goal)
+            controller = self._controller(goal.controller)
         except WriteError as error:
             result.error_code, result.error_msg = error.code, error.message
             return CharacterOutcome(goal.text, error_code=error.code, error_msg=error.message)
@@ -451,13 +557,14 @@ class WriterNode(Node):
             self.cells.mark_used(Box(plan.box_x_m, plan.box_y_m, plan.box_size_m))
             outcome = self._run(
                 character,
-                goal.controller,
+                controller,
                 goal.use_feedback,
                 goal_handle,
                 on_progress,
                 more_follow=index < len(planned) - 1,
             )
             result.dips += outcome.dips
+            result.warnings.extend(outcome.warnings)
             if not outcome.success:
                 break
             result.characters.append(character.character)
@@ -482,7 +589,7 @@ class WriterNode(Node):
         elif outcome.success:
             goal_handle.succeed()
         else:
-            self.get_logger().error(f'{outcome.character!r}: {outcome.error_msg}')
+            self.get_logger().error(f'{clipped(outcome.character)}: {outcome.error_msg}')
             goal_handle.abort()
         return result
 
