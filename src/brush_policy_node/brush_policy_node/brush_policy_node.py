@@ -9,7 +9,12 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
-from brush_policy_node.config import CONTROLLERS, ControllerConfig, NodeConfig
+from brush_policy_node.config import (
+    CELL_MAX_PRESSING_DEPTH_M,
+    CONTROLLERS,
+    ControllerConfig,
+    NodeConfig,
+)
 from brush_policy_node.conversions import brush_state_from_msg, path_to_msg, strokes_from_plan
 from brush_policy_node.runtime import build_controllers
 from brush_policy_node.types import INTERNAL_ERROR, SUCCESS, ControllerError
@@ -28,7 +33,8 @@ class BrushPolicyNode(Node):
         speed.min_mps, speed.max_mps (float, 0.008, 0.04): limits of the learned speed, m/s.
         constant.pressing_depth_m (float, 0.0): constant's depth; 0 = nominal depth of the
             stroke's mean planned width.
-        max_depth_m (float, 0.012): deepest pressing any controller commands, metres.
+        max_depth_m (float, 0.008): deepest pressing any controller commands, metres: the motion
+            executor's max_pressing_depth_m (deeper depths are clipped, with a warning).
         smoothing_points (int, 2): half-window of the moving average on policy corrections.
     """
 
@@ -56,7 +62,9 @@ class BrushPolicyNode(Node):
                     "constant's depth, m (0 = nominal depth of the stroke's mean width)",
                 ),
                 max_depth_m=self._declare(
-                    'max_depth_m', defaults.max_depth_m, 'deepest commanded pressing depth, m'
+                    'max_depth_m',
+                    CELL_MAX_PRESSING_DEPTH_M,
+                    "deepest commanded pressing depth, m (the executor's max_pressing_depth_m)",
                 ),
                 smoothing_points=self._declare(
                     'smoothing_points', defaults.smoothing_points, 'policy smoothing half-window'

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONTROLLERS = ('constant', 'analytic', 'learned')
+# Deepest pressing the cell executes: motion_executor_node's max_pressing_depth_m. The node's
+# max_depth_m defaults to it and the cell's configs set both keys to one value (a test checks),
+# so the policy never plans a depth the executor refuses (TOO_DEEP). Offline training and
+# evaluation keep ControllerConfig's own, deeper range.
+CELL_MAX_PRESSING_DEPTH_M = 0.008
 # The learned policy conditioned on the camera's running brush-state estimate (evaluation only:
 # in the cell the writer closes this loop through /observe_paper).
 FEEDBACK = 'learned+feedback'

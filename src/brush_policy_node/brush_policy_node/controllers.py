@@ -68,7 +68,19 @@ class Controller(ABC):
     def _path(
         self, stroke: StrokeSpec, xy: np.ndarray, depth: np.ndarray, speed: np.ndarray
     ) -> TimedBrushPath:
-        depth = np.clip(depth, 0.0, self.config.max_depth_m)
+        limit = self.config.max_depth_m
+        wanted = float(np.max(depth)) if len(depth) else 0.0
+        widest = float(np.max(stroke.width_m)) if len(stroke.width_m) else 0.0
+        depth = np.clip(depth, 0.0, limit)
+        warnings = []
+        # The width model ends at the limit, so a stroke wider than its widest asks for more.
+        if wanted > limit + 1e-9 or widest > self.width_model.max_width_m * (1.0 + 1e-6):
+            # The motion executor refuses anything deeper: the stroke comes out narrower.
+            warnings.append(
+                f'stroke {stroke.index}: pressing depth clipped to the {limit * 1e3:.2f} mm '
+                f'limit; {widest * 1e3:.1f} mm wide is planned, the brush writes at most '
+                f'{self.width_model.max_width_m * 1e3:.1f} mm'
+            )
         return TimedBrushPath(
             x_m=np.asarray(xy[:, 0], dtype=np.float64),
             y_m=np.asarray(xy[:, 1], dtype=np.float64),
@@ -76,6 +88,7 @@ class Controller(ABC):
             time_from_start_s=timestamps(stroke.centreline_m, speed),
             controller=self.name,
             stroke_index=stroke.index,
+            warnings=warnings,
         )
 
 
@@ -132,10 +145,11 @@ class LearnedController(Controller):
             if reasons:
                 path = self.fallback.compute(stroke, state)
                 path.fell_back = True
-                path.warnings = [
+                path.warnings.insert(
+                    0,
                     f'stroke {stroke.index}: learned policy fell back to analytic: '
-                    + '; '.join(reasons)
-                ]
+                    + '; '.join(reasons),
+                )
                 return path
         return self.apply(stroke, self.corrections(stroke, state))
 

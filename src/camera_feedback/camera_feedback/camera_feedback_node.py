@@ -48,7 +48,8 @@ class CameraFeedbackNode(Node):
     Services:
         /observe_paper (calligraphy_interfaces/ObservePaper): error codes NO_IMAGE (no frame, or
             the camera stopped), MARKERS_NOT_FOUND (sheet not registered — never a zero score),
-            BAD_ENCODING (unusable pixel format), BOX_OUTSIDE_SHEET, INTERNAL_ERROR.
+            BAD_ENCODING (unusable pixel format), BOX_OUTSIDE_SHEET, INVALID_BOX (a box, or the
+            target's box, with NaN / infinite values or a negative size), INTERNAL_ERROR.
     Publishes:
         /paper_observation (calligraphy_interfaces/PaperObservation, transient-local, depth 1):
             the latest successful observation, for late joiners.
@@ -200,6 +201,10 @@ class CameraFeedbackNode(Node):
         requested_at = self.get_clock().now().nanoseconds * 1e-9
         mpp = self._observer.config.metres_per_pixel
         has_target = len(request.target.strokes) > 0
+        _check_box('box', request.box_x_m, request.box_y_m, request.box_size_m)
+        if has_target:
+            target = request.target
+            _check_box('target box', target.box_x_m, target.box_y_m, target.box_size_m)
         if request.box_size_m > 0:
             box = Region(request.box_x_m, request.box_y_m, request.box_size_m, request.box_size_m)
         elif has_target:
@@ -218,6 +223,16 @@ class CameraFeedbackNode(Node):
         observation = self._observer.observe(frame.image, box, target_mask, strokes)
         return observation_to_msg(
             observation, stamp_from_seconds(frame.stamp_s), request.include_images
+        )
+
+
+def _check_box(what: str, x_m: float, y_m: float, size_m: float) -> None:
+    """INVALID_BOX for a box that is not finite or has a negative size (0 = the whole sheet)."""
+    if not np.all(np.isfinite([x_m, y_m, size_m])) or size_m < 0.0:
+        raise ObservationError(
+            ObservePaper.Response.INVALID_BOX,
+            f'{what} ({x_m!r}, {y_m!r}) m, size {size_m!r} m: values must be finite and the size '
+            'positive (0 = the whole sheet)',
         )
 
 

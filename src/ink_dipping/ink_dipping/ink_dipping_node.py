@@ -57,6 +57,8 @@ class InkDippingNode(Node):
         dip.{safe_height_m, dip_depth_m, dwell_s, wipe_count, wipe_direction_rad,
             travel_speed_m_s, wipe_speed_m_s}: the routine (DipRoutineConfig; SI units).
         wipe_target_load (0.9), ink_load_topic ('/virtual_paper/ink_load'), motion_timeout_s (60).
+        max_wipe_count (10): a goal's wipe_count must lie in -1 (the mode's default) ..
+            max_wipe_count, else INVALID_ARGUMENT.
     At start the well must be known and the arm must reach every waypoint of both modes' routine
     (planned with the motion executor's planner from the home pose); else the node refuses to
     start with the reason (ValueError; `ink_dipping_node` exits with status 2).
@@ -85,6 +87,11 @@ class InkDippingNode(Node):
         )
         topic = declare('ink_load_topic', '/virtual_paper/ink_load', "brush load ('' = none)")
         self.motion_timeout_s = float(declare('motion_timeout_s', 60.0, 'per motion, s'))
+        self.max_wipe_count = int(
+            declare('max_wipe_count', 10, 'largest wipe_count a goal may ask for')
+        )
+        if self.max_wipe_count < 0:
+            raise ValueError(f'max_wipe_count must be >= 0, got {self.max_wipe_count}')
         try:
             self.well = resolve_ink_well(cell_yaml, ink_depth, overrides)
         except (FileNotFoundError, ValueError) as error:
@@ -145,6 +152,12 @@ class InkDippingNode(Node):
         try:
             if mode not in DIP_MODES:
                 raise DipError(DipInk.Result.INVALID_MODE, f'mode must be one of {DIP_MODES}')
+            if not -1 <= goal.wipe_count <= self.max_wipe_count:
+                raise DipError(
+                    DipInk.Result.INVALID_ARGUMENT,
+                    f'wipe_count must lie in -1 (the mode default) .. {self.max_wipe_count}, '
+                    f'got {goal.wipe_count}',
+                )
             if self._writing:
                 raise DipError(DipInk.Result.BUSY_WRITING, 'a stroke is being written')
             if not self._busy.acquire(blocking=False):

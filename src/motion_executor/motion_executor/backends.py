@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from motion_executor.collision import CellCollisionModel
 from motion_executor.errors import BackendUnavailableError
 from motion_executor.kinematics import ArmKinematics
 from motion_executor.planner import BrushMotionPlanner, BrushPathSpec, MotionPlan, PlannerConfig
@@ -77,16 +78,21 @@ def create_backend(
     config: PlannerConfig,
     paper_in_base: np.ndarray | None = None,
     planning_group: str = 'ur_manipulator',
+    collision: CellCollisionModel | None = None,
 ) -> MotionBackend:
-    """The backend called `name`; raises BackendUnavailableError or ValueError."""
+    """The backend called `name`, its plans checked against `collision` (None = unchecked);
+    raises BackendUnavailableError or ValueError."""
     if name == 'native':
-        return NativeBackend(kinematics, config, paper_in_base)
-    if name == 'moveit':
+        backend: MotionBackend = NativeBackend(kinematics, config, paper_in_base)
+    elif name == 'moveit':
         # Imported here only: the module needs moveit_py, which exists on the real cell alone.
         from motion_executor.moveit_backend import MoveItBackend
 
-        return MoveItBackend(kinematics, config, paper_in_base, planning_group)
-    raise ValueError(f"unknown motion backend {name!r} (use 'native' or 'moveit')")
+        backend = MoveItBackend(kinematics, config, paper_in_base, planning_group)
+    else:
+        raise ValueError(f"unknown motion backend {name!r} (use 'native' or 'moveit')")
+    backend.planner.collision = collision
+    return backend
 
 
 __all__ = ['BackendUnavailableError', 'MotionBackend', 'NativeBackend', 'create_backend']

@@ -34,6 +34,10 @@ class ExecutorConfig:
     arm_startup_wait_s: float = 10.0
     # Trajectories start this long after the newest joint state (robot time), so they arrive first.
     trajectory_start_lead_s: float = 0.2
+    # Wait for the arm's TrajectoryAck (the simulated arm sends one) before judging tracking, and
+    # judge it against the start the arm acknowledged; how long to wait for it, wall clock.
+    trajectory_ack: bool = False
+    trajectory_ack_timeout_s: float = 5.0
     # Tip further than this from the plan at any time = abort (something blocks the arm).
     max_tracking_error_m: float = 0.01
     # The same while the brush travels in the air (approach and retreat at the safe height), where
@@ -43,6 +47,16 @@ class ExecutorConfig:
     # Robot time after the trajectory's end within which the arm must reach its final point.
     settle_timeout_s: float = 2.0
     feedback_rate_hz: float = 20.0
+    # Fixed objects of the cell for the collision check ('' = urdf/cell.yaml of the URDF's folder).
+    cell_yaml: str = ''
+    # A brush left below the safe height this long (wall clock) after a goal, with no new goal,
+    # is lifted by the node: a client cancelled or gone between strokes leaves it 10 mm up.
+    # 0 = never.
+    idle_lift_timeout_s: float = 8.0
+    # Bounds of a goal: points of its path, its writing time (after time_scale), time_scale.
+    max_path_points: int = 20000
+    max_path_duration_s: float = 300.0
+    max_time_scale: float = 10.0
     paper_xyz_m: tuple[float, ...] = ()
     paper_rpy_rad: tuple[float, ...] = ()
 
@@ -59,17 +73,24 @@ class ExecutorConfig:
             'vertical_jerk_m_s3',
             'joint_state_timeout_s',
             'trajectory_start_lead_s',
+            'trajectory_ack_timeout_s',
             'max_tracking_error_m',
             'max_travel_tracking_error_m',
             'goal_tolerance_rad',
             'settle_timeout_s',
             'feedback_rate_hz',
+            'max_path_duration_s',
+            'max_time_scale',
         )
         for name in positive:
             if not getattr(self, name) > 0.0:
                 raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
         if self.max_pressing_depth_m < 0.0:
             raise ValueError('max_pressing_depth_m must be >= 0')
+        if not self.idle_lift_timeout_s >= 0.0:
+            raise ValueError(f'idle_lift_timeout_s must be >= 0, got {self.idle_lift_timeout_s}')
+        if self.max_path_points < 1:
+            raise ValueError(f'max_path_points must be >= 1, got {self.max_path_points}')
         if len(self.paper_xyz_m) not in (0, 3) or len(self.paper_rpy_rad) not in (0, 3):
             raise ValueError('paper_pose.xyz_m and paper_pose.rpy_rad take 3 values (or none)')
         if bool(self.paper_xyz_m) != bool(self.paper_rpy_rad):

@@ -1,4 +1,4 @@
-"""The trajectory hand-off to the arm: which start the arm acknowledged for which trajectory (no ROS).
+"""The trajectory hand-off to the arm: the start the arm acknowledged for each trajectory (no ROS).
 
 A JointTrajectory published on a topic gives the sender no word of delivery. On a loaded machine
 it can arrive after the start it was stamped with (the arm then starts it late) or, before the

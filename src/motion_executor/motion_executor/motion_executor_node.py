@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -12,19 +13,24 @@ import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
+from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
+from calligraphy_interfaces.msg import TrajectoryAck
 from motion_executor import conversions
 from motion_executor.backends import MotionBackend, create_backend
+from motion_executor.collision import CellCollisionModel
 from motion_executor.config import ExecutorConfig
 from motion_executor.errors import BackendUnavailableError, MotionError, MotionErrorCode
+from motion_executor.handoff import Acknowledgement, HandoffTracker
 from motion_executor.kinematics import ArmKinematics
 from motion_executor.planner import PHASE_APPROACH, PHASE_WRITING, MotionPlan
 from motion_executor.tracking import TrackingMonitor
@@ -74,6 +80,19 @@ _PARAMETERS = (
         'start trajectories this long after the newest joint state (robot time), seconds',
     ),
     (
+        'trajectory_ack',
+        'trajectory_ack',
+        False,
+        'wait for the arm\'s TrajectoryAck on /arm_controller/trajectory_ack before judging '
+        'tracking (the simulated arm sends one)',
+    ),
+    (
+        'trajectory_ack_timeout_s',
+        'trajectory_ack_timeout_s',
+        5.0,
+        'how long to wait for the arm to acknowledge a trajectory, seconds (wall clock)',
+    ),
+    (
         'max_tracking_error_m',
         'max_tracking_error_m',
         0.01,
@@ -93,7 +112,27 @@ _PARAMETERS = (
         'robot time after the trajectory end to reach the final point, seconds',
     ),
     ('feedback_rate_hz', 'feedback_rate_hz', 20.0, 'action feedback rate, Hz'),
+    (
+        'cell_yaml',
+        'cell_yaml',
+        '',
+        "fixed objects for the collision check ('' = urdf/cell.yaml beside the cell URDF)",
+    ),
+    (
+        'idle_lift_timeout_s',
+        'idle_lift_timeout_s',
+        8.0,
+        'a brush left below the safe height this long after a goal, with no new goal, is lifted '
+        '(wall clock) seconds; 0 = never',
+    ),
+    ('max_path_points', 'max_path_points', 20000, 'most points a brush path may have'),
+    ('max_path_duration_s', 'max_path_duration_s', 300.0, 'longest writing time of a path, s'),
+    ('max_time_scale', 'max_time_scale', 10.0, 'largest accepted goal time_scale'),
 )
+# How far below the safe height a lifted tip may end (the arm's goal tolerance), metres.
+_SAFE_HEIGHT_TOLERANCE_M = 0.002
+# How long a goal waits for a lift already under way (service or watchdog), seconds.
+_LIFT_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -125,14 +164,25 @@ class MotionExecutorNode(Node):
             (the clock of /joint_states).
     Subscribes:
         /joint_states (sensor_msgs/JointState).
+    Service:
+        /lift_brush (std_srvs/Trigger): lift the brush vertically to the safe height from where
+            the arm is; answers after arrival, or at once with the reason (a goal executing, no
+            fresh joint states, a lift that would collide).
+    Safety: every plan and lift is checked against the cell's fixed objects (cell_yaml; COLLISION
+        before anything moves). A goal that ends with the brush below the safe height and is not
+        followed by another within idle_lift_timeout_s (wall clock) has the brush lifted by the
+        node (a cancelled or vanished client between strokes). Goal fields are bounded:
+        time_scale, approach_height_m and retreat_height_m (INVALID_ARGUMENT), the path's point
+        count and duration (INVALID_PATH).
     Parameters (read once at start; runtime changes are rejected):
         backend (str, 'native' | 'moveit'), urdf_path (str), moveit.planning_group (str),
         safe_height_m, max_pressing_depth_m, limits.joint_velocity_rad_s,
         limits.joint_acceleration_rad_s2, limits.joint_jerk_rad_s3, limits.vertical_speed_m_s,
         limits.vertical_acceleration_m_s2, limits.vertical_jerk_m_s3, joint_state_timeout_s,
         trajectory_start_lead_s, max_tracking_error_m, max_travel_tracking_error_m,
-        goal_tolerance_rad, settle_timeout_s, feedback_rate_hz
-        (floats, SI units),
+        goal_tolerance_rad, settle_timeout_s, feedback_rate_hz, idle_lift_timeout_s,
+        max_path_duration_s, max_time_scale (floats, SI units), max_path_points (int),
+        cell_yaml (str),
         paper_pose.xyz_m, paper_pose.rpy_rad (double[3] each; unset = the URDF's `paper` frame).
     """
 
@@ -140,12 +190,17 @@ class MotionExecutorNode(Node):
         super().__init__('motion_executor_node', **kwargs)
         self.config = self._read_config()
         kinematics = ArmKinematics(self.config.urdf_path or None)
+        paper_in_base = self.config.paper_in_base()
         self.backend: MotionBackend = create_backend(
             self.config.backend,
             kinematics,
             self.config.planner_config(),
-            self.config.paper_in_base(),
+            paper_in_base,
             self.config.moveit_planning_group,
+            CellCollisionModel.from_cell_yaml(
+                self.config.cell_yaml or None,
+                kinematics.paper_in_base if paper_in_base is None else paper_in_base,
+            ),
         )
         self._joint_names = kinematics.joint_names
         self._group = ReentrantCallbackGroup()
@@ -153,8 +208,20 @@ class MotionExecutorNode(Node):
         self._latest: _JointSample | None = None
         self._recent: list[_JointSample] = []
         self._busy = False
+        # A lift outside any goal (the lift_brush service or the idle watchdog) is under way.
+        self._lifting = False
+        # Wall time the last goal ended (None: no goal since the last lift, or one is running).
+        self._idle_since: float | None = None
         self._trajectory_pub = self.create_publisher(
             JointTrajectory, '/arm_controller/joint_trajectory', 10
+        )
+        self._handoff = HandoffTracker()
+        self.create_subscription(
+            TrajectoryAck,
+            '/arm_controller/trajectory_ack',
+            self._on_ack,
+            10,
+            callback_group=self._group,
         )
         self.create_subscription(
             JointState,
@@ -173,6 +240,14 @@ class MotionExecutorNode(Node):
             cancel_callback=lambda _: CancelResponse.ACCEPT,
             callback_group=self._group,
         )
+        self.create_service(Trigger, 'lift_brush', self._on_lift_brush, callback_group=self._group)
+        if self.config.idle_lift_timeout_s > 0.0:
+            self.create_timer(
+                min(0.25, self.config.idle_lift_timeout_s / 4.0),
+                self._on_idle_watchdog,
+                callback_group=self._group,
+                clock=Clock(clock_type=ClockType.STEADY_TIME),
+            )
         self.add_on_set_parameters_callback(self._reject_runtime_changes)
         self.get_logger().info(
             f'serving /execute_brush_path with the {self.backend.name} backend '
@@ -222,6 +297,17 @@ class MotionExecutorNode(Node):
             if self._busy:
                 self._recent.append(sample)
 
+    def _on_ack(self, msg: TrajectoryAck) -> None:
+        requested = msg.requested_start
+        self._handoff.record(
+            Acknowledgement(
+                requested.sec * 1_000_000_000 + requested.nanosec,
+                conversions.time_to_seconds(msg.start),
+                msg.accepted,
+                msg.reason,
+            )
+        )
+
     def _wait_for_arm(self, ready) -> bool:
         """Poll `ready()` for up to arm_startup_wait_s: an arm (or its controller) that is still
         starting is waited for, not refused."""
@@ -266,13 +352,23 @@ class MotionExecutorNode(Node):
         try:
             goal = goal_handle.request
             self._feedback(goal_handle, 'planning', -1, len(goal.path.x_m), 0.0)
+            self._check_goal_bounds(goal)
             path = conversions.brush_path_from_msg(goal.path)
+            self._check_path_duration(path.time_from_start_s, goal.time_scale)
+            self._wait_for_idle_lift()
             state = self._fresh_state()
             # The controller may be discovered a moment after its states.
             if not self._wait_for_arm(lambda: self._trajectory_pub.get_subscription_count() > 0):
                 raise MotionError(
                     MotionErrorCode.CONTROLLER_UNAVAILABLE,
                     'nothing subscribes to /arm_controller/joint_trajectory',
+                )
+            if self.config.trajectory_ack and not self._wait_for_arm(
+                lambda: self.count_publishers('/arm_controller/trajectory_ack') > 0
+            ):
+                raise MotionError(
+                    MotionErrorCode.CONTROLLER_UNAVAILABLE,
+                    'nothing publishes /arm_controller/trajectory_ack',
                 )
             plan = self.backend.plan(
                 path,
@@ -314,16 +410,173 @@ class MotionExecutorNode(Node):
         finally:
             with self._lock:
                 self._busy = False
+                self._idle_since = time.monotonic()
         return result
 
-    def _stream(self, plan: MotionPlan, state: _JointSample) -> tuple[float, TrackingMonitor]:
-        # Stamp from the newest state, not the one planned from: planning takes wall time, and
-        # a start already past on arrival would make the controller jump into the trajectory.
+    # ---------------------------------------------------------------- goal bounds
+    def _check_goal_bounds(self, goal) -> None:
+        """Refuse goal fields out of their bounds before anything is planned."""
+        c = self.config
+        count = len(goal.path.x_m)
+        if count > c.max_path_points:
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH,
+                f'the brush path has {count} points; at most {c.max_path_points} are accepted',
+            )
+        scale = goal.time_scale
+        if not math.isfinite(scale) or scale < 0.0 or scale > c.max_time_scale:
+            raise MotionError(
+                MotionErrorCode.INVALID_ARGUMENT,
+                f'time_scale must be 0 (= 1) or in (0, {c.max_time_scale:g}], got {scale!r}',
+            )
+        for name in ('approach_height_m', 'retreat_height_m'):
+            value = getattr(goal, name)
+            if not math.isfinite(value) or value < 0.0 or value > c.safe_height_m + 1e-9:
+                raise MotionError(
+                    MotionErrorCode.INVALID_ARGUMENT,
+                    f'{name} must be 0 (the safe height) or up to the safe height of '
+                    f'{c.safe_height_m * 1e3:.0f} mm, got {value!r}',
+                )
+
+    def _check_path_duration(self, time_from_start_s: np.ndarray, time_scale: float) -> None:
+        if len(time_from_start_s) < 2 or not np.all(np.isfinite(time_from_start_s)):
+            return  # the planner names what is wrong with such a path
+        duration = float(time_from_start_s[-1] - time_from_start_s[0]) * (time_scale or 1.0)
+        if duration > self.config.max_path_duration_s:
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH,
+                f'the brush path takes {duration:.0f} s to write; at most '
+                f'{self.config.max_path_duration_s:g} s are accepted',
+            )
+
+    # ---------------------------------------------------------------- safe state
+    def _wait_for_idle_lift(self) -> None:
+        """A goal accepted while the node lifts the brush on its own starts after the lift."""
+        deadline = time.monotonic() + _LIFT_WAIT_S
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._lifting:
+                    self._idle_since = None
+                    return
+            time.sleep(0.02)
+        raise MotionError(
+            MotionErrorCode.CONTROLLER_UNAVAILABLE,
+            f'a lift of the brush did not finish within {_LIFT_WAIT_S:.0f} s',
+        )
+
+    def _on_lift_brush(self, _request, response: Trigger.Response) -> Trigger.Response:
         with self._lock:
-            newest = self._latest or state
-        start = newest.stamp_s + self.config.trajectory_start_lead_s
-        self._trajectory_pub.publish(conversions.plan_to_trajectory_msg(plan, start))
-        return start, TrackingMonitor(plan, self.backend.planner)
+            if self._busy or self._lifting:
+                response.success = False
+                response.message = (
+                    'busy: a brush path is executing (cancel it; a cancel lifts the brush)'
+                    if self._busy
+                    else 'busy: the brush is already being lifted'
+                )
+                return response
+            self._lifting = True
+        try:
+            response.success, response.message = self._lift_to_safe_height()
+        except Exception as error:  # noqa: BLE001 - a failed lift must never take the node down
+            response.success, response.message = False, f'internal error: {error}'
+        finally:
+            with self._lock:
+                self._lifting = False
+        self.get_logger().info(f'lift_brush: {response.message}')
+        return response
+
+    def _on_idle_watchdog(self) -> None:
+        timeout = self.config.idle_lift_timeout_s
+        with self._lock:
+            since = self._idle_since
+            if self._busy or self._lifting or since is None or time.monotonic() - since < timeout:
+                return
+            self._lifting = True
+            self._idle_since = None
+        try:
+            lifted, message = self._lift_to_safe_height()
+            if lifted and message.startswith('lifted'):
+                self.get_logger().warning(
+                    f'no goal for {timeout:g} s with the brush below the safe height: {message}'
+                )
+            elif not lifted:
+                self.get_logger().error(f'idle watchdog could not lift the brush: {message}')
+        except Exception as error:  # noqa: BLE001 - the watchdog must never take the node down
+            self.get_logger().error(f'idle watchdog failed: {error!r}')
+        finally:
+            with self._lock:
+                self._lifting = False
+
+    def _tip_height_m(self, sample: _JointSample) -> float:
+        return float(self.backend.planner.tip_in_paper(sample.positions)[2])
+
+    def _lift_to_safe_height(self) -> tuple[bool, str]:
+        """Lift the brush vertically from where the arm is; (arrived, what happened)."""
+        with self._lock:
+            latest = self._latest
+        if latest is None or time.monotonic() - latest.received_wall_s > (
+            self.config.joint_state_timeout_s
+        ):
+            return False, (
+                'no /joint_states with all arm joints within the last '
+                f'{self.config.joint_state_timeout_s:g} s: the arm position is unknown'
+            )
+        safe = self.config.safe_height_m
+        before = self._tip_height_m(latest)
+        if before >= safe - _SAFE_HEIGHT_TOLERANCE_M:
+            return True, (
+                f'the brush is already at {before * 1e3:.1f} mm, at or above the safe height of '
+                f'{safe * 1e3:.0f} mm'
+            )
+        try:
+            self.backend.plan_lift(latest.positions)
+        except MotionError as error:
+            return False, f'cannot lift: {error.message}'
+        self._lift(latest.positions, wait=True)
+        with self._lock:
+            after = self._tip_height_m(self._latest) if self._latest else before
+        if after < safe - _SAFE_HEIGHT_TOLERANCE_M:
+            return False, (
+                f'the lift did not arrive: the tip is at {after * 1e3:.1f} mm, the safe height is '
+                f'{safe * 1e3:.0f} mm'
+            )
+        return True, f'lifted the brush from {before * 1e3:.1f} mm to {after * 1e3:.1f} mm'
+
+    def _stream(self, plan: MotionPlan, state: _JointSample) -> tuple[float, TrackingMonitor]:
+        return self._hand_off(plan, state), TrackingMonitor(plan, self.backend.planner)
+
+    def _hand_off(self, plan: MotionPlan, fallback: _JointSample | None = None) -> float:
+        """Send `plan` to the arm, timed in its future; the robot time it starts at.
+
+        The stamp is taken from the newest joint state, not the one planned from: planning takes
+        wall time. With `trajectory_ack` the start is the one the arm acknowledged (later than
+        stamped when the trajectory arrived late); no acknowledgement within the timeout stops the
+        arm and raises CONTROLLER_UNAVAILABLE, so tracking is never judged against a trajectory
+        the arm does not follow.
+        """
+        with self._lock:
+            newest = self._latest or fallback
+        stamp_s = newest.stamp_s + self.config.trajectory_start_lead_s if newest else 0.0
+        start_ns = self._handoff.unique_start_ns(stamp_s)
+        msg = conversions.plan_to_trajectory_msg(plan, 0.0)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(start_ns, 1_000_000_000)
+        self._trajectory_pub.publish(msg)
+        if not self.config.trajectory_ack:
+            return start_ns * 1e-9
+        ack = self._handoff.wait(start_ns, self.config.trajectory_ack_timeout_s)
+        if ack is not None and ack.accepted:
+            return ack.start_s
+        # Hold where the arm is: should the trajectory still arrive, the stop arrives after it.
+        stop = JointTrajectory()
+        stop.joint_names = list(plan.joint_names)
+        self._trajectory_pub.publish(stop)
+        raise MotionError(
+            MotionErrorCode.CONTROLLER_UNAVAILABLE,
+            f'the arm rejected the trajectory: {ack.reason}'
+            if ack is not None
+            else 'the arm did not acknowledge the trajectory within '
+            f'{self.config.trajectory_ack_timeout_s:g} s',
+        )
 
     def _follow(self, goal_handle, plan: MotionPlan, start: float, monitor, count: int) -> None:
         period = 1.0 / self.config.feedback_rate_hz
@@ -392,10 +645,11 @@ class MotionExecutorNode(Node):
         except MotionError as error:
             self.get_logger().error(f'could not plan the lift: {error}')
             return
-        with self._lock:
-            latest = self._latest
-        start = latest.stamp_s + self.config.trajectory_start_lead_s if latest else 0.0
-        self._trajectory_pub.publish(conversions.plan_to_trajectory_msg(plan, start))
+        try:
+            start = self._hand_off(plan)
+        except MotionError as error:
+            self.get_logger().error(f'could not lift the brush: {error}')
+            return
         if not wait:
             return
         monitor = TrackingMonitor(plan, self.backend.planner)

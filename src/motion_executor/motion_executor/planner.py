@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from motion_executor.cell import PAPER_HEIGHT_M, PAPER_WIDTH_M
 from motion_executor.errors import MotionError, MotionErrorCode
 from motion_executor.kinematics import ArmKinematics, IkSolution
 from motion_executor.timing import check_joint_rates, joint_rates, rest_to_rest
+
+if TYPE_CHECKING:
+    from motion_executor.collision import CellCollisionModel
 
 PHASE_APPROACH = 'approach'
 PHASE_WRITING = 'writing'
@@ -215,7 +219,11 @@ def validate_path(path: BrushPathSpec, config: PlannerConfig) -> None:
 
 
 class BrushMotionPlanner:
-    """Plans brush paths for the arm; `ik` defaults to the pinocchio solver of `kinematics`."""
+    """Plans brush paths for the arm; `ik` defaults to the pinocchio solver of `kinematics`.
+
+    With a `collision` model every plan and lift is checked against the cell's fixed objects
+    (MotionError COLLISION) before it is returned.
+    """
 
     def __init__(
         self,
@@ -223,9 +231,11 @@ class BrushMotionPlanner:
         config: PlannerConfig | None = None,
         ik: IkSolver | None = None,
         paper_in_base: np.ndarray | None = None,
+        collision: CellCollisionModel | None = None,
     ) -> None:
         self.kinematics = kinematics
         self.config = config or PlannerConfig()
+        self.collision = collision
         self._ik = ik or (lambda target, seed: kinematics.inverse(target, seed))
         self.paper_in_base = (
             kinematics.paper_in_base if paper_in_base is None else np.asarray(paper_in_base)
@@ -386,7 +396,12 @@ class BrushMotionPlanner:
                     writing_q[-1],
                 )
             )
-        return self._join(segments)
+        return self._checked(self._join(segments), 'the brush path')
+
+    def _checked(self, plan: MotionPlan, what: str) -> MotionPlan:
+        if self.collision is not None:
+            self.collision.check_plan(plan, what)
+        return plan
 
     def _travel_height(self, value: float, name: str) -> float:
         if not np.isfinite(value) or value < 0.0 or 0.0 < value < MIN_TRAVEL_HEIGHT_M:
@@ -462,7 +477,7 @@ class BrushMotionPlanner:
         tilt_y = float(np.arcsin(np.clip(tilted[0, 2], -1.0, 1.0)))
         tilt_x = float(np.arctan2(-tilted[1, 2], tilted[2, 2]))
         segment = self._vertical(PHASE_RETREAT, tip[:2], tip[2], safe, (tilt_x, tilt_y), current)
-        return self._join([segment])
+        return self._checked(self._join([segment]), 'the lift')
 
     def _join(self, segments: list[_Segment]) -> MotionPlan:
         times, positions, velocities, accelerations, phases = [], [], [], [], []

@@ -1,0 +1,216 @@
+"""The trajectory hand-off: tracking is judged only against a start the arm acknowledged.
+
+The cold-start failure this guards against: a trajectory that reaches the arm after the start it
+was stamped with (a loaded machine, DDS still matching) was judged against that stamp, and the arm
+that had not yet moved read as 50-60 mm off the plan (TRACKING_ERROR at the first stroke).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.action import ActionClient
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from calligraphy_interfaces.action import ExecuteBrushPath
+from calligraphy_interfaces.msg import TrajectoryAck
+from calligraphy_sim.arm import HOME_POSITIONS_RAD
+from motion_executor.conversions import brush_path_to_msg
+from motion_executor.handoff import Acknowledgement, HandoffTracker
+from motion_executor.kinematics import ArmKinematics
+from motion_executor.motion_executor_node import MotionExecutorNode
+from motion_executor.planner import BrushPathSpec
+
+Result = ExecuteBrushPath.Result
+
+
+def _stroke(length=0.03, x0=0.10, y0=0.10, depth=0.002, speed=0.05, n=61) -> BrushPathSpec:
+    x = x0 + np.linspace(0.0, length, n)
+    return BrushPathSpec(x, np.full(n, y0), np.full(n, depth), np.linspace(0, length / speed, n))
+
+
+def _wait_until(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+# ---------------------------------------------------------------- core
+
+
+def test_tracker_returns_the_acknowledgement_of_the_named_trajectory_only():
+    tracker = HandoffTracker()
+    first = tracker.unique_start_ns(1.0)
+    second = tracker.unique_start_ns(1.0)  # same requested time: still a distinct name
+    assert second == first + 1
+    tracker.record(Acknowledgement(second, 1.25, True))
+    assert tracker.wait(first, 0.05) is None
+    ack = tracker.wait(second, 0.05)
+    assert ack is not None and ack.start_s == 1.25 and ack.accepted
+
+
+def test_tracker_wakes_a_waiting_thread_when_the_answer_arrives():
+    tracker = HandoffTracker()
+    name = tracker.unique_start_ns(3.0)
+    timer = threading.Timer(0.1, tracker.record, [Acknowledgement(name, 3.5, False, 'bad')])
+    timer.start()
+    started = time.monotonic()
+    ack = tracker.wait(name, 30.0)
+    timer.join()
+    assert ack is not None and not ack.accepted and ack.reason == 'bad'
+    assert time.monotonic() - started < 25.0  # woken by the answer, not by the timeout
+
+
+# ---------------------------------------------------------------- graph
+
+
+class _Graph:
+    """The executor in this process; the arm (real MuJoCo node, or a silent stand-in) elsewhere."""
+
+    def __init__(self, overrides: list[Parameter], real_arm: bool, real_time_factor=8.0) -> None:
+        self.domain = random.Random(os.getpid() + int(real_arm)).randint(150, 230)
+        self.arm = None
+        if real_arm:
+            self.arm = subprocess.Popen(
+                [
+                    sys.executable,
+                    '-m',
+                    'calligraphy_sim.mujoco_arm_node',
+                    '--ros-args',
+                    '-p',
+                    f'real_time_factor:={real_time_factor}',
+                ],
+                env=dict(os.environ, ROS_DOMAIN_ID=str(self.domain)),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        self.context = Context()
+        rclpy.init(context=self.context, domain_id=self.domain)
+        self.server = MotionExecutorNode(context=self.context, parameter_overrides=overrides)
+        self.client_node = Node('handoff_test_client', context=self.context)
+        self.acks: list[TrajectoryAck] = []
+        self.client_node.create_subscription(
+            TrajectoryAck, '/arm_controller/trajectory_ack', self.acks.append, 10
+        )
+        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
+        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        self.executor.add_node(self.server)
+        self.client_executor = SingleThreadedExecutor(context=self.context)
+        self.client_executor.add_node(self.client_node)
+        self.threads = [
+            threading.Thread(target=executor.spin, daemon=True)
+            for executor in (self.executor, self.client_executor)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def run(self, path: BrushPathSpec, timeout_s: float = 60.0):
+        future = self.client.send_goal_async(ExecuteBrushPath.Goal(path=brush_path_to_msg(path)))
+        assert _wait_until(future.done, 20.0), 'goal not answered'
+        handle = future.result()
+        assert handle.accepted
+        result_future = handle.get_result_async()
+        assert _wait_until(result_future.done, timeout_s), 'no result in time'
+        return result_future.result().result
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.client_executor.shutdown()
+        self.client.destroy()
+        self.server.destroy_node()
+        self.client_node.destroy_node()
+        self.context.try_shutdown()
+        if self.arm is not None and self.arm.poll() is None:
+            self.arm.terminate()
+            try:
+                self.arm.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.arm.kill()
+                self.arm.wait()
+
+
+@pytest.mark.timeout(180)
+def test_trajectories_stamped_in_the_arms_past_are_started_late_and_tracked_from_there():
+    # A lead of 1 µs of robot time at 8x: every trajectory reaches the arm after its stamp. The
+    # arm starts each on arrival and says so; tracking is judged from that start.
+    graph = _Graph(
+        [
+            Parameter('trajectory_ack', value=True),
+            Parameter('trajectory_start_lead_s', value=1e-6),
+            Parameter('joint_state_timeout_s', value=2.0),
+        ],
+        real_arm=True,
+    )
+    try:
+        assert graph.client.wait_for_server(timeout_sec=30.0)
+        assert _wait_until(lambda: graph.server._latest is not None, 30.0), 'no joint states'
+        for x0 in (0.08, 0.16):
+            result = graph.run(_stroke(x0=x0))
+            assert result.success, f'{result.error_msg} (code {result.error_code})'
+            assert result.tip_rms_error_m < 0.0005, result.tip_rms_error_m
+        assert _wait_until(lambda: len(graph.acks) >= 2, 10.0)
+        late = [
+            a
+            for a in graph.acks
+            if (a.start.sec, a.start.nanosec) > (a.requested_start.sec, a.requested_start.nanosec)
+        ]
+        assert all(a.accepted for a in graph.acks)
+        assert late, 'no trajectory arrived late: the test did not exercise the late hand-off'
+    finally:
+        graph.close()
+
+
+@pytest.mark.timeout(120)
+def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracking_error():
+    # A stand-in arm: joint states and a subscriber to the trajectory topic, but no answers.
+    graph = _Graph(
+        [
+            Parameter('trajectory_ack', value=True),
+            Parameter('trajectory_ack_timeout_s', value=1.0),
+            Parameter('joint_state_timeout_s', value=5.0),
+        ],
+        real_arm=False,
+    )
+    stand_in = Node('silent_arm', context=graph.context)
+    received: list[JointTrajectory] = []
+    stand_in.create_subscription(
+        JointTrajectory, '/arm_controller/joint_trajectory', received.append, 10
+    )
+    stand_in.create_publisher(TrajectoryAck, '/arm_controller/trajectory_ack', 10)
+    states = stand_in.create_publisher(JointState, '/joint_states', 10)
+    names = list(ArmKinematics().joint_names)
+
+    def publish_state() -> None:
+        msg = JointState(name=names, position=list(HOME_POSITIONS_RAD))
+        msg.header.stamp = stand_in.get_clock().now().to_msg()
+        states.publish(msg)
+
+    stand_in.create_timer(0.02, publish_state)
+    graph.client_executor.add_node(stand_in)
+    try:
+        assert graph.client.wait_for_server(timeout_sec=30.0)
+        result = graph.run(_stroke())
+        assert result.error_code == Result.CONTROLLER_UNAVAILABLE, result.error_msg
+        assert 'acknowledge' in result.error_msg
+        # The trajectory, then the stop that holds the arm should it still take it.
+        assert _wait_until(lambda: len(received) >= 2, 10.0)
+        assert received[0].points and not received[-1].points
+    finally:
+        stand_in.destroy_node()
+        graph.close()

@@ -1,0 +1,251 @@
+"""motion_executor_node's safety over a real graph (the MuJoCo arm in its own process): paths that
+would hit the cell are refused with COLLISION before anything moves, goal fields are bounded, the
+lift_brush service and the idle watchdog bring the brush to the safe height.
+
+The tests share one arm process and run in file order; the last one stops the arm.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from rclpy.action import ActionClient
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory
+
+from calligraphy_interfaces.action import ExecuteBrushPath
+from motion_executor.benchmark import square_path
+from motion_executor.conversions import brush_path_to_msg
+from motion_executor.planner import BrushPathSpec
+
+Result = ExecuteBrushPath.Result
+SAFE_M = 0.045
+HOP_M = 0.010
+IDLE_LIFT_S = 4.0
+# The ink well's centre in paper (urdf/cell.yaml) and its rim's top above the sheet.
+WELL_XY = (0.3885, 0.080)
+
+
+class Graph:
+    def __init__(self) -> None:
+        from motion_executor.motion_executor_node import MotionExecutorNode
+
+        self.domain = random.Random(os.getpid() + 21).randint(150, 230)
+        env = dict(os.environ, ROS_DOMAIN_ID=str(self.domain))
+        self.arm = subprocess.Popen(
+            [sys.executable, '-m', 'calligraphy_sim.mujoco_arm_node', '--ros-args', '-p',
+             'real_time_factor:=4.0'],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.context = Context()
+        rclpy.init(context=self.context, domain_id=self.domain)
+        self.server = MotionExecutorNode(
+            context=self.context,
+            parameter_overrides=[
+                Parameter('trajectory_start_lead_s', value=1.0),
+                Parameter('joint_state_timeout_s', value=2.0),
+                Parameter('safe_height_m', value=SAFE_M),
+                Parameter('idle_lift_timeout_s', value=IDLE_LIFT_S),
+            ],
+        )
+        self.client_node = Node('motion_safety_client', context=self.context)
+        self.tip_z: list[float] = []
+        self.trajectories: list[JointTrajectory] = []
+        self.client_node.create_subscription(
+            PoseStamped, '/brush_tip_pose', lambda m: self.tip_z.append(m.pose.position.z), 10
+        )
+        self.client_node.create_subscription(
+            JointTrajectory, '/arm_controller/joint_trajectory', self.trajectories.append, 10
+        )
+        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
+        self.lift = self.client_node.create_client(Trigger, 'lift_brush')
+        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        self.executor.add_node(self.server)
+        self.client_executor = SingleThreadedExecutor(context=self.context)
+        self.client_executor.add_node(self.client_node)
+        self.threads = [
+            threading.Thread(target=executor.spin, daemon=True)
+            for executor in (self.executor, self.client_executor)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def wait_until(self, condition, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def send(self, path: BrushPathSpec | None = None, feedback=None, msg=None, **goal_fields):
+        goal = ExecuteBrushPath.Goal(path=msg or brush_path_to_msg(path), **goal_fields)
+        future = self.client.send_goal_async(
+            goal,
+            feedback_callback=(lambda m: feedback.append(m.feedback))
+            if feedback is not None
+            else None,
+        )
+        assert self.wait_until(future.done, 10.0), 'goal not answered'
+        assert future.result().accepted
+        return future.result()
+
+    def result(self, handle, timeout_s: float = 60.0):
+        future = handle.get_result_async()
+        assert self.wait_until(future.done, timeout_s), 'no result in time'
+        return future.result().result
+
+    def call_lift(self, timeout_s: float = 30.0) -> Trigger.Response:
+        future = self.lift.call_async(Trigger.Request())
+        assert self.wait_until(future.done, timeout_s), 'lift_brush did not answer'
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.client_executor.shutdown()
+        self.client.destroy()
+        self.server.destroy_node()
+        self.client_node.destroy_node()
+        self.context.try_shutdown()
+        if self.arm.poll() is None:
+            self.arm.terminate()
+            try:
+                self.arm.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.arm.kill()
+                self.arm.wait()
+
+
+@pytest.fixture(scope='module')
+def graph():
+    graph = Graph()
+    try:
+        assert graph.client.wait_for_server(timeout_sec=20.0)
+        assert graph.lift.wait_for_service(timeout_sec=20.0)
+        assert graph.wait_until(lambda: graph.server._latest is not None, 20.0), 'no joint states'
+        assert graph.wait_until(lambda: graph.tip_z, 20.0), 'no tip pose'
+        yield graph
+    finally:
+        graph.close()
+
+
+def _stroke(x0=0.10, y0=0.10, length=0.03, depth=0.002, n=61, speed=0.05) -> BrushPathSpec:
+    x = x0 + np.linspace(0.0, length, n)
+    return BrushPathSpec(x, np.full(n, y0), np.full(n, depth), np.linspace(0, length / speed, n))
+
+
+def _refused(graph, code, path=None, msg=None, **fields) -> str:
+    sent_before = len(graph.trajectories)
+    result = graph.result(graph.send(path, msg=msg, **fields), 20.0)
+    assert not result.success and result.error_code == code, (code, result.error_msg)
+    assert result.error_msg and len(result.error_msg) < 300
+    time.sleep(0.1)
+    assert len(graph.trajectories) == sent_before, 'a refused goal moved the arm'
+    return result.error_msg
+
+
+@pytest.mark.timeout(120)
+def test_a_path_out_of_the_ink_well_through_its_rim_is_refused_as_collision(graph):
+    n = 80
+    x = np.linspace(WELL_XY[0], WELL_XY[0] - 0.07, n)
+    # 5 mm above the sheet from the well's centre straight out through the 29 mm rim.
+    rim = BrushPathSpec(x, np.full(n, WELL_XY[1]), np.full(n, -0.005), np.linspace(0, 1.4, n))
+    message = _refused(graph, Result.COLLISION, rim)
+    assert 'ink well rim' in message and 'mm into' in message
+    # A normal stroke still succeeds.
+    result = graph.result(graph.send(_stroke()))
+    assert result.success and result.error_code == Result.SUCCESS, result.error_msg
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ('fields', 'word'),
+    [
+        ({'time_scale': math.nan}, 'time_scale'),
+        ({'time_scale': -1.0}, 'time_scale'),
+        ({'time_scale': 1e6}, 'time_scale'),
+        ({'approach_height_m': -0.01}, 'approach_height_m'),
+        ({'approach_height_m': math.inf}, 'approach_height_m'),
+        ({'retreat_height_m': 0.5}, 'retreat_height_m'),
+    ],
+    ids=['scale-nan', 'scale-negative', 'scale-absurd', 'approach-negative', 'approach-inf',
+         'retreat-above-safe'],
+)  # fmt: skip
+def test_goal_fields_out_of_bounds_are_invalid_arguments(graph, fields, word):
+    assert word in _refused(graph, Result.INVALID_ARGUMENT, _stroke(), **fields)
+
+
+@pytest.mark.timeout(120)
+def test_paths_too_long_or_not_finite_are_invalid_paths(graph):
+    huge = brush_path_to_msg(_stroke(n=2))
+    huge.x_m = [0.1] * 20001
+    assert '20001 points' in _refused(graph, Result.INVALID_PATH, msg=huge)
+    slow = _stroke(n=3)
+    slow = BrushPathSpec(slow.x_m, slow.y_m, slow.pressing_depth_m, np.array([0.0, 1.0, 1000.0]))
+    assert '1000 s' in _refused(graph, Result.INVALID_PATH, slow)
+    nan = _stroke()
+    nan.x_m[5] = math.nan
+    assert 'NaN' in _refused(graph, Result.INVALID_PATH, nan)
+
+
+@pytest.mark.timeout(120)
+def test_lift_brush_lifts_from_the_hop_height_and_refuses_while_busy(graph):
+    result = graph.result(graph.send(_stroke(y0=0.12), retreat_height_m=HOP_M))
+    assert result.success, result.error_msg
+    assert graph.wait_until(lambda: abs(graph.tip_z[-1] - HOP_M) < 1e-3, 5.0), graph.tip_z[-1]
+    response = graph.call_lift()
+    assert response.success, response.message
+    assert graph.wait_until(lambda: graph.tip_z[-1] > SAFE_M - 0.002, 5.0), graph.tip_z[-1]
+    assert 'lifted' in response.message or 'already' in response.message
+
+    handle = graph.send(square_path(0.1))
+    # On the paper, writing (the approach takes a second of wall time; far more when loaded).
+    assert graph.wait_until(lambda: graph.tip_z[-1] < 0.0, 45.0), graph.result(handle, 1.0)
+    busy = graph.call_lift()
+    assert not busy.success and 'busy' in busy.message
+    handle.cancel_goal_async()
+    assert graph.result(handle).error_code == Result.CANCELED
+
+
+@pytest.mark.timeout(180)
+def test_a_brush_left_at_the_hop_height_is_lifted_by_the_idle_watchdog(graph):
+    # As after a cancel between strokes, or a writer killed between them: the last goal ended
+    # with its 10 mm hop retreat and no goal follows.
+    result = graph.result(graph.send(_stroke(y0=0.14), retreat_height_m=HOP_M))
+    assert result.success, result.error_msg
+    ended = time.monotonic()
+    assert graph.wait_until(lambda: abs(graph.tip_z[-1] - HOP_M) < 1e-3, 5.0), graph.tip_z[-1]
+    assert graph.wait_until(lambda: graph.tip_z[-1] > SAFE_M - 0.002, IDLE_LIFT_S + 60.0), (
+        f'tip still at {graph.tip_z[-1] * 1e3:.1f} mm'
+    )
+    # Not before the idle timeout: a writer between two strokes is not interrupted.
+    assert time.monotonic() - ended > IDLE_LIFT_S - 0.5
+    # A goal right after the lift is served as usual.
+    result = graph.result(graph.send(_stroke(y0=0.16)))
+    assert result.success, result.error_msg
+
+
+@pytest.mark.timeout(120)
+def test_lift_brush_without_joint_states_says_so(graph):
+    # Runs last: it stops the arm.
+    graph.arm.kill()
+    graph.arm.wait()
+    assert graph.wait_until(
+        lambda: time.monotonic() - graph.server._latest.received_wall_s > 2.5, 20.0
+    )
+    response = graph.call_lift()
+    assert not response.success and 'joint_states' in response.message
