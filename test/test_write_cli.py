@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,6 +26,20 @@ def _write(*args: str, timeout_s: float = 280.0) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, timeout=timeout_s, env=env
     )
+
+
+def _cell_processes(parent_pid: int) -> list[int]:
+    """The simulated cell's processes that the `calligraphy write` of `parent_pid` started and
+    that are still running."""
+    marker = f'--parent-pid\0{parent_pid}\0'.encode()
+    found = []
+    for entry in Path('/proc').iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / 'cmdline').read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found
 
 
 @pytest.mark.timeout(300)
@@ -109,12 +124,28 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
-    for args, status, message in (
-        ([''], 2, 'the text is empty'),
-        (['一', '--size-mm', '-5'], 2, '--size-mm must be positive'),
+    # Refused before the cell comes up: one line on stderr, exit 2, in seconds.
+    for args, message in (
+        ([''], 'the text is empty'),
+        (['一', '--size-mm', '-5'], '--size-mm must be positive'),
+        (['一', '--size-mm', 'nan'], '--size-mm must be positive'),
+        (['一', '--size-mm', 'inf'], '--size-mm must be positive'),
+        (['一', '--timeout-s', '0'], '--timeout-s must be a positive number of seconds'),
+        (['一', '--timeout-s', '-1'], '--timeout-s must be a positive number of seconds'),
+        (['一', '--timeout-s', 'nan'], '--timeout-s must be a positive number of seconds'),
+        (['一', '--out', '/proc/x'], '--out /proc/x: cannot write there'),
+        (['一', '--out', '/etc/hostname'], '--out /etc/hostname: cannot write there'),
+        (['一', '--out', '/dev/null/x'], '--out /dev/null/x: cannot write there'),
+        (['一', '--out', '/proc/self'], '--out /proc/self: cannot write there'),  # read-only
     ):
-        run = _write(*args, '--out', str(tmp_path / 'refused'), timeout_s=60.0)
-        assert run.returncode == status and message in run.stderr, run.stderr[-2000:]
+        if '--out' not in args:
+            args = [*args, '--out', str(tmp_path / 'refused')]
+        started = time.monotonic()
+        run = _write(*args, timeout_s=60.0)
+        took_s = time.monotonic() - started
+        assert run.returncode == 2 and message in run.stderr, (args, run.stderr[-2000:])
+        assert run.stderr.count('\n') == 1, f'{args}: not one line: {run.stderr[-2000:]}'
+        assert took_s < 30.0, f'{args}: {took_s:.1f} s to refuse (did the cell come up?)'
 
     # A character the font lacks: the cell comes up, the writer refuses it with its code, and
     # the report says so.
@@ -123,3 +154,67 @@ def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
     assert 'calligraphy write: error:' in run.stderr and '(code ' in run.stderr
     report = json.loads((tmp_path / 'report.json').read_text())
     assert not report['success'] and report['error_code'] != 0 and report['error_msg']
+
+
+@pytest.mark.timeout(300)
+def test_timeout_cancels_saves_what_was_written_and_exits_1_without_an_abort(tmp_path):
+    # 永永 takes about 30 s to write; 10 s into the goal the first strokes are on the sheet.
+    env = dict(os.environ)
+    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 153) % 232)
+    run = subprocess.Popen(
+        [*CLI, '永永', '--timeout-s', '10', '--out', str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        stdout, stderr = run.communicate(timeout=240.0)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 1, stderr[-3000:]
+    assert 'terminate called' not in stderr and 'Traceback' not in stderr, stderr[-3000:]
+    (message,) = [line for line in stderr.splitlines() if 'calligraphy write: error:' in line]
+    assert 'timed out after 10 s (--timeout-s)' in message and 'the brush lifted' in message
+    assert str((tmp_path / 'paper.png').resolve()) in stdout
+    assert _cell_processes(run.pid) == [], 'processes of the cell left running'
+
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert report['status'] == 'timed_out' and report['timed_out'] and not report['success']
+    assert 'within 10 s' in report['error_msg'] and report['error_code'] == 20  # CANCELED
+    assert report['character_count'] == 2 and report['characters_written'] < 2
+    assert report['warnings'] == []
+    # What was written before the timeout is on the saved sheet and in the animation.
+    sheet = cv2.imread(str(tmp_path / 'paper.png'), cv2.IMREAD_GRAYSCALE)
+    assert np.count_nonzero(sheet < 128) > 200, 'no ink on the saved sheet'
+    with Image.open(tmp_path / 'writing.gif') as animation:
+        assert animation.n_frames >= 2
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback_or_processes_left(tmp_path):
+    env = dict(os.environ)
+    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 154) % 232)
+    run = subprocess.Popen(
+        [*CLI, '永', '--out', str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    stderr = bytearray()
+    try:
+        # The planner is up (the cell's nodes are being started); nothing has been written yet.
+        deadline = time.monotonic() + 200.0
+        while b'serving /plan_strokes' not in stderr:
+            assert time.monotonic() < deadline and run.poll() is None, stderr[-2000:]
+            stderr += os.read(run.stderr.fileno(), 4096)
+        os.killpg(run.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        _, rest = run.communicate(timeout=60.0)
+        waited_s = time.monotonic() - interrupted
+    finally:
+        if run.poll() is None:
+            run.kill()
+    stderr += rest
+    assert run.returncode == 130, stderr[-2000:]
+    assert b'Traceback' not in stderr and b'Exception in thread' not in stderr, stderr[-3000:]
+    assert b'terminate called' not in stderr, stderr[-2000:]
+    assert waited_s < 30.0, f'{waited_s:.1f} s from Ctrl-C to exit'
+    assert _cell_processes(run.pid) == [], 'processes of the cell left running'

@@ -31,6 +31,7 @@ setup(
         ],
         'calligraphy.benchmarks': [
             'writer = calligraphy_bringup.writer_bench:run',
+            'soak = calligraphy_bringup.soak_bench:run',
         ],
     },
 )

@@ -87,16 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, 'func', None):
-        parser.print_help()
-        return 2
     try:
-        return int(args.func(args) or 0)
-    except CliError as error:
-        print(f'calligraphy {args.command}: error: {error}', file=sys.stderr)
-        return 2
+        # Loading the subcommands imports their packages, which takes seconds: Ctrl-C then is
+        # a clean exit too.
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, 'func', None):
+            parser.print_help()
+            return 2
+        try:
+            return int(args.func(args) or 0)
+        except CliError as error:
+            print(f'calligraphy {args.command}: error: {error}', file=sys.stderr)
+            return 2
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130

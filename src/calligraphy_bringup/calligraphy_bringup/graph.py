@@ -177,7 +177,7 @@ class CellGraph:
                 )
                 self.nodes[spec.name] = node
                 self.executor.add_node(node)
-        except Exception:
+        except BaseException:  # Ctrl-C while nodes start too: no process of the cell left
             self.close()
             raise
 
@@ -244,7 +244,10 @@ def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> 
     selected = {name: values for name, values in overrides.items() if name in names}
     if selected:
         command += ['--overrides', json.dumps(selected)]
-    return subprocess.Popen(command, env=dict(os.environ))
+    # A process group of its own: a terminal's Ctrl-C goes to the parent only, which cancels the
+    # goal and then stops this process with SIGTERM. Ignoring SIGINT in main() is not enough:
+    # a Ctrl-C while the process still imports would end it with a traceback.
+    return subprocess.Popen(command, env=dict(os.environ), process_group=0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         context.try_shutdown()
+        context.destroy()  # no DDS participant left for the interpreter's exit to abort on
     return 0
 
 

@@ -1,11 +1,15 @@
 """`calligraphy write TEXT [--out DIR]`: write in simulation and save what was written.
 
 Brings the whole simulated cell up in this process (the nodes of launch/sim.launch.py with
-config/sim.yaml), writes TEXT through the /write_text action with a progress bar, and saves:
-`DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was written),
-`DIR/report.json` ({"characters": [{"char", "iou", "strokes", "dips", "motion_time_s"}],
-"duration_s",
-"sim_time_s"}) and, with --record, `DIR/session.mcap` (commands, brush paths, observations).
+config/sim.yaml) on a blank sheet, writes TEXT through the /write_text action with a progress
+bar, and saves: `DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was
+written), `DIR/report.json` ({"status", "characters": [{"char", "iou", "strokes", "dips",
+"motion_time_s"}], "duration_s", "sim_time_s", "warnings", ...}) and, with --record,
+`DIR/session.mcap` (commands, brush paths, observations).
+
+Exit status: 0 written; 1 the writer failed or --timeout-s ran out (the goal is cancelled, the
+brush lifted, and what was written saved as above); 2 a bad command line (nothing started);
+130 Ctrl-C (cancelled and saved the same way once writing has begun).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import sys
 import threading
 import time
@@ -43,7 +49,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help='simulate the brush `calligraphy eval --seed S` draws for its first episode '
         '(default: the nominal brush)',
     )
-    parser.add_argument('--timeout-s', type=float, default=900.0, help='give up after, s')
+    parser.add_argument(
+        '--timeout-s', type=float, default=900.0,
+        help='give up after this many seconds of writing: cancel, save what was written, exit 1',
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -204,25 +213,119 @@ def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
     return response.saved_path
 
 
+class _Spinner:
+    """Spins an executor on a thread of its own until stop(), which joins it.
+
+    Not Executor.spin(): that ends only when the executor or the context is shut down under the
+    thread, which then raises (printed as 'Exception in thread ... (spin)') or is still inside
+    rclpy's wait when the interpreter exits. Every exit path stops and joins this thread first.
+    """
+
+    def __init__(self, executor) -> None:
+        self.executor = executor
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, name='write_cli_spin', daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        from rclpy.executors import ExternalShutdownException
+
+        try:
+            while not self._stop.is_set() and self.executor.context.ok():
+                self.executor.spin_once(timeout_sec=0.2)
+        except ExternalShutdownException:
+            pass
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout=timeout_s)
+
+
+def _usage_error(args: argparse.Namespace, text: str) -> str | None:
+    """What is wrong with the command line (checked before the cell comes up), or None."""
+    if not text.strip():
+        return 'the text is empty'
+    if not math.isfinite(args.size_mm) or args.size_mm < 0:
+        return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
+    if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
+        return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
+    try:
+        _prepare_out(args.out)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return f'--out {args.out}: cannot write there ({reason})'
+    return None
+
+
+def _prepare_out(out: Path) -> None:
+    """Create the output folder (and the writer's observations folder) and prove it writable:
+    the writer and the sheet saver write there only once the cell is up."""
+    (out / 'observations').mkdir(parents=True, exist_ok=True)
+    probe = out / f'.write-probe-{os.getpid()}'
+    probe.write_bytes(b'')
+    probe.unlink()
+
+
+def _new_sheet(node, timeout_s: float = 30.0) -> None:
+    """Tell the writer the sheet is blank: the simulated sheet is fresh on every run."""
+    from std_srvs.srv import Trigger
+
+    from calligraphy_bringup.graph import wait_for_future
+    from calligraphy_writer.client import CalligraphyClientError
+
+    client = node.create_client(Trigger, '/writer/new_sheet')
+    try:
+        if not client.wait_for_service(timeout_sec=timeout_s):
+            raise CalligraphyClientError(
+                f'/writer/new_sheet did not appear within {timeout_s:g} s'
+            )
+        future = client.call_async(Trigger.Request())
+        if not wait_for_future(future, timeout_s) or not future.result().success:
+            raise CalligraphyClientError('the writer did not start a new sheet')
+    finally:
+        node.destroy_client(client)
+
+
 def run(args: argparse.Namespace) -> int:
+    text = args.text.replace('\\n', '\n')
+    problem = _usage_error(args, text)
+    if problem:
+        print(f'calligraphy write: error: {problem}', file=sys.stderr)
+        return 2
+
     import rclpy
     from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        return _write(args, text, context)
+    finally:
+        # Destroyed, not only shut down: a DDS participant still alive when the interpreter
+        # exits aborts the process in its static destructors ('terminate called without an
+        # active exception', exit 134), which is what a timed-out run used to end with.
+        context.try_shutdown()
+        context.destroy()
+
+
+def _write(args: argparse.Namespace, text: str, context) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
     from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph, wait_until_cell_sees_now
-    from calligraphy_writer.client import CalligraphyClient, CalligraphyClientError
+    from calligraphy_writer.client import (
+        CalligraphyClient,
+        CalligraphyClientError,
+        GoalTimeoutError,
+    )
+    from calligraphy_writer.config import WriterConfig
 
-    text = args.text.replace('\\n', '\n')
-    if not text.strip():
-        print('calligraphy write: error: the text is empty', file=sys.stderr)
-        return 2
-    if args.size_mm < 0:
-        print('calligraphy write: error: --size-mm must be positive', file=sys.stderr)
-        return 2
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     writer_overrides = {'save_dir': str((out / 'observations').resolve())}
+    if 'sheet_state_file' in vars(WriterConfig()):
+        # This run's sheet is a fresh simulated one: keep its state beside its outputs, not in
+        # the state file of a cell brought up by other means.
+        writer_overrides['sheet_state_file'] = str((out / 'sheet_state.json').resolve())
     if args.controller:
         writer_overrides['controller'] = args.controller
     if args.layout:
@@ -231,105 +334,82 @@ def run(args: argparse.Namespace) -> int:
     if args.brush_seed is not None:
         overrides['virtual_paper_node'] = brush_parameters(eval_brush(args.brush_seed))
 
-    context = Context()
-    rclpy.init(context=context)
     started = time.monotonic()
+    graph = observer = executor = spinner = recorder = None
+    timed_out = ''
     try:
-        graph = CellGraph(
-            context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS,
-        )  # fmt: skip
-        with graph:
-            observer = Node('calligraphy_write_cli', context=context)
-            executor = SingleThreadedExecutor(context=context)
-            executor.add_node(observer)
-            frames, clock = _SheetFrames(observer), _SimClock(observer)
-            motion = _MotionClock(observer)
-            recorder = None
-            if args.record:
-                from calligraphy_bringup.recording import SessionRecorder
+        graph = CellGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
+        graph.start()
+        observer = Node('calligraphy_write_cli', context=context)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(observer)
+        frames, clock = _SheetFrames(observer), _SimClock(observer)
+        motion = _MotionClock(observer)
+        if args.record:
+            from calligraphy_bringup.recording import SessionRecorder
 
-                recorder = SessionRecorder(observer, out / 'session.mcap')
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            spinner.start()
-            progress = _Progress()
-            # The arm, paper and camera run in processes of their own and start after the
-            # in-process writer: wait until the camera sees the sheet as of now.
+            recorder = SessionRecorder(observer, out / 'session.mcap')
+        spinner = _Spinner(executor)
+        progress = _Progress()
+        # The arm, paper and camera run in processes of their own and start after the
+        # in-process writer: wait until the camera sees the sheet as of now.
+        try:
+            wait_until_cell_sees_now(observer, timeout_s=90.0)
+        except TimeoutError as error:
+            raise CalligraphyClientError(str(error)) from None
+        # The animation starts from the sheet before the first stroke (on a loaded machine
+        # the 3 MB sheet images can reach this process seconds after the camera's).
+        frames.first.wait(timeout=20.0)
+        _new_sheet(observer)
+        with CalligraphyClient(server_timeout_s=60.0) as cell:
+            sim_start = clock.last
             try:
-                wait_until_cell_sees_now(observer, timeout_s=90.0)
-            except TimeoutError as error:
-                raise CalligraphyClientError(str(error)) from None
-            # The animation starts from the sheet before the first stroke (on a loaded machine
-            # the 3 MB sheet images can reach this process seconds after the camera's).
-            frames.first.wait(timeout=20.0)
-            with CalligraphyClient(server_timeout_s=60.0) as cell:
-                sim_start = clock.last
-                try:
-                    result = cell.write_text(
-                        text, font=args.font, size_m=args.size_mm / 1000.0,
-                        use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
-                        on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
-                                               progress(f)),
-                    )  # fmt: skip
-                except KeyboardInterrupt:
-                    # Ctrl-C: the client cancelled the goal and the brush is lifted; what was
-                    # written is saved like a finished run's.
-                    result = cell.interrupted_result
-                    if result is None:
-                        raise
-                progress.finish()
-                time.sleep(0.6)  # the sheet image after the last stroke
-                sim_time_s = clock.elapsed_since(sim_start)
-            paper = _save_paper(observer, (out / 'paper.png').resolve())
-            frames.add_final(paper)
-            animated = frames.save_gif(out / 'writing.gif')
-            if recorder is not None:
-                recorder.close()
-            executor.shutdown()
-            observer.destroy_node()
-    except CalligraphyClientError as error:
+                result = cell.write_text(
+                    text, font=args.font, size_m=args.size_mm / 1000.0,
+                    use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
+                    on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
+                                           progress(f)),
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                # Ctrl-C: the client cancelled the goal and the brush is lifted; what was
+                # written is saved like a finished run's.
+                result = cell.interrupted_result
+                if result is None:
+                    raise
+            except GoalTimeoutError as error:
+                # Past --timeout-s the client cancelled the goal (the brush is lifted): save
+                # what was written and say that it timed out.
+                result, timed_out = error.result, str(error)
+            progress.finish()
+            time.sleep(0.6)  # the sheet image after the last stroke
+            sim_time_s = clock.elapsed_since(sim_start)
+        paper = _save_paper(observer, (out / 'paper.png').resolve())
+        frames.add_final(paper)
+        animated = frames.save_gif(out / 'writing.gif')
+    except (RuntimeError, OSError) as error:
+        # The writer, the cell or the output folder failed us (CalligraphyClientError is a
+        # RuntimeError, as are the sheet saver's errors): one line, not a traceback.
         print(f'calligraphy write: error: {error}', file=sys.stderr)
         return 1
     finally:
-        context.try_shutdown()
+        _close(spinner, recorder, executor, observer, graph)
 
-    characters = [
-        {
-            'char': char,
-            'iou': round(score.iou, 4) if math.isfinite(score.iou) else None,
-            'strokes': int(strokes),
-            'dips': int(dips),
-            'motion_time_s': round(motion.moving_s.get(index, 0.0), 2),
-        }
-        for index, (char, score, strokes, dips) in enumerate(
-            zip(
-                result.characters,
-                result.scores,
-                result.stroke_counts,
-                result.character_dips,
-                strict=False,
-            )
-        )
-    ]
-    report = {
-        'text': text,
-        'characters': characters,
-        'duration_s': round(time.monotonic() - started, 2),
-        'sim_time_s': round(sim_time_s, 2) if math.isfinite(sim_time_s) else None,
-        'success': bool(result.success),
-        'error_code': int(result.error_code),
-        'error_msg': result.error_msg,
-    }
+    report = _report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
-    for entry in characters:
-        iou, strokes, dips = entry['iou'], entry['strokes'], entry['dips']
-        print(
-            f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}  '
-            f'arm moving {entry["motion_time_s"]} s'
+    _announce(report, paper, (out / 'writing.gif').resolve() if animated else None, out)
+    if timed_out:
+        done = (
+            f'{result.characters_written} of {result.character_count} characters complete, '
+            'the goal cancelled, the brush lifted'
+            if result is not None
+            else 'the goal cancelled, but the writer did not answer the cancel'
         )
-    print(f'sheet:     {paper}')
-    if animated:
-        print(f'animation: {(out / "writing.gif").resolve()}')
-    print(f'report:    {(out / "report.json").resolve()}')
+        print(
+            f'calligraphy write: error: timed out after {args.timeout_s:g} s (--timeout-s): '
+            f'{done}',
+            file=sys.stderr,
+        )
+        return 1
     if result.error_code == result.CANCELED:
         print(
             f'calligraphy write: interrupted ({result.error_msg}): {result.characters_written} '
@@ -344,3 +424,88 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _announce(report: dict, paper: str, animation: Path | None, out: Path) -> None:
+    """Print what was written, every warning of the writer, and where the files are."""
+    for entry in report['characters']:
+        iou, strokes, dips = entry['iou'], entry['strokes'], entry['dips']
+        print(
+            f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}  '
+            f'arm moving {entry["motion_time_s"]} s'
+        )
+    for warning in report['warnings']:
+        print(f'warning: {warning}')
+    print(f'sheet:     {paper}')
+    if animation is not None:
+        print(f'animation: {animation}')
+    print(f'report:    {(out / "report.json").resolve()}')
+
+
+def _close(spinner, recorder, executor, observer, graph) -> None:
+    """Stop everything this command started, threads joined before anything is destroyed.
+
+    Ctrl-C is ignored meanwhile (the steps are bounded): an interrupt in the middle would leave
+    the simulated cell's processes or a thread inside rclpy behind.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if spinner is not None:
+            spinner.stop()
+        if recorder is not None:
+            recorder.close()
+        if executor is not None:
+            executor.shutdown(timeout_sec=2.0)
+        if observer is not None:
+            observer.destroy_node()
+        if graph is not None:
+            graph.close()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _report(text: str, result, motion, duration_s: float, sim_time_s: float, timed_out: str):
+    """report.json's content. `result` is the WriteText result (None when a goal that timed out
+    gave none back after its cancel); `timed_out` the timeout's message, or empty."""
+    names = ('characters', 'scores', 'stroke_counts', 'character_dips')
+    columns = [getattr(result, name, []) for name in names] if result is not None else [[]] * 4
+    warnings = [str(warning) for warning in getattr(result, 'warnings', [])]
+    characters = [
+        {
+            'char': char,
+            'iou': round(score.iou, 4) if math.isfinite(score.iou) else None,
+            'strokes': int(strokes),
+            'dips': int(dips),
+            'motion_time_s': round(motion.moving_s.get(index, 0.0), 2),
+        }
+        for index, (char, score, strokes, dips) in enumerate(zip(*columns, strict=False))
+    ]
+    if result is None:
+        status, code, message = 'timed_out', None, timed_out
+    else:
+        code, message = int(result.error_code), result.error_msg
+        if timed_out:
+            status, message = 'timed_out', f'{timed_out} ({result.error_msg})'
+        elif result.success:
+            status = 'succeeded'
+        elif result.error_code == result.CANCELED:
+            status = 'interrupted'
+        else:
+            status = 'failed'
+    return {
+        'text': text,
+        'status': status,
+        'characters': characters,
+        'characters_written': len(characters),
+        'character_count': int(result.character_count) if result is not None else None,
+        'duration_s': round(duration_s, 2),
+        'sim_time_s': round(sim_time_s, 2) if math.isfinite(sim_time_s) else None,
+        'success': bool(result is not None and result.success),
+        'timed_out': bool(timed_out),
+        'error_code': code,
+        'error_msg': message,
+        'warnings': warnings,
+    }

@@ -8,18 +8,23 @@
 It owns a node and an executor thread of its own (or uses the node it is given, which its owner
 must spin, and only once the client exists: see __init__), and every wait has a timeout. Ctrl-C
 while a goal runs cancels it (the writer lifts the brush) before the KeyboardInterrupt goes on;
-the cancelled goal's result is kept in `interrupted_result`.
+the cancelled goal's result is kept in `interrupted_result`. A goal that runs past its timeout is
+cancelled the same way and raises GoalTimeoutError, which carries that result. A writer that goes
+away while a goal runs (its action server leaves the graph) raises WriterLostError within seconds,
+not at the goal's timeout.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
 
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_interfaces.action import WriteCharacter, WriteText
@@ -29,8 +34,49 @@ class CalligraphyClientError(RuntimeError):
     """The writer could not be reached or did not answer in time."""
 
 
+class GoalTimeoutError(CalligraphyClientError):
+    """The goal ran past its timeout and was cancelled (the writer lifts the brush).
+
+    `result` is the cancelled goal's result (what was written until then), or None when the
+    writer did not answer the cancel in time.
+    """
+
+    def __init__(self, message: str, result=None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class WriterLostError(CalligraphyClientError):
+    """The writer's action server left the graph while a goal was running."""
+
+
+class _ExpiredError(Exception):
+    """A wait reached its deadline (internal: turned into the caller's error)."""
+
+
 class CalligraphyClient:
-    def __init__(self, node: Node | None = None, server_timeout_s: float = 30.0) -> None:
+    """Writes through the writer's actions.
+
+    Args:
+        node: a node to create the action clients on (its owner spins it); None: a node, a
+            context and an executor thread of the client's own.
+        server_timeout_s: how long to wait for the writer to appear and to accept a goal.
+        cancel_timeout_s: how long to wait for the result of a goal cancelled on a timeout or
+            Ctrl-C (the writer lifts the brush first).
+        server_lost_s: how long the writer's action server must have been missing from the
+            graph, continuously, before a running goal is given up as lost.
+    """
+
+    # How often a running goal checks that its server is still in the graph, s.
+    POLL_S = 0.5
+
+    def __init__(
+        self,
+        node: Node | None = None,
+        server_timeout_s: float = 30.0,
+        cancel_timeout_s: float = 30.0,
+        server_lost_s: float = 2.0,
+    ) -> None:
         self._own_context: Context | None = None
         self._executor: SingleThreadedExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -40,6 +86,9 @@ class CalligraphyClient:
             node = Node('calligraphy_client', context=self._own_context)
         self.node = node
         self.server_timeout_s = server_timeout_s
+        self.cancel_timeout_s = cancel_timeout_s
+        self.server_lost_s = server_lost_s
+        self._stop_spinning = threading.Event()
         # Before any spinning: rclpy's ActionClient joins the node's waitables before it has
         # its lock, and an executor spinning the node meanwhile dies on the missing attribute.
         self._character = ActionClient(node, WriteCharacter, 'write_character')
@@ -47,7 +96,9 @@ class CalligraphyClient:
         if self._own_context is not None:
             self._executor = SingleThreadedExecutor(context=self._own_context)
             self._executor.add_node(node)
-            self._thread = threading.Thread(target=self._executor.spin, daemon=True)
+            self._thread = threading.Thread(
+                target=self._spin, name='calligraphy_client_spin', daemon=True
+            )
             self._thread.start()
         self._active_goal = None
         # The result of the goal that Ctrl-C cancelled (strokes written, scores so far).
@@ -98,6 +149,8 @@ class CalligraphyClient:
             self._wait(self._active_goal.cancel_goal_async(), 10.0, 'cancel')
 
     def _run(self, client: ActionClient, goal, timeout_s: float, on_feedback):
+        if not (timeout_s > 0.0 and math.isfinite(timeout_s)):
+            raise ValueError(f'timeout_s must be a positive number of seconds, got {timeout_s}')
         if not client.wait_for_server(timeout_sec=self.server_timeout_s):
             raise CalligraphyClientError(
                 f'no writer serving {client._action_name} within {self.server_timeout_s:.0f} s'
@@ -111,15 +164,53 @@ class CalligraphyClient:
         self._active_goal, self.interrupted_result = handle, None
         result = handle.get_result_async()
         try:
-            return self._wait(result, timeout_s, 'result').result
+            return self._wait_for_result(client, result, timeout_s)
+        except _ExpiredError:
+            # Giving up on a goal stops the robot too: cancel (the writer lifts the brush) and
+            # hand over what was written, so that the caller can save it.
+            self.interrupted_result = self._cancel_and_collect(client, result)
+            raise GoalTimeoutError(
+                f'no result from the writer within {timeout_s:g} s: the goal was cancelled',
+                self.interrupted_result,
+            ) from None
         except KeyboardInterrupt:
             # Ctrl-C stops the robot, not only this script: cancel (the writer lifts the brush),
             # keep the cancelled goal's result (strokes written) and let the interrupt go on.
-            self.cancel()
-            self.interrupted_result = self._wait(result, 60.0, 'result after the cancel').result
+            # None when the writer did not answer the cancel within cancel_timeout_s.
+            self.interrupted_result = self._cancel_and_collect(client, result)
             raise
         finally:
             self._active_goal = None
+
+    def _cancel_and_collect(self, client: ActionClient, result):
+        """Cancel the active goal and wait a bounded time for its result (None if none came)."""
+        try:
+            self.cancel()
+            return self._wait_for_result(client, result, self.cancel_timeout_s)
+        except (_ExpiredError, CalligraphyClientError):
+            return None
+
+    def _wait_for_result(self, client: ActionClient, future, timeout_s: float):
+        """The goal's result. Raises _ExpiredError after `timeout_s`, WriterLostError once the
+        action server has been missing from the graph for `server_lost_s` on end."""
+        done = threading.Event()
+        future.add_done_callback(lambda _: done.set())
+        deadline = time.monotonic() + timeout_s
+        missing_since: float | None = None
+        while not done.wait(max(0.0, min(self.POLL_S, deadline - time.monotonic()))):
+            now = time.monotonic()
+            if now >= deadline:
+                raise _ExpiredError()
+            if client.server_is_ready():
+                missing_since = None
+                continue
+            missing_since = now if missing_since is None else missing_since
+            if now - missing_since >= self.server_lost_s:
+                raise WriterLostError(
+                    f'the writer went away: no {client._action_name} action server for '
+                    f'{now - missing_since:.1f} s while the goal was running'
+                )
+        return future.result().result
 
     @staticmethod
     def _wait(future, timeout_s: float, what: str):
@@ -129,14 +220,30 @@ class CalligraphyClient:
             raise CalligraphyClientError(f'no {what} from the writer within {timeout_s:.0f} s')
         return future.result()
 
+    def _spin(self) -> None:
+        # Not Executor.spin(): that ends only by shutting the executor down under the thread
+        # (its guard condition is destroyed while the wait set may still use it); this loop ends
+        # on close() first, so close() can join it before anything is destroyed.
+        try:
+            while not self._stop_spinning.is_set() and self._own_context.ok():
+                self._executor.spin_once(timeout_sec=0.2)
+        except ExternalShutdownException:
+            pass
+
     def close(self) -> None:
+        """Stop spinning (joined), then destroy the action clients, the node and the context."""
+        if self._thread is not None:
+            self._stop_spinning.set()
+            self._thread.join(timeout=5.0)
         self._character.destroy()
         self._text.destroy()
         if self._own_context is not None:
-            self._executor.shutdown()
+            self._executor.shutdown(timeout_sec=5.0)
             self.node.destroy_node()
             self._own_context.try_shutdown()
-            self._thread.join(timeout=5.0)
+            # Destroyed, not only shut down: a DDS participant still alive when the interpreter
+            # exits aborts the process ('terminate called without an active exception').
+            self._own_context.destroy()
 
     def __enter__(self) -> CalligraphyClient:
         return self

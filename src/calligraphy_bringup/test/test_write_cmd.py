@@ -1,0 +1,88 @@
+"""`calligraphy write`'s checks and report, without bringing the cell up: the command line is
+refused before anything starts, and the report and output say how the run ended and what the
+writer warned about."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from calligraphy_bringup.write_cmd import _announce, _report, _usage_error
+
+
+def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
+    return argparse.Namespace(out=out, size_mm=size_mm, timeout_s=timeout_s)
+
+
+def _result(**fields):
+    values = dict(
+        success=False, error_code=20, error_msg='canceled after 2 strokes', characters=['永'],
+        scores=[SimpleNamespace(iou=0.81234)], stroke_counts=[5], character_dips=[1],
+        characters_written=1, character_count=2, warnings=[], CANCELED=20,
+    )  # fmt: skip
+    values.update(fields)
+    return SimpleNamespace(**values)
+
+
+@pytest.mark.parametrize(
+    ('size_mm', 'timeout_s', 'message'),
+    [
+        (-5.0, 900.0, '--size-mm must be positive'),
+        (math.nan, 900.0, '--size-mm must be positive'),
+        (math.inf, 900.0, '--size-mm must be positive'),
+        (0.0, 0.0, '--timeout-s must be a positive number of seconds, got 0'),
+        (0.0, -1.0, '--timeout-s must be a positive number of seconds, got -1'),
+        (0.0, math.nan, '--timeout-s must be a positive number of seconds, got nan'),
+    ],
+)
+def test_sizes_and_timeouts_that_are_not_positive_numbers_are_refused(
+    tmp_path, size_mm, timeout_s, message
+):
+    assert message in _usage_error(_args(tmp_path, size_mm, timeout_s), '永')
+
+
+@pytest.mark.parametrize('out', ['/proc/x', '/etc/hostname', '/dev/null/x', '/proc/self'])
+def test_an_output_folder_that_cannot_be_written_is_refused_in_one_line(out):
+    problem = _usage_error(_args(Path(out)), '永')
+    assert problem.startswith(f'--out {out}: cannot write there (') and '\n' not in problem
+
+
+def test_a_writable_output_folder_is_created_with_its_observations_folder(tmp_path):
+    assert _usage_error(_args(tmp_path / 'a' / 'b', 60.0, 8.0), '永') is None
+    assert (tmp_path / 'a' / 'b' / 'observations').is_dir()
+    assert list((tmp_path / 'a' / 'b').iterdir()) == [tmp_path / 'a' / 'b' / 'observations']
+
+
+def test_a_timed_out_run_reports_what_was_written_and_that_it_timed_out():
+    motion = SimpleNamespace(moving_s={0: 12.345})
+    report = _report('永永', _result(), motion, 20.0, 31.4, 'no result within 8 s')
+    assert report['status'] == 'timed_out' and report['timed_out'] and not report['success']
+    assert report['error_msg'] == 'no result within 8 s (canceled after 2 strokes)'
+    assert report['characters'] == [
+        {'char': '永', 'iou': 0.8123, 'strokes': 5, 'dips': 1, 'motion_time_s': 12.35}
+    ]
+    assert report['characters_written'] == 1 and report['character_count'] == 2
+
+
+def test_a_timed_out_run_without_a_result_still_reports():
+    motion = SimpleNamespace(moving_s={})
+    report = _report('永', None, motion, 50.0, math.nan, 'no result within 8 s')
+    assert report['status'] == 'timed_out' and report['characters'] == []
+    assert report['error_code'] is None and report['sim_time_s'] is None
+    assert report['warnings'] == []
+
+
+def test_the_writers_warnings_are_reported_and_printed_one_line_each(tmp_path, capsys):
+    warnings = ['the camera was lost at stroke 3 of 永: the rest written open loop', 'ink low']
+    result = _result(success=True, error_code=0, error_msg='', warnings=warnings)
+    report = _report('永', result, SimpleNamespace(moving_s={}), 20.0, 31.0, '')
+    assert report['status'] == 'succeeded' and report['warnings'] == warnings
+    _announce(report, str(tmp_path / 'paper.png'), None, tmp_path)
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in printed if line.startswith('warning: ')] == [
+        f'warning: {warning}' for warning in warnings
+    ]
