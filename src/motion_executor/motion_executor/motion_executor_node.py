@@ -83,7 +83,7 @@ _PARAMETERS = (
         'trajectory_ack',
         'trajectory_ack',
         False,
-        'wait for the arm\'s TrajectoryAck on /arm_controller/trajectory_ack before judging '
+        "wait for the arm's TrajectoryAck on /arm_controller/trajectory_ack before judging "
         'tracking (the simulated arm sends one)',
     ),
     (
