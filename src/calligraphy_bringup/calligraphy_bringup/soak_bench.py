@@ -13,8 +13,10 @@ busy CPU loop beside it (the machines are shared), and checks:
 - on every other run: two characters written one after the other (`write_character` in the next
   free cell, then `write_text`) land in different cells; the camera killed while writing is
   reported in the result's warnings and the rest is written open loop within the time of an
-  undisturbed character; `calligraphy write 永永 --timeout-s 8` cancels, saves the sheet with the
-  ink written so far and exits 1.
+  undisturbed character; the writer killed mid-character is noticed by a waiting
+  `CalligraphyClient` within seconds and the motion executor lifts the brush to the safe height
+  by itself; `calligraphy write 永永 --timeout-s 8` cancels, saves the sheet with the ink written
+  so far and exits 1.
 
 A case whose command or goal does not end within its bound is a hang; any other result than the
 expected one, a traceback, an abort or "terminate called" is an unexpected outcome. Figures: runs,
@@ -173,8 +175,10 @@ class LiveCell:
             wait_until_cell_sees_now,
         )
 
-        separate = {name for group in SIM_PROCESS_GROUPS for name in group}
-        groups = [*SIM_PROCESS_GROUPS, tuple(s.name for s in SIM_CELL if s.name not in separate)]
+        # The writer alone, so that it can be killed with the executor left to lift the brush.
+        separate = {name for group in SIM_PROCESS_GROUPS for name in group} | {'writer_node'}
+        rest = tuple(s.name for s in SIM_CELL if s.name not in separate)
+        groups = [*SIM_PROCESS_GROUPS, rest, ('writer_node',)]
         overrides = json.dumps({'writer_node': {'save_dir': str(folder)}})
         self.processes: dict[tuple[str, ...], subprocess.Popen] = {}
         for group in groups:
@@ -413,6 +417,57 @@ def _camera_loss(cell: LiveCell) -> str | None:
     return None
 
 
+def _writer_killed(cell: LiveCell) -> str | None:
+    """Kill the writer while it writes 永: a client waiting on it fails within seconds, and the
+    motion executor, left with the brush low, lifts it to the safe height by itself."""
+    from geometry_msgs.msg import PoseStamped
+
+    from calligraphy_writer.client import CalligraphyClient, WriterLostError
+
+    tip_z: list[float] = []
+    subscription = cell.node.create_subscription(
+        PoseStamped, '/brush_tip_pose', lambda m: tip_z.append(m.pose.position.z), 10
+    )
+    outcome: dict = {}
+
+    def write() -> None:
+        try:
+            with CalligraphyClient() as client:
+                outcome['result'] = client.write('永', timeout_s=300.0)
+        except WriterLostError as error:
+            outcome['lost'] = (time.monotonic(), str(error))
+        except Exception as error:  # noqa: BLE001 — reported as the case's outcome
+            outcome['other'] = f'{type(error).__name__}: {error}'
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120.0
+        while not (tip_z and tip_z[-1] < 0.0) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not (tip_z and tip_z[-1] < 0.0):
+            return f'the brush never reached the paper ({len(tip_z)} tip poses; {outcome})'
+        cell.kill('writer_node')
+        killed = time.monotonic()
+        thread.join(timeout=60.0)
+        if thread.is_alive():
+            raise _HangError('the client still waited 60 s after the writer was killed')
+        if 'lost' not in outcome:
+            return f'the client did not report the writer lost: {outcome}'
+        # Fast DDS drops a killed participant after its 20 s lease.
+        noticed = outcome['lost'][0] - killed
+        if noticed > 40.0:
+            return f'the client noticed the writer gone after {noticed:.0f} s'
+        # The stroke and its 10 mm hop end, then idle_lift_timeout_s (8 s) passes.
+        while time.monotonic() < killed + 60.0 and not (tip_z and tip_z[-1] > 0.044):
+            time.sleep(0.1)
+        if not tip_z[-1] > 0.044:
+            return f'the brush stayed {tip_z[-1] * 1e3:.1f} mm above the sheet'
+        return None
+    finally:
+        cell.node.destroy_subscription(subscription)
+
+
 # ---------------------------------------------------------------- the benchmark
 
 
@@ -458,6 +513,7 @@ def run(quick: bool, repeats: int = 10, seed: int = 0) -> dict:
                         if index % 2 == 0:
                             soak.check(index, 'cells kept', partial(_cells_are_kept, live))
                             soak.check(index, 'camera lost', partial(_camera_loss, live))
+                            soak.check(index, 'writer killed', partial(_writer_killed, live))
                     finally:
                         crashes = '; '.join(live.close()) or None
                     soak.check(index, 'cell processes end cleanly', partial(_same, crashes))
