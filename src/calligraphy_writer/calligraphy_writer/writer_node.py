@@ -80,10 +80,13 @@ class RosCell:
         self._motion_goal = None
         # The arm has moved for this goal: a failure or cancel must leave it at the safe height.
         self.moved = False
+        # The controller's depth-clipping warnings of this goal, per character.
+        self.depth_clipped: dict[str, list[str]] = {}
 
     def start_goal(self, cancel_requested) -> None:
         self.cancel_requested = cancel_requested
         self.moved = False
+        self.depth_clipped = {}
 
     def _service(self, client, request, what: str, discovery_s: float | None = None):
         timeout = self.node.config.service_timeout_s
@@ -104,6 +107,10 @@ class RosCell:
             raise WriteError(seq.CONTROLLER_FAILED, response.error_msg or 'no path returned')
         for warning in response.warnings:
             self.node.get_logger().warning(f'controller: {warning}')
+            if 'clipped' in warning:
+                # The stroke is wider than the brush writes at the depth limit: the caller should
+                # know the character came out thinner than the font's, not only the log.
+                self.depth_clipped.setdefault(plan.character, []).append(warning)
         path = response.paths[0]
         stroke = plan.strokes[stroke_index]
         self.node.feedback.commanded(
@@ -483,6 +490,12 @@ class WriterNode(Node):
             save_image=bool(self.config.save_dir),
             more_follow=more_follow,
         )
+        thinned = self._cell.depth_clipped.get(planned.character)
+        if thinned:
+            outcome.warnings.append(
+                f'{planned.character}: {len(thinned)} stroke(s) wider than the brush writes at '
+                f'the pressing depth limit were written thinner ({thinned[0]})'
+            )
         for warning in outcome.warnings:
             self.get_logger().warning(warning)
         return outcome

@@ -25,14 +25,15 @@ def _target(x: float, y: float, size: float) -> StrokePlan:
     return plan
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(180)
 def test_non_finite_or_negative_boxes_get_invalid_box_at_once(rclpy_context):
     # No camera publishes: a request that got past the box check would wait out the frame timeout.
     node = CameraFeedbackNode(
         context=rclpy_context,
         parameter_overrides=[
             Parameter('image_topic', value='/box_bounds_test/image'),
-            Parameter('frame_timeout_s', value=5.0),
+            # A frame wait would take this long (no frames come): a refusal is far quicker.
+            Parameter('frame_timeout_s', value=20.0),
         ],
     )
     probe = Node('box_bounds_probe', context=rclpy_context)
@@ -54,7 +55,7 @@ def test_non_finite_or_negative_boxes_get_invalid_box_at_once(rclpy_context):
         for name, request in requests.items():
             started = time.monotonic()
             future = client.call_async(request)
-            deadline = started + 20.0
+            deadline = started + 60.0
             while not future.done() and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert future.done(), f'{name}: no answer'
@@ -62,12 +63,12 @@ def test_non_finite_or_negative_boxes_get_invalid_box_at_once(rclpy_context):
             elapsed = time.monotonic() - started
             assert response.error_code == Response.INVALID_BOX, (name, response.error_msg)
             assert 'finite' in response.error_msg and len(response.error_msg) < 200
-            # Refused before the 5 s frame wait, not after it.
-            assert elapsed < 4.0, f'{name}: answered after {elapsed:.1f} s'
+            # Refused before the 20 s frame wait, not after it.
+            assert elapsed < 15.0, f'{name}: answered after {elapsed:.1f} s'
             assert math.isnan(response.observation.score.iou)
         # Still serving: a valid request gets past the box check (and finds no camera).
         future = client.call_async(ObservePaper.Request(box_x_m=0.1, box_y_m=0.1, box_size_m=0.05))
-        deadline = time.monotonic() + 20.0
+        deadline = time.monotonic() + 60.0
         while not future.done() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert future.done() and future.result().error_code == Response.NO_IMAGE
