@@ -545,14 +545,22 @@ class MotionExecutorNode(Node):
     def _stream(self, plan: MotionPlan, state: _JointSample) -> tuple[float, TrackingMonitor]:
         return self._hand_off(plan, state), TrackingMonitor(plan, self.backend.planner)
 
-    def _hand_off(self, plan: MotionPlan, fallback: _JointSample | None = None) -> float:
+    def _hand_off(
+        self,
+        plan: MotionPlan,
+        fallback: _JointSample | None = None,
+        is_lift: bool = False,
+        wait_ack: bool = True,
+    ) -> float:
         """Send `plan` to the arm, timed in its future; the robot time it starts at.
 
         The stamp is taken from the newest joint state, not the one planned from: planning takes
         wall time. With `trajectory_ack` the start is the one the arm acknowledged (later than
         stamped when the trajectory arrived late); no acknowledgement within the timeout stops the
         arm and raises CONTROLLER_UNAVAILABLE, so tracking is never judged against a trajectory
-        the arm does not follow.
+        the arm does not follow. A lift is never stopped: should it still arrive, the brush goes
+        up, which is where it must end. Without `wait_ack` (a lift nobody waits for) the
+        requested start is returned at once.
         """
         with self._lock:
             newest = self._latest or fallback
@@ -561,15 +569,16 @@ class MotionExecutorNode(Node):
         msg = conversions.plan_to_trajectory_msg(plan, 0.0)
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(start_ns, 1_000_000_000)
         self._trajectory_pub.publish(msg)
-        if not self.config.trajectory_ack:
+        if not (self.config.trajectory_ack and wait_ack):
             return start_ns * 1e-9
         ack = self._handoff.wait(start_ns, self.config.trajectory_ack_timeout_s)
         if ack is not None and ack.accepted:
             return ack.start_s
-        # Hold where the arm is: should the trajectory still arrive, the stop arrives after it.
-        stop = JointTrajectory()
-        stop.joint_names = list(plan.joint_names)
-        self._trajectory_pub.publish(stop)
+        if not is_lift:
+            # Hold where the arm is: should the trajectory still arrive, the stop comes after it.
+            stop = JointTrajectory()
+            stop.joint_names = list(plan.joint_names)
+            self._trajectory_pub.publish(stop)
         raise MotionError(
             MotionErrorCode.CONTROLLER_UNAVAILABLE,
             f'the arm rejected the trajectory: {ack.reason}'
@@ -646,7 +655,7 @@ class MotionExecutorNode(Node):
             self.get_logger().error(f'could not plan the lift: {error}')
             return
         try:
-            start = self._hand_off(plan)
+            start = self._hand_off(plan, is_lift=True, wait_ack=wait)
         except MotionError as error:
             self.get_logger().error(f'could not lift the brush: {error}')
             return

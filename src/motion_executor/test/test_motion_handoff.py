@@ -7,31 +7,20 @@ that had not yet moved read as 50-60 mm off the plan (TRACKING_ERROR at the firs
 
 from __future__ import annotations
 
-import os
-import random
-import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
 import pytest
-import rclpy
-from rclpy.action import ActionClient
-from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
 from calligraphy_sim.arm import HOME_POSITIONS_RAD
-from motion_executor.conversions import brush_path_to_msg
 from motion_executor.handoff import Acknowledgement, HandoffTracker
 from motion_executor.kinematics import ArmKinematics
-from motion_executor.motion_executor_node import MotionExecutorNode
 from motion_executor.planner import BrushPathSpec
 
 Result = ExecuteBrushPath.Result
@@ -80,88 +69,24 @@ def test_tracker_wakes_a_waiting_thread_when_the_answer_arrives():
 # ---------------------------------------------------------------- graph
 
 
-class _Graph:
-    """The executor in this process; the arm (real MuJoCo node, or a silent stand-in) elsewhere."""
-
-    def __init__(self, overrides: list[Parameter], real_arm: bool, real_time_factor=8.0) -> None:
-        self.domain = random.Random(os.getpid() + int(real_arm)).randint(150, 230)
-        self.arm = None
-        if real_arm:
-            self.arm = subprocess.Popen(
-                [
-                    sys.executable,
-                    '-m',
-                    'calligraphy_sim.mujoco_arm_node',
-                    '--ros-args',
-                    '-p',
-                    f'real_time_factor:={real_time_factor}',
-                ],
-                env=dict(os.environ, ROS_DOMAIN_ID=str(self.domain)),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=self.domain)
-        self.server = MotionExecutorNode(context=self.context, parameter_overrides=overrides)
-        self.client_node = Node('handoff_test_client', context=self.context)
-        self.acks: list[TrajectoryAck] = []
-        self.client_node.create_subscription(
-            TrajectoryAck, '/arm_controller/trajectory_ack', self.acks.append, 10
-        )
-        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-        self.executor.add_node(self.server)
-        self.client_executor = SingleThreadedExecutor(context=self.context)
-        self.client_executor.add_node(self.client_node)
-        self.threads = [
-            threading.Thread(target=executor.spin, daemon=True)
-            for executor in (self.executor, self.client_executor)
-        ]
-        for thread in self.threads:
-            thread.start()
-
-    def run(self, path: BrushPathSpec, timeout_s: float = 60.0):
-        future = self.client.send_goal_async(ExecuteBrushPath.Goal(path=brush_path_to_msg(path)))
-        assert _wait_until(future.done, 20.0), 'goal not answered'
-        handle = future.result()
-        assert handle.accepted
-        result_future = handle.get_result_async()
-        assert _wait_until(result_future.done, timeout_s), 'no result in time'
-        return result_future.result().result
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.client_executor.shutdown()
-        self.client.destroy()
-        self.server.destroy_node()
-        self.client_node.destroy_node()
-        self.context.try_shutdown()
-        if self.arm is not None and self.arm.poll() is None:
-            self.arm.terminate()
-            try:
-                self.arm.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.arm.kill()
-                self.arm.wait()
+def _run(graph, path: BrushPathSpec, timeout_s: float = 60.0):
+    return graph.result(graph.send(path), timeout_s)
 
 
 @pytest.mark.timeout(180)
-def test_trajectories_stamped_in_the_arms_past_are_started_late_and_tracked_from_there():
+def test_trajectories_stamped_in_the_arms_past_are_started_late_and_tracked_from_there(
+    executor_graph,
+):
     # A lead of 1 µs of robot time at 8x: every trajectory reaches the arm after its stamp. The
     # arm starts each on arrival and says so; tracking is judged from that start.
-    graph = _Graph(
-        [
-            Parameter('trajectory_ack', value=True),
-            Parameter('trajectory_start_lead_s', value=1e-6),
-            Parameter('joint_state_timeout_s', value=2.0),
-        ],
-        real_arm=True,
+    graph = executor_graph(
+        'motion_handoff_late', {'trajectory_start_lead_s': 1e-6}, real_time_factor=8.0
     )
     try:
         assert graph.client.wait_for_server(timeout_sec=30.0)
         assert _wait_until(lambda: graph.server._latest is not None, 30.0), 'no joint states'
         for x0 in (0.08, 0.16):
-            result = graph.run(_stroke(x0=x0))
+            result = _run(graph, _stroke(x0=x0))
             assert result.success, f'{result.error_msg} (code {result.error_code})'
             assert result.tip_rms_error_m < 0.0005, result.tip_rms_error_m
         assert _wait_until(lambda: len(graph.acks) >= 2, 10.0)
@@ -177,14 +102,13 @@ def test_trajectories_stamped_in_the_arms_past_are_started_late_and_tracked_from
 
 
 @pytest.mark.timeout(120)
-def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracking_error():
+def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracking_error(
+    executor_graph,
+):
     # A stand-in arm: joint states and a subscriber to the trajectory topic, but no answers.
-    graph = _Graph(
-        [
-            Parameter('trajectory_ack', value=True),
-            Parameter('trajectory_ack_timeout_s', value=1.0),
-            Parameter('joint_state_timeout_s', value=5.0),
-        ],
+    graph = executor_graph(
+        'motion_handoff_silent',
+        {'trajectory_ack_timeout_s': 1.0, 'joint_state_timeout_s': 5.0},
         real_arm=False,
     )
     stand_in = Node('silent_arm', context=graph.context)
@@ -205,7 +129,7 @@ def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracki
     graph.client_executor.add_node(stand_in)
     try:
         assert graph.client.wait_for_server(timeout_sec=30.0)
-        result = graph.run(_stroke())
+        result = _run(graph, _stroke())
         assert result.error_code == Result.CONTROLLER_UNAVAILABLE, result.error_msg
         assert 'acknowledge' in result.error_msg
         # The trajectory, then the stop that holds the arm should it still take it.

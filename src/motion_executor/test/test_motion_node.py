@@ -6,131 +6,24 @@ therefore runs last.
 
 from __future__ import annotations
 
-import os
-import random
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
 import pytest
-import rclpy
-from geometry_msgs.msg import PoseStamped
-from rclpy.action import ActionClient
-from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-from rclpy.node import Node
-from rclpy.parameter import Parameter
-from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from motion_executor.benchmark import square_path
-from motion_executor.conversions import brush_path_to_msg
 from motion_executor.kinematics import ArmKinematics
-from motion_executor.motion_executor_node import MotionExecutorNode
 from motion_executor.planner import BrushPathSpec
 
 Result = ExecuteBrushPath.Result
 REAL_TIME_FACTOR = 4.0
 
 
-class Graph:
-    def __init__(self) -> None:
-        self.domain = random.Random(os.getpid()).randint(150, 230)
-        env = dict(os.environ, ROS_DOMAIN_ID=str(self.domain))
-        self.arm = subprocess.Popen(
-            [
-                sys.executable,
-                '-m',
-                'calligraphy_sim.mujoco_arm_node',
-                '--ros-args',
-                '-p',
-                f'real_time_factor:={REAL_TIME_FACTOR}',
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=self.domain)
-        self.server = MotionExecutorNode(
-            context=self.context,
-            # 1 s of simulated time is 0.25 s of wall time at 4x: room for a loaded machine.
-            parameter_overrides=[
-                Parameter('trajectory_start_lead_s', value=1.0),
-                # CI machines are shared: a scheduling hiccup of the arm process is not a dead arm.
-                Parameter('joint_state_timeout_s', value=2.0),
-            ],
-        )
-        self.client_node = Node('motion_test_client', context=self.context)
-        self.tip_z: list[float] = []
-        self.trajectories: list[JointTrajectory] = []
-        self.client_node.create_subscription(
-            PoseStamped, '/brush_tip_pose', lambda m: self.tip_z.append(m.pose.position.z), 10
-        )
-        self.client_node.create_subscription(
-            JointTrajectory, '/arm_controller/joint_trajectory', self.trajectories.append, 10
-        )
-        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
-        # Server and client spin apart, as in two processes: the server's 400 joint states a
-        # second must not delay the client's result, feedback and tip poses.
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-        self.executor.add_node(self.server)
-        self.client_executor = SingleThreadedExecutor(context=self.context)
-        self.client_executor.add_node(self.client_node)
-        self.threads = [
-            threading.Thread(target=executor.spin, daemon=True)
-            for executor in (self.executor, self.client_executor)
-        ]
-        for thread in self.threads:
-            thread.start()
-
-    def wait_until(self, condition, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.02)
-        return False
-
-    def send(self, path: BrushPathSpec, feedback: list | None = None, **goal_fields):
-        goal = ExecuteBrushPath.Goal(path=brush_path_to_msg(path), **goal_fields)
-        future = self.client.send_goal_async(
-            goal,
-            feedback_callback=(lambda m: feedback.append(m.feedback))
-            if feedback is not None
-            else None,
-        )
-        assert self.wait_until(future.done, 10.0), 'goal not answered'
-        handle = future.result()
-        assert handle.accepted
-        return handle
-
-    def result(self, handle, timeout_s: float = 30.0):
-        future = handle.get_result_async()
-        assert self.wait_until(future.done, timeout_s), 'no result in time'
-        return future.result().result
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.client_executor.shutdown()
-        self.client.destroy()
-        self.server.destroy_node()
-        self.client_node.destroy_node()
-        self.context.try_shutdown()
-        if self.arm.poll() is None:
-            self.arm.terminate()
-            try:
-                self.arm.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.arm.kill()
-                self.arm.wait()
-
-
 @pytest.fixture(scope='module')
-def graph():
-    graph = Graph()
+def graph(executor_graph):
+    # 1 s of simulated time is 0.25 s of wall time at 4x: room for a loaded machine.
+    graph = executor_graph('motion_node', {'trajectory_start_lead_s': 1.0})
     try:
         assert graph.client.wait_for_server(timeout_sec=20.0)
         assert graph.wait_until(lambda: graph.server._latest is not None, 20.0), 'no joint states'

@@ -8,24 +8,10 @@ The tests share one arm process and run in file order; the last one stops the ar
 from __future__ import annotations
 
 import math
-import os
-import random
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
 import pytest
-import rclpy
-from geometry_msgs.msg import PoseStamped
-from rclpy.action import ActionClient
-from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-from rclpy.node import Node
-from rclpy.parameter import Parameter
-from std_srvs.srv import Trigger
-from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from motion_executor.benchmark import square_path
@@ -40,99 +26,16 @@ IDLE_LIFT_S = 4.0
 WELL_XY = (0.3885, 0.080)
 
 
-class Graph:
-    def __init__(self) -> None:
-        from motion_executor.motion_executor_node import MotionExecutorNode
-
-        self.domain = random.Random(os.getpid() + 21).randint(150, 230)
-        env = dict(os.environ, ROS_DOMAIN_ID=str(self.domain))
-        self.arm = subprocess.Popen(
-            [sys.executable, '-m', 'calligraphy_sim.mujoco_arm_node', '--ros-args', '-p',
-             'real_time_factor:=4.0'],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.context = Context()
-        rclpy.init(context=self.context, domain_id=self.domain)
-        self.server = MotionExecutorNode(
-            context=self.context,
-            parameter_overrides=[
-                Parameter('trajectory_start_lead_s', value=1.0),
-                Parameter('joint_state_timeout_s', value=2.0),
-                Parameter('safe_height_m', value=SAFE_M),
-                Parameter('idle_lift_timeout_s', value=IDLE_LIFT_S),
-            ],
-        )
-        self.client_node = Node('motion_safety_client', context=self.context)
-        self.tip_z: list[float] = []
-        self.trajectories: list[JointTrajectory] = []
-        self.client_node.create_subscription(
-            PoseStamped, '/brush_tip_pose', lambda m: self.tip_z.append(m.pose.position.z), 10
-        )
-        self.client_node.create_subscription(
-            JointTrajectory, '/arm_controller/joint_trajectory', self.trajectories.append, 10
-        )
-        self.client = ActionClient(self.client_node, ExecuteBrushPath, 'execute_brush_path')
-        self.lift = self.client_node.create_client(Trigger, 'lift_brush')
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-        self.executor.add_node(self.server)
-        self.client_executor = SingleThreadedExecutor(context=self.context)
-        self.client_executor.add_node(self.client_node)
-        self.threads = [
-            threading.Thread(target=executor.spin, daemon=True)
-            for executor in (self.executor, self.client_executor)
-        ]
-        for thread in self.threads:
-            thread.start()
-
-    def wait_until(self, condition, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.02)
-        return False
-
-    def send(self, path: BrushPathSpec | None = None, feedback=None, msg=None, **goal_fields):
-        goal = ExecuteBrushPath.Goal(path=msg or brush_path_to_msg(path), **goal_fields)
-        future = self.client.send_goal_async(
-            goal,
-            feedback_callback=(lambda m: feedback.append(m.feedback))
-            if feedback is not None
-            else None,
-        )
-        assert self.wait_until(future.done, 10.0), 'goal not answered'
-        assert future.result().accepted
-        return future.result()
-
-    def result(self, handle, timeout_s: float = 60.0):
-        future = handle.get_result_async()
-        assert self.wait_until(future.done, timeout_s), 'no result in time'
-        return future.result().result
-
-    def call_lift(self, timeout_s: float = 30.0) -> Trigger.Response:
-        future = self.lift.call_async(Trigger.Request())
-        assert self.wait_until(future.done, timeout_s), 'lift_brush did not answer'
-        return future.result()
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.client_executor.shutdown()
-        self.client.destroy()
-        self.server.destroy_node()
-        self.client_node.destroy_node()
-        self.context.try_shutdown()
-        if self.arm.poll() is None:
-            self.arm.terminate()
-            try:
-                self.arm.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.arm.kill()
-                self.arm.wait()
-
-
 @pytest.fixture(scope='module')
-def graph():
-    graph = Graph()
+def graph(executor_graph):
+    graph = executor_graph(
+        'motion_safety',
+        {
+            'trajectory_start_lead_s': 1.0,
+            'safe_height_m': SAFE_M,
+            'idle_lift_timeout_s': IDLE_LIFT_S,
+        },
+    )
     try:
         assert graph.client.wait_for_server(timeout_sec=20.0)
         assert graph.lift.wait_for_service(timeout_sec=20.0)
