@@ -69,7 +69,7 @@ class Soak:
         status = 'ok' if wrong is None else f'UNEXPECTED: {wrong}'
         print(f'[soak] run {run} {name}: {status} ({seconds} s)', flush=True)
         if wrong is not None:
-            self.problems.append({'run': run, 'case': name, 'what': wrong[:400], 's': seconds})
+            self.problems.append({'run': run, 'case': name, 'what': wrong[:1600], 's': seconds})
 
 
 # ---------------------------------------------------------------- the CLI
@@ -97,7 +97,8 @@ def _cli(args: list[str], timeout_s: float, signal_after_s: float | None = None)
 def _crash(err: str) -> str | None:
     for mark in CRASH_MARKS:
         if mark in err:
-            return f'{mark!r} in stderr: {err.strip()[-300:]}'
+            at = err.index(mark)
+            return f'{mark!r} in stderr: {err[max(0, at - 200) : at + 1200].strip()}'
     return None
 
 
