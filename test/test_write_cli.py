@@ -60,6 +60,10 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
     assert character['char'] == '一' and character['strokes'] == 1
     assert character['iou'] > 0.6, f'IoU {character["iou"]} below the floor'
     assert 0.0 < report['sim_time_s'] and 0.0 < report['duration_s'] < 280.0
+    # The arm moved for 一 (travel, descent, the stroke, the lift), part of it writing: the
+    # stroke is about 40 mm at writing speed, well under the whole motion.
+    assert character['motion_time_s'] > 1.0, character
+    assert 0.1 < character['writing_share'] < 0.9, character
 
     # The sheet shows one horizontal stroke: much wider than tall, a few mm thick.
     sheet = cv2.imread(str(tmp_path / 'paper.png'), cv2.IMREAD_GRAYSCALE)
@@ -84,10 +88,11 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
     assert len(paths[0].x_m) > 10 and max(paths[0].pressing_depth_m) > 0.0
 
 
-@pytest.mark.timeout(300)
-def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
+def _interrupt_when(tmp_path, domain_offset: int, marker: bytes):
+    """Run `calligraphy write 永`, send Ctrl-C once `marker` shows on its stderr; its return code,
+    whole stderr and the seconds from Ctrl-C to exit."""
     env = dict(os.environ)
-    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 152) % 232)
+    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + domain_offset) % 232)
     # In a session of its own, so that Ctrl-C can go to its whole process group as a terminal's
     # does (the simulated cell's processes too) and not to the test runner.
     run = subprocess.Popen(
@@ -97,9 +102,8 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
     )  # fmt: skip
     stderr = bytearray()
     try:
-        # The progress bar on stderr tells when the second stroke is being written.
         deadline = time.monotonic() + 200.0
-        while b'stroke 2/5 executing' not in stderr:
+        while marker not in stderr:
             assert time.monotonic() < deadline and run.poll() is None, stderr[-2000:]
             stderr += os.read(run.stderr.fileno(), 4096)
         os.killpg(run.pid, signal.SIGINT)
@@ -109,7 +113,13 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
     finally:
         if run.poll() is None:
             run.kill()
-    stderr += rest
+    return run, bytes(stderr + rest), waited_s
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
+    # The progress bar on stderr tells when the second stroke is being written.
+    run, stderr, waited_s = _interrupt_when(tmp_path, 152, b'stroke 2/5 executing')
     assert run.returncode == 130, stderr[-2000:]
     assert b'interrupted' in stderr and b'the brush lifted' in stderr
     assert waited_s < 30.0, f'{waited_s:.1f} s from Ctrl-C to exit'
@@ -191,28 +201,8 @@ def test_timeout_cancels_saves_what_was_written_and_exits_1_without_an_abort(tmp
 
 @pytest.mark.timeout(300)
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback_or_processes_left(tmp_path):
-    env = dict(os.environ)
-    env['ROS_DOMAIN_ID'] = str((int(env.get('ROS_DOMAIN_ID', '0')) + 154) % 232)
-    run = subprocess.Popen(
-        [*CLI, '永', '--out', str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
-    stderr = bytearray()
-    try:
-        # The planner is up (the cell's nodes are being started); nothing has been written yet.
-        deadline = time.monotonic() + 200.0
-        while b'serving /plan_strokes' not in stderr:
-            assert time.monotonic() < deadline and run.poll() is None, stderr[-2000:]
-            stderr += os.read(run.stderr.fileno(), 4096)
-        os.killpg(run.pid, signal.SIGINT)
-        interrupted = time.monotonic()
-        _, rest = run.communicate(timeout=60.0)
-        waited_s = time.monotonic() - interrupted
-    finally:
-        if run.poll() is None:
-            run.kill()
-    stderr += rest
+    # The planner is up (the cell's nodes are being started); nothing has been written yet.
+    run, stderr, waited_s = _interrupt_when(tmp_path, 154, b'serving /plan_strokes')
     assert run.returncode == 130, stderr[-2000:]
     assert b'Traceback' not in stderr and b'Exception in thread' not in stderr, stderr[-3000:]
     assert b'terminate called' not in stderr, stderr[-2000:]

@@ -4,8 +4,8 @@ Brings the whole simulated cell up in this process (the nodes of launch/sim.laun
 config/sim.yaml) on a blank sheet, writes TEXT through the /write_text action with a progress
 bar, and saves: `DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was
 written), `DIR/report.json` ({"status", "characters": [{"char", "iou", "strokes", "dips",
-"motion_time_s"}], "duration_s", "sim_time_s", "warnings", ...}) and, with --record,
-`DIR/session.mcap` (commands, brush paths, observations).
+"motion_time_s", "writing_share"}], "duration_s", "sim_time_s", "warnings", ...}) and, with
+--record, `DIR/session.mcap` (commands, brush paths, observations).
 
 Exit status: 0 written; 1 the writer failed or --timeout-s ran out (the goal is cancelled, the
 brush lifted, and what was written saved as above); 2 a bad command line (nothing started);
@@ -79,10 +79,12 @@ def brush_parameters(brush) -> dict[str, float]:
 
 
 class _Progress:
-    """A one-line progress bar on stderr, fed from WriteText feedback."""
+    """A one-line progress bar on stderr, fed from WriteText feedback; with `motion`, the current
+    character's robot time so far and the share of it spent writing."""
 
-    def __init__(self) -> None:
+    def __init__(self, motion=None) -> None:
         self.stream = sys.stderr
+        self.motion = motion
 
     def __call__(self, feedback) -> None:
         done = feedback.character_index + (
@@ -92,6 +94,9 @@ class _Progress:
         fraction = done / max(feedback.character_count, 1)
         bar = '#' * int(30 * fraction)
         iou = '' if math.isnan(feedback.running_iou) else f' IoU {feedback.running_iou:.2f}'
+        if self.motion is not None:
+            moving, share = self.motion.of(feedback.character_index)
+            iou += f' robot {moving:.1f} s, writing {100 * share:.0f} %'
         self.stream.write(
             f'\r[{bar:<30}] char {feedback.character_index + 1}/{feedback.character_count} '
             f'stroke {feedback.stroke_index + 1}/{feedback.stroke_count} '
@@ -175,16 +180,37 @@ class _MotionClock:
     """Robot time during which the arm moved, per character: intervals between consecutive
     /joint_states in which some joint moved faster than `still_rad_s`. This is what the arm
     itself costs a character (strokes, travel, its share of the dips); in simulation the
-    waits for computation run at the simulator's speed-up and are not the robot's."""
+    waits for computation run at the simulator's speed-up and are not the robot's. Of it, the
+    time spent writing: intervals between consecutive /brush_tip_pose with the tip below the
+    sheet's surface (the bristles pressed on the paper)."""
 
     def __init__(self, node, still_rad_s: float = 1e-3) -> None:
+        from geometry_msgs.msg import PoseStamped
         from sensor_msgs.msg import JointState
 
         self.still_rad_s = still_rad_s
         self.character = 0
         self.moving_s: dict[int, float] = {}
+        self.writing_s: dict[int, float] = {}
         self._previous: tuple[float, np.ndarray] | None = None
+        self._previous_tip: tuple[float, float] | None = None
         node.create_subscription(JointState, '/joint_states', self._on_state, 50)
+        node.create_subscription(PoseStamped, '/brush_tip_pose', self._on_tip, 50)
+
+    def of(self, index: int) -> tuple[float, float]:
+        """Character `index`'s robot time (s) and the share of it spent writing (0..1)."""
+        moving = self.moving_s.get(index, 0.0)
+        writing = min(self.writing_s.get(index, 0.0), moving)
+        return moving, (writing / moving if moving > 0.0 else 0.0)
+
+    def _on_tip(self, msg) -> None:
+        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        previous, self._previous_tip = self._previous_tip, (stamp, msg.pose.position.z)
+        if previous is None:
+            return
+        dt = stamp - previous[0]
+        if 0.0 < dt < 0.5 and previous[1] < 0.0 and msg.pose.position.z < 0.0:
+            self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
 
     def _on_state(self, msg) -> None:
         stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
@@ -350,7 +376,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
 
             recorder = SessionRecorder(observer, out / 'session.mcap')
         spinner = _Spinner(executor)
-        progress = _Progress()
+        progress = _Progress(motion)
         # The arm, paper and camera run in processes of their own and start after the
         # in-process writer: wait until the camera sees the sheet as of now.
         try:
@@ -432,7 +458,7 @@ def _announce(report: dict, paper: str, animation: Path | None, out: Path) -> No
         iou, strokes, dips = entry['iou'], entry['strokes'], entry['dips']
         print(
             f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}  '
-            f'arm moving {entry["motion_time_s"]} s'
+            f'arm moving {entry["motion_time_s"]} s, writing {entry["writing_share"]:.0%} of it'
         )
     for warning in report['warnings']:
         print(f'warning: {warning}')
@@ -479,7 +505,8 @@ def _report(text: str, result, motion, duration_s: float, sim_time_s: float, tim
             'iou': round(score.iou, 4) if math.isfinite(score.iou) else None,
             'strokes': int(strokes),
             'dips': int(dips),
-            'motion_time_s': round(motion.moving_s.get(index, 0.0), 2),
+            'motion_time_s': round(motion.of(index)[0], 2),
+            'writing_share': round(motion.of(index)[1], 3),
         }
         for index, (char, score, strokes, dips) in enumerate(zip(*columns, strict=False))
     ]

@@ -9,9 +9,10 @@ import math
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from calligraphy_bringup.write_cmd import _announce, _report, _usage_error
+from calligraphy_bringup.write_cmd import _announce, _MotionClock, _report, _usage_error
 
 
 def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
@@ -58,18 +59,25 @@ def test_a_writable_output_folder_is_created_with_its_observations_folder(tmp_pa
 
 
 def test_a_timed_out_run_reports_what_was_written_and_that_it_timed_out():
-    motion = SimpleNamespace(moving_s={0: 12.345})
+    motion = SimpleNamespace(of=lambda index: {0: (12.345, 0.4)}.get(index, (0.0, 0.0)))
     report = _report('永永', _result(), motion, 20.0, 31.4, 'no result within 8 s')
     assert report['status'] == 'timed_out' and report['timed_out'] and not report['success']
     assert report['error_msg'] == 'no result within 8 s (canceled after 2 strokes)'
     assert report['characters'] == [
-        {'char': '永', 'iou': 0.8123, 'strokes': 5, 'dips': 1, 'motion_time_s': 12.35}
+        {
+            'char': '永',
+            'iou': 0.8123,
+            'strokes': 5,
+            'dips': 1,
+            'motion_time_s': 12.35,
+            'writing_share': 0.4,
+        }
     ]
     assert report['characters_written'] == 1 and report['character_count'] == 2
 
 
 def test_a_timed_out_run_without_a_result_still_reports():
-    motion = SimpleNamespace(moving_s={})
+    motion = SimpleNamespace(of=lambda index: (0.0, 0.0))
     report = _report('永', None, motion, 50.0, math.nan, 'no result within 8 s')
     assert report['status'] == 'timed_out' and report['characters'] == []
     assert report['error_code'] is None and report['sim_time_s'] is None
@@ -79,10 +87,49 @@ def test_a_timed_out_run_without_a_result_still_reports():
 def test_the_writers_warnings_are_reported_and_printed_one_line_each(tmp_path, capsys):
     warnings = ['the camera was lost at stroke 3 of 永: the rest written open loop', 'ink low']
     result = _result(success=True, error_code=0, error_msg='', warnings=warnings)
-    report = _report('永', result, SimpleNamespace(moving_s={}), 20.0, 31.0, '')
+    motion = SimpleNamespace(of=lambda index: (0.0, 0.0))
+    report = _report('永', result, motion, 20.0, 31.0, '')
     assert report['status'] == 'succeeded' and report['warnings'] == warnings
     _announce(report, str(tmp_path / 'paper.png'), None, tmp_path)
     printed = capsys.readouterr().out.splitlines()
     assert [line for line in printed if line.startswith('warning: ')] == [
         f'warning: {warning}' for warning in warnings
     ]
+
+
+class _Subscriptions:
+    """Stands in for a node: keeps each subscription's callback by topic."""
+
+    def __init__(self) -> None:
+        self.callbacks = {}
+
+    def create_subscription(self, _type, topic, callback, _qos):
+        self.callbacks[topic] = callback
+
+
+def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
+    from geometry_msgs.msg import PoseStamped
+    from sensor_msgs.msg import JointState
+
+    node = _Subscriptions()
+    clock = _MotionClock(node)
+
+    def at(seconds: float, position: float, tip_z: float) -> None:
+        state, tip = JointState(position=[position] * 6), PoseStamped()
+        for msg in (state, tip):
+            msg.header.stamp.sec = int(seconds)
+            msg.header.stamp.nanosec = int(round((seconds % 1) * 1e9))
+        tip.pose.position.z = tip_z
+        node.callbacks['/joint_states'](state)
+        node.callbacks['/brush_tip_pose'](tip)
+
+    # Character 0: 1 s moving in the air, then 3 s moving with the brush on the paper (z < 0),
+    # then 2 s standing still (computation): 4 s of robot time, 75 % of it writing.
+    times = np.round(np.arange(0.0, 6.001, 0.01), 2)
+    for t in times:
+        moving = t <= 4.0
+        at(t, 0.1 * min(t, 4.0) if moving else 0.4, -0.001 if 1.0 <= t <= 4.0 else 0.01)
+    moving_s, share = clock.of(0)
+    assert moving_s == pytest.approx(4.0, abs=0.02)
+    assert share == pytest.approx(0.75, abs=0.01)
+    assert clock.of(1) == (0.0, 0.0)
