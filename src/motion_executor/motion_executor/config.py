@@ -10,6 +10,7 @@ from motion_executor.cell import pose_matrix
 from motion_executor.planner import PlannerConfig
 
 BACKENDS = ('native', 'moveit')
+CONTROLLER_INTERFACES = ('topic', 'follow_joint_trajectory')
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class ExecutorConfig:
     # judge it against the start the arm acknowledged; how long to wait for it, wall clock.
     trajectory_ack: bool = False
     trajectory_ack_timeout_s: float = 5.0
+    # How trajectories reach the arm: 'topic' (JointTrajectory on /arm_controller/joint_trajectory)
+    # or 'follow_joint_trajectory' (a ros2_control controller's action, named controller_action:
+    # its goal acceptance is the acknowledgement, and tracking is judged at the controller's own
+    # time along the trajectory, which follows the speed scaling).
+    controller_interface: str = 'topic'
+    controller_action: str = '/arm_controller/follow_joint_trajectory'
     # Tip further than this from the plan at any time = abort (something blocks the arm).
     max_tracking_error_m: float = 0.01
     # The same while the brush travels in the air (approach and retreat at the safe height), where
@@ -63,6 +70,11 @@ class ExecutorConfig:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got {self.backend!r}')
+        if self.controller_interface not in CONTROLLER_INTERFACES:
+            raise ValueError(
+                f'controller_interface must be one of {CONTROLLER_INTERFACES}, '
+                f'got {self.controller_interface!r}'
+            )
         positive = (
             'safe_height_m',
             'joint_velocity_rad_s',

@@ -9,12 +9,18 @@ it judges tracking, and judges against the acknowledged start.
 
 Trajectories are told apart by their requested start stamp (nanoseconds of robot time), which the
 executor makes unique per trajectory.
+
+A ros2_control cell (`controller_interface: follow_joint_trajectory`) is sent each trajectory as a
+FollowJointTrajectory goal instead: the goal's acceptance is the acknowledgement, and the
+controller's feedback says where along the trajectory it is (`controller_feedback_sample`).
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -57,3 +63,23 @@ class HandoffTracker:
         with self._condition:
             self._condition.wait_for(lambda: requested_start_ns in self._acks, timeout_s)
             return self._acks.get(requested_start_ns)
+
+
+def controller_feedback_sample(
+    feedback, joint_names: tuple[str, ...], start_s: float
+) -> tuple[float, np.ndarray] | None:
+    """A FollowJointTrajectory feedback as (time on the executor's plan clock, measured positions
+    in `joint_names` order); None when it lacks one of the joints.
+
+    ros2_control's joint_trajectory_controller sends, each control cycle, `actual` (the measured
+    state) and `desired.time_from_start`: how far along the trajectory it is, in trajectory time,
+    which advances with the speed scaling (a UR pendant's speed slider). Judging tracking at that
+    time, and not at the stamp, a slowed-down arm is not read as lagging behind the plan.
+    """
+    names = list(feedback.joint_names)
+    actual = list(feedback.actual.positions)
+    if len(actual) != len(names) or not set(joint_names) <= set(names):
+        return None
+    along = feedback.desired.time_from_start
+    positions = np.array([actual[names.index(name)] for name in joint_names], dtype=float)
+    return start_s + along.sec + along.nanosec * 1e-9, positions

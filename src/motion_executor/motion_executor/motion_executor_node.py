@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
@@ -30,7 +30,7 @@ from motion_executor.backends import MotionBackend, create_backend
 from motion_executor.collision import CellCollisionModel
 from motion_executor.config import ExecutorConfig
 from motion_executor.errors import BackendUnavailableError, MotionError, MotionErrorCode
-from motion_executor.handoff import Acknowledgement, HandoffTracker
+from motion_executor.handoff import Acknowledgement, HandoffTracker, controller_feedback_sample
 from motion_executor.kinematics import ArmKinematics
 from motion_executor.planner import PHASE_APPROACH, PHASE_WRITING, MotionPlan
 from motion_executor.tracking import TrackingMonitor
@@ -91,6 +91,20 @@ _PARAMETERS = (
         'trajectory_ack_timeout_s',
         5.0,
         'how long to wait for the arm to acknowledge a trajectory, seconds (wall clock)',
+    ),
+    (
+        'controller_interface',
+        'controller_interface',
+        'topic',
+        "how trajectories reach the arm: 'topic' (/arm_controller/joint_trajectory) or "
+        "'follow_joint_trajectory' (a ros2_control controller's action, controller_action)",
+    ),
+    (
+        'controller_action',
+        'controller_action',
+        '/arm_controller/follow_joint_trajectory',
+        'the FollowJointTrajectory action of the arm controller (controller_interface '
+        'follow_joint_trajectory)',
     ),
     (
         'max_tracking_error_m',
@@ -161,7 +175,11 @@ class MotionExecutorNode(Node):
             brush is lifted to the safe height. One goal at a time (others are rejected).
     Publishes:
         /arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory), stamped in robot time
-            (the clock of /joint_states).
+            (the clock of /joint_states), answered by /arm_controller/trajectory_ack
+            (calligraphy_interfaces/TrajectoryAck) when trajectory_ack is set; or, with
+            controller_interface follow_joint_trajectory, goals of the controller_action
+            (control_msgs/FollowJointTrajectory), whose acceptance is the acknowledgement and
+            whose feedback (desired.time_from_start, actual) is what tracking is judged on.
     Subscribes:
         /joint_states (sensor_msgs/JointState).
     Service:
@@ -216,6 +234,26 @@ class MotionExecutorNode(Node):
             JointTrajectory, '/arm_controller/joint_trajectory', 10
         )
         self._handoff = HandoffTracker()
+        # A ros2_control cell: trajectories go as FollowJointTrajectory goals (control_msgs comes
+        # with the ROS distribution; it has no wheel, so the simulated cell uses the topic).
+        self._controller = None
+        self._controller_result = None
+        self._controller_start_s = 0.0
+        if self.config.controller_interface == 'follow_joint_trajectory':
+            try:
+                from control_msgs.action import FollowJointTrajectory
+            except ImportError as error:
+                raise BackendUnavailableError(
+                    'controller_interface follow_joint_trajectory needs control_msgs (install '
+                    f"the ROS distribution's ros-<distro>-control-msgs): {error}"
+                ) from None
+            self._controller_type = FollowJointTrajectory
+            self._controller = ActionClient(
+                self,
+                FollowJointTrajectory,
+                self.config.controller_action,
+                callback_group=self._group,
+            )
         self.create_subscription(
             TrajectoryAck,
             '/arm_controller/trajectory_ack',
@@ -294,8 +332,64 @@ class MotionExecutorNode(Node):
         )
         with self._lock:
             self._latest = sample
-            if self._busy:
+            # With a ros2_control controller, its feedback says where along the trajectory the
+            # arm is; the joint states then only tell that the arm is alive.
+            if self._busy and self._controller is None:
                 self._recent.append(sample)
+
+    def _on_controller_feedback(self, msg) -> None:
+        sample = controller_feedback_sample(
+            msg.feedback, self._joint_names, self._controller_start_s
+        )
+        if sample is None:
+            return
+        with self._lock:
+            if self._busy:
+                self._recent.append(_JointSample(sample[0], sample[1], time.monotonic()))
+
+    def _send_to_controller(self, msg: JointTrajectory, start_s: float, wait: bool) -> float:
+        """Send a trajectory as a FollowJointTrajectory goal; its acceptance is the
+        acknowledgement. Returns the start on the plan clock (feedback times count from it)."""
+        action = self.config.controller_action
+        timeout = self.config.trajectory_ack_timeout_s
+        if not self._controller.wait_for_server(timeout_sec=timeout):
+            raise MotionError(MotionErrorCode.CONTROLLER_UNAVAILABLE, f'{action} is not available')
+        self._controller_start_s = start_s
+        self._controller_result = None
+        sent = self._controller.send_goal_async(
+            self._controller_type.Goal(trajectory=msg),
+            feedback_callback=self._on_controller_feedback,
+        )
+        if not wait:
+            return start_s
+        answered = threading.Event()
+        sent.add_done_callback(lambda _: answered.set())
+        if not answered.wait(timeout):
+            raise MotionError(
+                MotionErrorCode.CONTROLLER_UNAVAILABLE,
+                f'{action} did not answer the trajectory within {timeout:g} s',
+            )
+        handle = sent.result()
+        if not handle.accepted:
+            raise MotionError(
+                MotionErrorCode.CONTROLLER_UNAVAILABLE,
+                f'{action} rejected the trajectory (its log says why: joints, limits, or a '
+                'start that ended in the past)',
+            )
+        self._controller_result = handle.get_result_async()
+        return start_s
+
+    def _uses_ack(self) -> bool:
+        """The simulated arm's TrajectoryAck (topic hand-off only)."""
+        return self.config.trajectory_ack and self._controller is None
+
+    def _controller_outcome(self) -> tuple[bool, str] | None:
+        """(succeeded, what the controller said) once its goal has ended; None before."""
+        future = self._controller_result
+        if future is None or not future.done():
+            return None
+        result = future.result().result
+        return result.error_code == 0, result.error_string or f'error code {result.error_code}'
 
     def _on_ack(self, msg: TrajectoryAck) -> None:
         requested = msg.requested_start
@@ -358,12 +452,14 @@ class MotionExecutorNode(Node):
             self._wait_for_idle_lift()
             state = self._fresh_state()
             # The controller may be discovered a moment after its states.
-            if not self._wait_for_arm(lambda: self._trajectory_pub.get_subscription_count() > 0):
+            if self._controller is None and not self._wait_for_arm(
+                lambda: self._trajectory_pub.get_subscription_count() > 0
+            ):
                 raise MotionError(
                     MotionErrorCode.CONTROLLER_UNAVAILABLE,
                     'nothing subscribes to /arm_controller/joint_trajectory',
                 )
-            if self.config.trajectory_ack and not self._wait_for_arm(
+            if self._uses_ack() and not self._wait_for_arm(
                 lambda: self.count_publishers('/arm_controller/trajectory_ack') > 0
             ):
                 raise MotionError(
@@ -568,8 +664,10 @@ class MotionExecutorNode(Node):
         start_ns = self._handoff.unique_start_ns(stamp_s)
         msg = conversions.plan_to_trajectory_msg(plan, 0.0)
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(start_ns, 1_000_000_000)
+        if self._controller is not None:
+            return self._send_to_controller(msg, start_ns * 1e-9, wait_ack)
         self._trajectory_pub.publish(msg)
-        if not (self.config.trajectory_ack and wait_ack):
+        if not (self._uses_ack() and wait_ack):
             return start_ns * 1e-9
         ack = self._handoff.wait(start_ns, self.config.trajectory_ack_timeout_s)
         if ack is not None and ack.accepted:
@@ -631,6 +729,18 @@ class MotionExecutorNode(Node):
                 )
             if monitor.arrived(plan_time, last_positions, self.config.goal_tolerance_rad):
                 return
+            outcome = self._controller_outcome()
+            if outcome is not None:
+                # The controller has ended its goal: it reached the end within its own
+                # tolerances, or it aborted and says why (no feedback follows either way).
+                succeeded, said = outcome
+                if succeeded:
+                    return
+                raise _AbortError(
+                    MotionErrorCode.TRACKING_ERROR,
+                    f'{self.config.controller_action} aborted the trajectory: {said}',
+                    last_positions,
+                )
             if plan_time > plan.duration_s + self.config.settle_timeout_s:
                 raise _AbortError(
                     MotionErrorCode.TRACKING_ERROR,

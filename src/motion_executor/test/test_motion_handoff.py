@@ -12,15 +12,19 @@ import time
 
 import numpy as np
 import pytest
+import rclpy
+from rclpy.context import Context
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
 from calligraphy_sim.arm import HOME_POSITIONS_RAD
-from motion_executor.handoff import Acknowledgement, HandoffTracker
+from motion_executor.handoff import Acknowledgement, HandoffTracker, controller_feedback_sample
 from motion_executor.kinematics import ArmKinematics
+from motion_executor.motion_executor_node import MotionExecutorNode
 from motion_executor.planner import BrushPathSpec
 
 Result = ExecuteBrushPath.Result
@@ -138,3 +142,60 @@ def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracki
     finally:
         stand_in.destroy_node()
         graph.close()
+
+
+def _feedback(names, actual, along_s):
+    """A FollowJointTrajectory feedback as ros2_control's joint_trajectory_controller fills it
+    (control_msgs has no wheel: the fields it reads, duck-typed)."""
+    from types import SimpleNamespace
+
+    sec = int(np.floor(along_s))
+    return SimpleNamespace(
+        joint_names=list(names),
+        actual=SimpleNamespace(positions=list(actual)),
+        desired=SimpleNamespace(
+            time_from_start=SimpleNamespace(sec=sec, nanosec=int(round((along_s - sec) * 1e9)))
+        ),
+    )
+
+
+def test_controller_feedback_is_read_at_the_controllers_time_along_the_trajectory():
+    joints = ('a', 'b', 'c')
+    # The controller lists its joints in its own order; a slowed-down arm (speed scaling 50 %)
+    # is 1.25 s along the trajectory 2.5 s after its start: tracking is judged at 1.25 s.
+    stamp, positions = controller_feedback_sample(
+        _feedback(['c', 'a', 'b'], [3.0, 1.0, 2.0], 1.25), joints, start_s=100.0
+    )
+    assert stamp == pytest.approx(101.25)
+    assert positions.tolist() == [1.0, 2.0, 3.0]
+    # Before the start (a trajectory stamped in the future) the time is negative.
+    stamp, _ = controller_feedback_sample(_feedback(joints, [0, 0, 0], -0.3), joints, 100.0)
+    assert stamp == pytest.approx(99.7)
+    # A feedback that lacks one of the arm's joints says nothing about the arm.
+    assert controller_feedback_sample(_feedback(['a', 'b'], [1, 2], 1.0), joints, 0.0) is None
+    assert controller_feedback_sample(_feedback(joints, [1, 2], 1.0), joints, 0.0) is None
+
+
+def test_the_follow_joint_trajectory_interface_without_control_msgs_is_a_clear_start_error():
+    # The simulated cell has no control_msgs; a real cell's image has. The node refuses to start
+    # with a message naming what to install, which main() prints before exiting 2.
+    from motion_executor.errors import BackendUnavailableError
+
+    try:
+        import control_msgs  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip('control_msgs is installed here')
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        with pytest.raises(BackendUnavailableError, match='control_msgs'):
+            MotionExecutorNode(
+                context=context,
+                parameter_overrides=[
+                    Parameter('controller_interface', value='follow_joint_trajectory')
+                ],
+            )
+    finally:
+        context.try_shutdown()
