@@ -375,6 +375,12 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
             from calligraphy_bringup.recording import SessionRecorder
 
             recorder = SessionRecorder(observer, out / 'session.mcap')
+        # The client's action clients live on this node, in the writer's own context (one DDS
+        # participant): a client of its own context joined the graph only now, and the writer
+        # could answer the goal before it had discovered the client's reader; the answer was then
+        # lost although the character was written ('no goal from the writer within 60 s', seen
+        # once in about 20 runs). Created before spinning starts, as rclpy's ActionClient needs.
+        cell = CalligraphyClient(node=observer, server_timeout_s=60.0)
         spinner = _Spinner(executor)
         progress = _Progress(motion)
         # The arm, paper and camera run in processes of their own and start after the
@@ -387,7 +393,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         # the 3 MB sheet images can reach this process seconds after the camera's).
         frames.first.wait(timeout=20.0)
         _new_sheet(observer)
-        with CalligraphyClient(server_timeout_s=60.0) as cell:
+        with cell:
             sim_start = clock.last
             try:
                 result = cell.write_text(
