@@ -361,7 +361,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         overrides['virtual_paper_node'] = brush_parameters(eval_brush(args.brush_seed))
 
     started = time.monotonic()
-    graph = observer = executor = spinner = recorder = None
+    graph = observer = executor = spinner = recorder = cell = None
     timed_out = ''
     try:
         graph = CellGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
@@ -379,7 +379,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         # participant): a client of its own context joined the graph only now, and the writer
         # could answer the goal before it had discovered the client's reader; the answer was then
         # lost although the character was written ('no goal from the writer within 60 s', seen
-        # once in about 20 runs). Created before spinning starts, as rclpy's ActionClient needs.
+        # once in about 20 runs). Created before spinning starts, as rclpy's ActionClient needs,
+        # and closed only once the spinning has stopped (_close).
         cell = CalligraphyClient(node=observer, server_timeout_s=60.0)
         spinner = _Spinner(executor)
         progress = _Progress(motion)
@@ -393,28 +394,27 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         # the 3 MB sheet images can reach this process seconds after the camera's).
         frames.first.wait(timeout=20.0)
         _new_sheet(observer)
-        with cell:
-            sim_start = clock.last
-            try:
-                result = cell.write_text(
-                    text, font=args.font, size_m=args.size_mm / 1000.0,
-                    use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
-                    on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
-                                           progress(f)),
-                )  # fmt: skip
-            except KeyboardInterrupt:
-                # Ctrl-C: the client cancelled the goal and the brush is lifted; what was
-                # written is saved like a finished run's.
-                result = cell.interrupted_result
-                if result is None:
-                    raise
-            except GoalTimeoutError as error:
-                # Past --timeout-s the client cancelled the goal (the brush is lifted): save
-                # what was written and say that it timed out.
-                result, timed_out = error.result, str(error)
-            progress.finish()
-            time.sleep(0.6)  # the sheet image after the last stroke
-            sim_time_s = clock.elapsed_since(sim_start)
+        sim_start = clock.last
+        try:
+            result = cell.write_text(
+                text, font=args.font, size_m=args.size_mm / 1000.0,
+                use_feedback=not args.no_feedback, timeout_s=args.timeout_s,
+                on_feedback=lambda f: (setattr(motion, 'character', f.character_index),
+                                       progress(f)),
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            # Ctrl-C: the client cancelled the goal and the brush is lifted; what was
+            # written is saved like a finished run's.
+            result = cell.interrupted_result
+            if result is None:
+                raise
+        except GoalTimeoutError as error:
+            # Past --timeout-s the client cancelled the goal (the brush is lifted): save
+            # what was written and say that it timed out.
+            result, timed_out = error.result, str(error)
+        progress.finish()
+        time.sleep(0.6)  # the sheet image after the last stroke
+        sim_time_s = clock.elapsed_since(sim_start)
         paper = _save_paper(observer, (out / 'paper.png').resolve())
         frames.add_final(paper)
         animated = frames.save_gif(out / 'writing.gif')
@@ -424,7 +424,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         print(f'calligraphy write: error: {error}', file=sys.stderr)
         return 1
     finally:
-        _close(spinner, recorder, executor, observer, graph)
+        _close(spinner, recorder, executor, observer, graph, cell)
 
     report = _report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
@@ -474,7 +474,7 @@ def _announce(report: dict, paper: str, animation: Path | None, out: Path) -> No
     print(f'report:    {(out / "report.json").resolve()}')
 
 
-def _close(spinner, recorder, executor, observer, graph) -> None:
+def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:
     """Stop everything this command started, threads joined before anything is destroyed.
 
     Ctrl-C is ignored meanwhile (the steps are bounded): an interrupt in the middle would leave
@@ -486,6 +486,9 @@ def _close(spinner, recorder, executor, observer, graph) -> None:
     try:
         if spinner is not None:
             spinner.stop()
+        if cell is not None:
+            # Its action clients live on the observer node: destroyed while nothing spins it.
+            cell.close()
         if recorder is not None:
             recorder.close()
         if executor is not None:
