@@ -35,15 +35,6 @@ def _stroke(length=0.03, x0=0.10, y0=0.10, depth=0.002, speed=0.05, n=61) -> Bru
     return BrushPathSpec(x, np.full(n, y0), np.full(n, depth), np.linspace(0, length / speed, n))
 
 
-def _wait_until(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 # ---------------------------------------------------------------- core
 
 
@@ -88,12 +79,12 @@ def test_trajectories_stamped_in_the_arms_past_are_started_late_and_tracked_from
     )
     try:
         assert graph.client.wait_for_server(timeout_sec=30.0)
-        assert _wait_until(lambda: graph.server._latest is not None, 30.0), 'no joint states'
+        assert graph.wait_until(lambda: graph.server._latest is not None, 30.0), 'no joint states'
         for x0 in (0.08, 0.16):
             result = _run(graph, _stroke(x0=x0))
             assert result.success, f'{result.error_msg} (code {result.error_code})'
             assert result.tip_rms_error_m < 0.0005, result.tip_rms_error_m
-        assert _wait_until(lambda: len(graph.acks) >= 2, 10.0)
+        assert graph.wait_until(lambda: len(graph.acks) >= 2, 10.0)
         late = [
             a
             for a in graph.acks
@@ -137,7 +128,7 @@ def test_an_arm_that_never_acknowledges_gets_controller_unavailable_not_a_tracki
         assert result.error_code == Result.CONTROLLER_UNAVAILABLE, result.error_msg
         assert 'acknowledge' in result.error_msg
         # The trajectory, then the stop that holds the arm should it still take it.
-        assert _wait_until(lambda: len(received) >= 2, 10.0)
+        assert graph.wait_until(lambda: len(received) >= 2, 10.0)
         assert received[0].points and not received[-1].points
     finally:
         stand_in.destroy_node()
