@@ -344,14 +344,12 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         CalligraphyClientError,
         GoalTimeoutError,
     )
-    from calligraphy_writer.config import WriterConfig
 
     out: Path = args.out
     writer_overrides = {'save_dir': str((out / 'observations').resolve())}
-    if 'sheet_state_file' in vars(WriterConfig()):
-        # This run's sheet is a fresh simulated one: keep its state beside its outputs, not in
-        # the state file of a cell brought up by other means.
-        writer_overrides['sheet_state_file'] = str((out / 'sheet_state.json').resolve())
+    # This run's sheet is a fresh simulated one: keep its state beside its outputs, not in
+    # the state file of a cell brought up by other means.
+    writer_overrides['sheet_state_file'] = str((out / 'sheet_state.json').resolve())
     if args.controller:
         writer_overrides['controller'] = args.controller
     if args.layout:
