@@ -107,3 +107,4 @@ def test_every_yaml_key_is_a_declared_parameter(config: str):
                 node.destroy_node()
     finally:
         context.try_shutdown()
+        context.destroy()

@@ -360,6 +360,15 @@ class WriterNode(Node):
             cancel_callback=lambda _: CancelResponse.ACCEPT,
         )
 
+    def destroy_node(self) -> None:
+        # rclpy's destroy_node leaves action servers and clients (waitables) in the DDS graph:
+        # a writer destroyed and made again in one process would still be found by clients.
+        # (A node whose start failed has not made them.)
+        for name in ('_character_server', '_text_server', 'motion_client', 'dip_client'):
+            if hasattr(self, name):
+                getattr(self, name).destroy()
+        super().destroy_node()
+
     # ---- helpers used by RosCell -------------------------------------------------------------
 
     def save_observation(self, plan, observation) -> str:

@@ -64,6 +64,11 @@ class FakeCell(Node):
         )  # fmt: skip
         self._dip = ActionServer(self, DipInk, 'dip_ink', self._dip_ink, callback_group=group)
 
+    def destroy_node(self) -> None:
+        self._motion.destroy()
+        self._dip.destroy()
+        super().destroy_node()
+
     def _plan(self, request, response):
         assert request.use_box and len(request.text) == 1, 'the writer plans one box at a time'
         self.plan_boxes.append((request.text, request.box_x_m, request.box_y_m))
@@ -233,9 +238,14 @@ class Graph:
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=5.0)
+        self.character.destroy()
+        self.text.destroy()
         for node in (self.writer, self.fake, self.client):
             node.destroy_node()
         self.context.try_shutdown()
+        # Destroyed, not only shut down: the next test's graph, on the same domain, must not
+        # find this one's participant.
+        self.context.destroy()
 
 
 @pytest.fixture

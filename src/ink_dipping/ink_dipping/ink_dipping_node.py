@@ -139,6 +139,14 @@ class InkDippingNode(Node):
             f'{duration:.1f} s'
         )
 
+    def destroy_node(self) -> None:
+        # rclpy's destroy_node leaves action servers and clients in the DDS graph. (A node whose
+        # start failed has not made them.)
+        for name in ('_server', 'motion_client'):
+            if hasattr(self, name):
+                getattr(self, name).destroy()
+        super().destroy_node()
+
     def _on_writing(self, msg: Bool) -> None:
         self._writing = msg.data
 

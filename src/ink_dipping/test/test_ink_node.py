@@ -148,6 +148,7 @@ class Graph:
         for node in (self.dipper, self.motion, self.client_node):
             node.destroy_node()
         self.context.try_shutdown()
+        self.context.destroy()  # its participant leaves the domain before the next test's
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()

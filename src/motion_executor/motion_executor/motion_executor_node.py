@@ -293,6 +293,14 @@ class MotionExecutorNode(Node):
         )
 
     # ---------------------------------------------------------------- parameters
+    def destroy_node(self) -> None:
+        # rclpy's destroy_node leaves action servers and clients in the DDS graph. (A node whose
+        # start failed has not made them.)
+        for name in ('_server', '_controller'):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).destroy()
+        super().destroy_node()
+
     def _read_config(self) -> ExecutorConfig:
         values = {}
         for name, field_name, default, description in _PARAMETERS:

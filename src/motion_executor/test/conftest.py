@@ -133,6 +133,7 @@ class ExecutorGraph:
         self.server.destroy_node()
         self.client_node.destroy_node()
         self.context.try_shutdown()
+        self.context.destroy()  # its participant leaves the domain before the next test's
         if self.arm is not None and self.arm.poll() is None:
             self.arm.terminate()
             try:
