@@ -1,0 +1,19 @@
+from setuptools import find_packages, setup
+
+package_name = 'calligraphy_model'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='Calligraphy cell developers',
+    maintainer_email='dev@calligraphy-cell.org',
+    description='The cell description, raster convention, brush laws and glyph scorer (no ROS).',
+    license='Apache-2.0',
+)

@@ -1,0 +1,1 @@
+"""The kit every calligraphy node is made from (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,49 @@
+"""One main() for every node: a node that cannot start says why (exit 2) and never aborts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+
+from calligraphy_model.errors import CalligraphyError
+
+# What a node raises when its parameters or files are wrong: a clear one-line error, exit 2.
+START_ERRORS: tuple[type[BaseException], ...] = (
+    CalligraphyError,
+    ValueError,
+    FileNotFoundError,
+)
+
+
+def run_node(
+    make_node: Callable[[], Node],
+    name: str,
+    args: list[str] | None = None,
+    threads: int | None = None,
+    start_errors: tuple[type[BaseException], ...] = (),
+) -> int:
+    """rclpy.init, make the node, spin it on a multi-threaded executor (`threads` None = one per
+    CPU) until Ctrl-C or shutdown, then destroy it; the exit status. A start error of
+    START_ERRORS or `start_errors` is printed as `name: error: message`, status 2."""
+    rclpy.init(args=args)
+    try:
+        node = make_node()
+    except START_ERRORS + tuple(start_errors) as error:
+        print(f'{name}: error: {error}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    executor = MultiThreadedExecutor(num_threads=threads)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
