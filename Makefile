@@ -15,7 +15,7 @@ test: setup
 	@bash scripts/test.sh
 
 lint: setup
-	@source env.sh && ruff check src test && ruff format --check src test
+	@source env.sh && ruff check src test launch && ruff format --check src test launch
 
 bench: setup
 	@source env.sh && bash scripts/bench.sh

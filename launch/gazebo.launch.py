@@ -8,10 +8,11 @@ Needs ros_gz_sim and gz_ros2_control from a ROS 2 distribution.
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 NODES = [
     ('stroke_planner', 'stroke_planner_node'),
@@ -46,8 +47,13 @@ def generate_launch_description():
         arguments=['-topic', 'robot_description', '-name', 'calligraphy_cell'],
     )
     cell = [
-        Node(package=package, executable=executable, name=executable,
-             parameters=[config, {'use_sim_time': True}], output='screen')
+        Node(
+            package=package,
+            executable=executable,
+            name=executable,
+            parameters=[config, {'use_sim_time': True}],
+            output='screen',
+        )
         for package, executable in NODES
     ]
     return LaunchDescription([gazebo, state_publisher, spawn, *cell])

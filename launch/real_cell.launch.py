@@ -10,11 +10,12 @@ The paper pose in base_link comes from config/real_cell.yaml (touch-off calibrat
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 NODES = [
     ('stroke_planner', 'stroke_planner_node'),
@@ -33,8 +34,9 @@ def generate_launch_description():
     ur_type = LaunchConfiguration('ur_type')
     driver = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(
-            os.path.join(get_package_share_directory('ur_robot_driver'), 'launch',
-                         'ur_control.launch.py')
+            os.path.join(
+                get_package_share_directory('ur_robot_driver'), 'launch', 'ur_control.launch.py'
+            )
         ),
         launch_arguments={
             'robot_ip': robot_ip,
@@ -48,12 +50,22 @@ def generate_launch_description():
         executable='realsense2_camera_node',
         name='camera',
         namespace='camera',
-        parameters=[{'serial_no': LaunchConfiguration('camera_serial'),
-                     'rgb_camera.color_profile': '1280x720x30', 'enable_depth': False}],
+        parameters=[
+            {
+                'serial_no': LaunchConfiguration('camera_serial'),
+                'rgb_camera.color_profile': '1280x720x30',
+                'enable_depth': False,
+            }
+        ],
     )
     cell = [
-        Node(package=package, executable=executable, name=executable, parameters=[config],
-             output='screen')
+        Node(
+            package=package,
+            executable=executable,
+            name=executable,
+            parameters=[config],
+            output='screen',
+        )
         for package, executable in NODES
     ]
     return LaunchDescription(

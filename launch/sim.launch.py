@@ -9,10 +9,11 @@ YAML in one process.
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 NODES = [
     ('stroke_planner', 'stroke_planner_node'),
@@ -32,7 +33,7 @@ def generate_launch_description():
         package='calligraphy_sim',
         executable='mujoco_arm_node',
         name='mujoco_arm_node',
-        parameters=[config, {'realtime_factor': LaunchConfiguration('realtime_factor')}],
+        parameters=[config, {'real_time_factor': LaunchConfiguration('realtime_factor')}],
         output='screen',
     )
     return LaunchDescription(
@@ -44,8 +45,13 @@ def generate_launch_description():
             ),
             arm,
             *[
-                Node(package=package, executable=executable, name=executable,
-                     parameters=[config], output='screen')
+                Node(
+                    package=package,
+                    executable=executable,
+                    name=executable,
+                    parameters=[config],
+                    output='screen',
+                )
                 for package, executable in NODES
             ],
         ]

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import rclpy
@@ -18,8 +17,9 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
-from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph, wait_until_cell_sees_now
+from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, SimNodeGraph, wait_until_cell_sees_now
 from calligraphy_interfaces.action import WriteCharacter
+from calligraphy_model.polling import wait_until
 from calligraphy_writer.client import CalligraphyClient
 
 # A small ink capacity so that a dip falls between the two characters of the first test.
@@ -43,7 +43,7 @@ def cell():
     os.environ['ROS_DOMAIN_ID'] = str(domain)
     context = Context()
     rclpy.init(context=context, domain_id=domain)
-    graph = CellGraph(context, overrides=OVERRIDES, process_groups=SIM_PROCESS_GROUPS).start()
+    graph = SimNodeGraph(context, overrides=OVERRIDES, process_groups=SIM_PROCESS_GROUPS).start()
     probe = Node('cell_graph_probe', context=context)
     tip_z: list[float] = []
     probe.create_subscription(
@@ -108,20 +108,24 @@ def test_cancel_mid_character_lifts_the_brush_and_the_next_goal_succeeds(cell):
 
     writer = threading.Thread(target=write)
     writer.start()
-    deadline = time.monotonic() + 120.0
-    while not any(f.phase == 'executing' and f.stroke_index >= 1 for f in seen):
-        assert time.monotonic() < deadline, 'never reached the second stroke'
-        if not writer.is_alive():
-            result = outcome.get('result')
-            pytest.fail(f'the goal ended before its second stroke: {result}')
-        time.sleep(0.05)
+    second_stroke = wait_until(
+        lambda: (
+            any(f.phase == 'executing' and f.stroke_index >= 1 for f in seen)
+            or not writer.is_alive()
+        ),
+        120.0,
+    )
+    assert second_stroke, 'never reached the second stroke'
+    if not writer.is_alive():
+        pytest.fail(f'the goal ended before its second stroke: {outcome.get("result")}')
     client.cancel()
     writer.join(timeout=120.0)
     result = outcome['result']
     assert result.error_code == WriteCharacter.Result.CANCELED, result.error_msg
     assert 1 <= result.strokes_written < 5
-    time.sleep(1.0)
-    assert tip_z[-1] > 0.02, f'brush tip {tip_z[-1] * 1000:.1f} mm above the paper plane'
+    # The lift ends before the result is sent; its last tip poses may still be on their way.
+    lifted = wait_until(lambda: tip_z[-1] > 0.02, 10.0)
+    assert lifted, f'brush tip {tip_z[-1] * 1000:.1f} mm above the paper plane'
     result = client.write('一', box_m=(0.23, 0.13), timeout_s=120.0)
     assert result.success, result.error_msg
     assert not math.isnan(result.score.iou)

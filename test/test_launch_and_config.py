@@ -1,5 +1,6 @@
-"""Launch files and YAML: everything they name exists, and every YAML key is a declared
-parameter of its node (`ros2 launch` is not installed here, so this is checked statically)."""
+"""Launch files and YAML: everything they name exists, and every YAML key and every parameter a
+launch file sets is a declared parameter of its node (`ros2 launch` is not installed here, so this
+is checked statically)."""
 
 from __future__ import annotations
 
@@ -81,9 +82,36 @@ def test_every_launch_config_exists():
     assert all((CONFIG_DIR / name).exists() for name in named)
 
 
+def _launch_parameter_keys(config: str) -> dict[str, set[str]]:
+    """Node name → the parameter names that `config`.launch.py sets inline (dict literals in a
+    Node's `parameters`); a Node made in a loop over NODES sets them on each of those nodes."""
+    tree = ast.parse((LAUNCH_DIR / f'{config}.launch.py').read_text())
+    ours_in_file = [exe for package, exe in _strings_in_calls(tree) if exe in OURS]
+    keys: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, 'id', '') == 'Node'):
+            continue
+        kw = {k.arg: k.value for k in node.keywords}
+        executable = kw.get('executable')
+        names = [executable.value] if isinstance(executable, ast.Constant) else ours_in_file
+        for item in getattr(kw.get('parameters'), 'elts', []):
+            if isinstance(item, ast.Dict):
+                for name in names:
+                    if name in OURS:
+                        keys.setdefault(name, set()).update(
+                            k.value for k in item.keys if isinstance(k, ast.Constant)
+                        )
+    return keys
+
+
+def test_launch_parameter_keys_are_found():
+    assert 'real_time_factor' in _launch_parameter_keys('sim')['mujoco_arm_node']
+
+
 @pytest.mark.parametrize('config', ['sim', 'real_cell', 'gazebo'])
 def test_every_yaml_key_is_a_declared_parameter(config: str):
     parameters = load_parameters(CONFIG_DIR / f'{config}.yaml')
+    inline = _launch_parameter_keys(config)
     assert set(parameters) <= set(OURS), f'unknown nodes {set(parameters) - set(OURS)}'
     context = Context()
     # A domain of its own: the nodes built here must not linger in the graph of later tests.
@@ -103,6 +131,8 @@ def test_every_yaml_key_is_a_declared_parameter(config: str):
             try:
                 undeclared = [k for k in values if not node.has_parameter(k)]
                 assert not undeclared, f'{config}.yaml: {name} does not declare {undeclared}'
+                undeclared = [k for k in inline.get(name, ()) if not node.has_parameter(k)]
+                assert not undeclared, f'{config}.launch.py: {name} does not declare {undeclared}'
             finally:
                 node.destroy_node()
     finally:

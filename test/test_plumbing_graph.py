@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import pytest
 import rclpy
@@ -14,6 +13,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_interfaces.action import WriteCharacter
+from calligraphy_model.polling import wait_until
 from conftest import REPO_ROOT
 
 SERVER = str(REPO_ROOT / 'test' / 'fixtures' / 'write_character_test_server.py')
@@ -57,9 +57,7 @@ def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
         assert result.success and result.error_code == WriteCharacter.Result.SUCCESS
         assert result.strokes_written == 3
         # Feedback travels on its own topic and may trail the result by a moment.
-        deadline = time.monotonic() + 5.0
-        while len(feedback) < 3 and time.monotonic() < deadline:
-            executor.spin_once(timeout_sec=0.05)
+        wait_until(lambda: executor.spin_once(timeout_sec=0.05) or len(feedback) >= 3, 5.0)
         assert [f.feedback.stroke_index for f in feedback] == [0, 1, 2]
         assert all(f.feedback.stroke_count == 3 for f in feedback)
         assert math.isclose(feedback[-1].feedback.ink_load, 0.8)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CLI = [sys.executable, '-m', 'calligraphy_bringup.cli', 'write']
+CLI = [sys.executable, '-m', 'calligraphy_ros_kit.cli', 'write']
 
 
 def _write(*args: str, timeout_s: float = 280.0) -> subprocess.CompletedProcess:

@@ -20,18 +20,20 @@ setup(
     zip_safe=True,
     maintainer='Calligraphy cell developers',
     maintainer_email='dev@calligraphy-cell.org',
-    description='Configuration, launch files and the calligraphy command line.',
+    description='Configuration, launch files, the simulated node graph and `calligraphy write`.',
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'calligraphy = calligraphy_bringup.cli:main',
+            'calligraphy = calligraphy_ros_kit.cli:main',
         ],
         'calligraphy.commands': [
             'write = calligraphy_bringup.write_cmd:add_parser',
         ],
         'calligraphy.benchmarks': [
-            'writer = calligraphy_bringup.writer_bench:run',
-            'soak = calligraphy_bringup.soak_bench:run',
+            'writer = calligraphy_bringup.writer_bench:measure_cell_against_offline',
+            'soak = calligraphy_bringup.soak_bench:measure_unexpected_outcomes',
+            'motion = calligraphy_bringup.motion_bench:measure_motion_tracking',
+            'camera = calligraphy_bringup.camera_bench:measure_camera_accuracy',
         ],
     },
 )

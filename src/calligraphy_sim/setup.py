@@ -23,9 +23,10 @@ setup(
             'sim_camera_node = calligraphy_sim.sim_camera_node:main',
             'virtual_paper_node = calligraphy_sim.virtual_paper_node:main',
         ],
-        # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:run_benchmark`.
+        # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:<what it measures>`.
         'calligraphy.benchmarks': [
-            'brush = calligraphy_sim.brush_bench:run_benchmark',
+            'brush = calligraphy_sim.brush_bench:measure_brush_render_speed',
+            'ink_capacity = calligraphy_sim.ink_capacity:measure_ink_capacity',
         ],
     },
 )

@@ -19,7 +19,7 @@ setup(
     entry_points={
         # Nodes: `<name>_node = calligraphy_writer.<name>_node:main`.
         'console_scripts': ['writer_node = calligraphy_writer.writer_node:main'],
-        # `calligraphy bench NAME`: `NAME = calligraphy_writer.<module>:run_benchmark`.
+        # `calligraphy bench NAME`: `NAME = calligraphy_writer.<module>:measure_<figures>`.
         'calligraphy.benchmarks': [],
     },
 )

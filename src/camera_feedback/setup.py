@@ -20,8 +20,7 @@ setup(
         'console_scripts': [
             'camera_feedback_node = camera_feedback.camera_feedback_node:main',
         ],
-        'calligraphy.benchmarks': [
-            'camera = camera_feedback.benchmark:run',
-        ],
+        # `calligraphy bench camera` needs the simulated camera: calligraphy_bringup.camera_bench.
+        'calligraphy.benchmarks': [],
     },
 )

@@ -14,12 +14,10 @@ setup(
     zip_safe=True,
     maintainer='Calligraphy cell developers',
     maintainer_email='dev@calligraphy-cell.org',
-    description='Ink budget, scripted dip-and-wipe and the dip action.',
+    description='The scripted dip-and-wipe and the dip action.',
     license='Apache-2.0',
     entry_points={
         # Nodes: `<name>_node = ink_dipping.<name>_node:main`.
         'console_scripts': ['ink_dipping_node = ink_dipping.ink_dipping_node:main'],
-        # `calligraphy bench NAME`: `NAME = ink_dipping.<module>:run_benchmark`.
-        'calligraphy.benchmarks': ['ink_capacity = ink_dipping.capacity:run_benchmark'],
     },
 )

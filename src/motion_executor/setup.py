@@ -20,8 +20,5 @@ setup(
         'console_scripts': [
             'motion_executor_node = motion_executor.motion_executor_node:main',
         ],
-        'calligraphy.benchmarks': [
-            'motion = motion_executor.benchmark:run',
-        ],
     },
 )

@@ -20,6 +20,6 @@ setup(
     entry_points={
         'console_scripts': ['stroke_planner_node = stroke_planner.stroke_planner_node:main'],
         'calligraphy.commands': ['plan = stroke_planner.cli:add_parser'],
-        'calligraphy.benchmarks': ['planner = stroke_planner.benchmark:run'],
+        'calligraphy.benchmarks': ['planner = stroke_planner.benchmark:measure_planner_targets'],
     },
 )

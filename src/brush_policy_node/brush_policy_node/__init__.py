@@ -1,6 +1,7 @@
-"""Brush controllers (constant, analytic, learned ONNX policy) and their training pipeline.
+"""Brush controllers (constant, analytic, learned ONNX policy) and the node that serves them.
 
-Core modules (no rclpy): `types`, `config`, `width_model`, `features`, `controllers`, `backends`,
-`model_card`, `evaluation`, `training` (torch), `policy_model` (torch). ROS starts in
-`conversions` and `brush_policy_node`.
+Core modules (no rclpy, no simulator, no torch): `types`, `config`, `width_model`, `features`,
+`controllers`, `backends` (onnxruntime), `model_card`, `runtime` (the shipped model in
+`models/`). ROS starts in `conversions` and `brush_policy_node`. Training, data generation and
+the offline evaluation live in brush_policy_training.
 """

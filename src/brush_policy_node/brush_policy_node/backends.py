@@ -1,4 +1,5 @@
-"""Where the policy network runs: onnxruntime (the node), torch (training, benchmark), or a fake.
+"""Where the policy network runs: onnxruntime (the node) or a fake (tests); the torch backend of
+training and the benchmark is brush_policy_training.policy_model.TorchBackend.
 
 Every backend maps features (N, N_FEATURES) float32 to raw outputs (N, N_OUTPUTS) float32; the
 controller turns raw outputs into metres and m/s (see `controllers.LearnedController`).
@@ -29,7 +30,7 @@ class PolicyBackend(ABC):
         """Raw outputs (N, N_OUTPUTS) float32 for features (N, N_FEATURES) float32."""
 
 
-def _check_features(features: np.ndarray) -> np.ndarray:
+def check_features(features: np.ndarray) -> np.ndarray:
     features = np.ascontiguousarray(features, dtype=np.float32)
     if features.ndim != 2 or features.shape[1] != N_FEATURES:
         raise ValueError(f'features must be (N, {N_FEATURES}), got {features.shape}')
@@ -68,24 +69,8 @@ class OnnxRuntimeBackend(PolicyBackend):
         self.output_name = outputs[0].name
 
     def infer(self, features: np.ndarray) -> np.ndarray:
-        feeds = {self.input_name: _check_features(features)}
+        feeds = {self.input_name: check_features(features)}
         return self.session.run([self.output_name], feeds)[0]
-
-
-class TorchBackend(PolicyBackend):
-    """The torch module itself, eager, inference mode."""
-
-    name = 'torch'
-
-    def __init__(self, module: object) -> None:
-        import torch
-
-        self._torch = torch
-        self.module = module.eval()
-
-    def infer(self, features: np.ndarray) -> np.ndarray:
-        with self._torch.inference_mode():
-            return self.module(self._torch.from_numpy(_check_features(features))).numpy()
 
 
 class FakeBackend(PolicyBackend):
@@ -100,6 +85,6 @@ class FakeBackend(PolicyBackend):
         self.calls = 0
 
     def infer(self, features: np.ndarray) -> np.ndarray:
-        features = _check_features(features)
+        features = check_features(features)
         self.calls += 1
         return np.tile(self.row, (features.shape[0], 1))

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import sys
 
-import rclpy
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
-from brush_policy_node.config import (
-    CELL_MAX_PRESSING_DEPTH_M,
-    CONTROLLERS,
-    ControllerConfig,
-    NodeConfig,
-)
+from brush_policy_node.config import ConstantSettings, NodeConfig, SpeedSettings
 from brush_policy_node.conversions import brush_state_from_msg, path_to_msg, strokes_from_plan
 from brush_policy_node.runtime import build_controllers
 from brush_policy_node.types import INTERNAL_ERROR, SUCCESS, ControllerError
 from calligraphy_interfaces.srv import ComputeBrushPath
+from calligraphy_ros_kit.parameters import declare_config
+from calligraphy_ros_kit.runner import run_node
 
 
 class BrushPolicyNode(Node):
@@ -26,7 +20,7 @@ class BrushPolicyNode(Node):
 
     Services:
         /compute_brush_path (calligraphy_interfaces/ComputeBrushPath)
-    Parameters (read once at start-up; changes at runtime are rejected):
+    Parameters (NodeConfig's fields, read once at start-up; changes at runtime are rejected):
         controller (str, 'learned'): default controller: constant | analytic | learned.
         model_path (str, ''): ONNX policy with its `<stem>.card.json` beside it; '' = shipped.
         speed.nominal_mps (float, 0.02): writing speed of constant/analytic, m/s.
@@ -40,58 +34,21 @@ class BrushPolicyNode(Node):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__('brush_policy_node', **kwargs)
-        defaults = ControllerConfig()
-        self.config = NodeConfig(
-            controller=self._declare(
-                'controller', 'learned', f'default controller: {" | ".join(CONTROLLERS)}'
-            ),
-            model_path=self._declare('model_path', '', "ONNX policy file ('' = shipped model)"),
-            controllers=ControllerConfig(
-                speed_nominal_mps=self._declare(
-                    'speed.nominal_mps', defaults.speed_nominal_mps, 'constant/analytic speed'
-                ),
-                speed_min_mps=self._declare(
-                    'speed.min_mps', defaults.speed_min_mps, 'lowest learned speed, m/s'
-                ),
-                speed_max_mps=self._declare(
-                    'speed.max_mps', defaults.speed_max_mps, 'highest learned speed, m/s'
-                ),
-                constant_depth_m=self._declare(
-                    'constant.pressing_depth_m',
-                    defaults.constant_depth_m,
-                    "constant's depth, m (0 = nominal depth of the stroke's mean width)",
-                ),
-                max_depth_m=self._declare(
-                    'max_depth_m',
-                    CELL_MAX_PRESSING_DEPTH_M,
-                    "deepest commanded pressing depth, m (the executor's max_pressing_depth_m)",
-                ),
-                smoothing_points=self._declare(
-                    'smoothing_points', defaults.smoothing_points, 'policy smoothing half-window'
-                ),
-            ),
+        self.config = declare_config(
+            self,
+            NodeConfig,
+            speed=declare_config(self, SpeedSettings, prefix='speed.'),
+            constant=declare_config(self, ConstantSettings, prefix='constant.'),
         )
         # The onnxruntime session is created here, once, not per request.
         self.controllers = build_controllers(
             self.config.controllers, self.config.controller, self.config.model_path
         )
-        self.add_on_set_parameters_callback(self._reject_changes)
         self.service = self.create_service(
             ComputeBrushPath, 'compute_brush_path', self._on_compute_brush_path
         )
         self.get_logger().info(
             f'serving /compute_brush_path (default controller {self.config.controller})'
-        )
-
-    def _declare(self, name: str, default: object, description: str) -> object:
-        return self.declare_parameter(
-            name, default, ParameterDescriptor(description=description)
-        ).value
-
-    def _reject_changes(self, parameters: list) -> SetParametersResult:
-        names = ', '.join(p.name for p in parameters)
-        return SetParametersResult(
-            successful=False, reason=f'{names}: read once at start-up; restart the node'
         )
 
     def _on_compute_brush_path(
@@ -125,18 +82,9 @@ class BrushPolicyNode(Node):
         return response
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = BrushPolicyNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    # One service, answered one request at a time: one executor thread, as before the kit.
+    return run_node(BrushPolicyNode, 'brush_policy_node', args, threads=1)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from calligraphy_model.settings import check, setting
 
 CONTROLLERS = ('constant', 'analytic', 'learned')
 # Deepest pressing the cell executes: motion_executor_node's max_pressing_depth_m. The node's
@@ -52,15 +54,73 @@ class ControllerConfig:
 
 
 @dataclass(frozen=True)
-class NodeConfig:
-    """Parameters of brush_policy_node (see BrushPolicyNode's docstring)."""
+class SpeedSettings:
+    """The node's `speed.*` parameters."""
 
-    controller: str = 'learned'
-    model_path: str = ''
-    controllers: ControllerConfig = ControllerConfig()
+    nominal_mps: float = setting(
+        ControllerConfig.speed_nominal_mps, 'writing speed of constant and analytic', unit='m/s',
+        low=0.0,
+    )  # fmt: skip
+    min_mps: float = setting(
+        ControllerConfig.speed_min_mps, 'lowest speed of the learned policy', unit='m/s', low=0.0
+    )
+    max_mps: float = setting(
+        ControllerConfig.speed_max_mps, 'highest speed of the learned policy', unit='m/s', low=0.0
+    )
+
+
+@dataclass(frozen=True)
+class ConstantSettings:
+    """The node's `constant.*` parameters."""
+
+    pressing_depth_m: float = setting(
+        ControllerConfig.constant_depth_m,
+        "constant's depth (0 = the nominal depth of the stroke's mean planned width)",
+        unit='m',
+        low=0.0,
+    )
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Parameters of brush_policy_node, read once at start (see BrushPolicyNode's docstring);
+    `controllers` is the ControllerConfig they make."""
+
+    controller: str = setting('learned', 'default controller', choices=CONTROLLERS)
+    model_path: str = setting(
+        '', "ONNX policy with its <stem>.card.json beside it ('' = the shipped model)"
+    )
+    max_depth_m: float = setting(
+        CELL_MAX_PRESSING_DEPTH_M,
+        "deepest commanded pressing depth (the motion executor's max_pressing_depth_m; deeper "
+        'depths are clipped, with a warning)',
+        unit='m',
+        low=0.0,
+    )
+    smoothing_points: int = setting(
+        ControllerConfig.smoothing_points,
+        'half-window of the moving average on the policy corrections',
+        unit='points',
+        low=0,
+    )
+    speed: SpeedSettings = setting(default_factory=SpeedSettings)
+    constant: ConstantSettings = setting(default_factory=ConstantSettings)
+    controllers: ControllerConfig = field(init=False)
 
     def __post_init__(self) -> None:
         if self.controller not in CONTROLLERS:
             raise ValueError(
                 f'controller must be one of {", ".join(CONTROLLERS)}, got {self.controller!r}'
             )
+        for settings in (self.speed, self.constant):
+            check(settings)
+        controllers = ControllerConfig(
+            speed_nominal_mps=self.speed.nominal_mps,
+            speed_min_mps=self.speed.min_mps,
+            speed_max_mps=self.speed.max_mps,
+            constant_depth_m=self.constant.pressing_depth_m,
+            max_depth_m=self.max_depth_m,
+            smoothing_points=self.smoothing_points,
+        )
+        object.__setattr__(self, 'controllers', controllers)
+        check(self)

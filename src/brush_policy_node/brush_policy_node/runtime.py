@@ -13,7 +13,7 @@ from brush_policy_node.controllers import (
     LearnedController,
 )
 from brush_policy_node.model_card import ModelCard, card_path_for
-from brush_policy_node.simulator import nominal_width_model
+from brush_policy_node.width_model import nominal_width_model
 
 MODELS_DIR = Path(__file__).resolve().parent / 'models'
 SHIPPED_MODEL = MODELS_DIR / 'brush_policy.onnx'
@@ -28,19 +28,6 @@ def load_policy(model_path: str | Path = '') -> tuple[OnnxRuntimeBackend, ModelC
     if not card_path.is_file():
         raise FileNotFoundError(f'model card {card_path} missing beside {path.name}')
     return OnnxRuntimeBackend(path), ModelCard.load(card_path)
-
-
-def load_torch_policy(model_path: str | Path, card: ModelCard) -> object:
-    """The torch module saved beside an ONNX model (`<stem>.pt`), for eager comparisons."""
-    import torch
-
-    from brush_policy_node.policy_model import PolicyNet
-
-    config = card.training['config']
-    module = PolicyNet(config['hidden'], config['layers'])
-    weights = Path(model_path).with_suffix('.pt')
-    module.load_state_dict(torch.load(weights, weights_only=True))
-    return module.eval()
 
 
 def build_controllers(

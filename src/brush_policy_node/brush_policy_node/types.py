@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from calligraphy_model.errors import CalligraphyError
+
 # Error codes, identical to ComputeBrushPath.srv's constants.
 SUCCESS = 0
 EMPTY_PLAN = 1
@@ -16,13 +18,8 @@ STROKE_INDEX_OUT_OF_RANGE = 4
 INTERNAL_ERROR = 99
 
 
-class ControllerError(Exception):
+class ControllerError(CalligraphyError):
     """A request the controllers cannot serve; `code` is one of the constants above."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Width as a function of pressing depth, and its inverse (what `analytic` does point by point).
 
-The brush simulator owns the physics; here a width curve is tabulated once on a dense depth grid
+The width law is the model core's; here a width curve is tabulated once on a dense depth grid
 so that any monotone model, however nonlinear, inverts by interpolation in microseconds.
 """
 
@@ -51,3 +51,10 @@ class TabulatedWidthModel:
         if widths.size < 2:
             return np.full_like(np.asarray(width_m, dtype=np.float64), self.depth_m[0])
         return np.interp(width_m, widths, self.depth_m[first])
+
+
+def nominal_width_model(max_depth_m: float) -> TabulatedWidthModel:
+    """The nominal brush's width(depth) up to `max_depth_m`, tabulated for inversion."""
+    from calligraphy_model.brush import BrushParams
+
+    return TabulatedWidthModel.from_function(BrushParams().width_at_depth, max_depth_m)

@@ -7,21 +7,32 @@ the executor, limited to 8 mm, refused with TOO_DEEP: every character of 80 mm o
 from __future__ import annotations
 
 import threading
-import time
+from pathlib import Path
 
 import pytest
+import yaml
+from ament_index_python.packages import get_package_share_directory
 from geometry_msgs.msg import Point
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 
 from brush_policy_node.brush_policy_node import BrushPolicyNode
 from brush_policy_node.config import CELL_MAX_PRESSING_DEPTH_M
-from calligraphy_bringup.graph import config_path, load_parameters
 from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ComputeBrushPath
+from calligraphy_model.polling import wait_until
 from motion_executor.config import ExecutorConfig
 
 WIDE_M = 0.030
+
+
+def load_parameters(config: str) -> dict[str, dict]:
+    """{node: {parameter: value}} of an installed cell configuration (calligraphy_bringup's
+    config/NAME.yaml). Read as data, not declared: the bringup depends on this package, and a
+    test_depend back would be a cycle colcon refuses."""
+    share = Path(get_package_share_directory('calligraphy_bringup'))
+    document = yaml.safe_load((share / 'config' / f'{config}.yaml').read_text())
+    return {node: section.get('ros__parameters', {}) for node, section in document.items()}
 
 
 def _wide_stroke_plan(n: int = 60) -> StrokePlan:
@@ -36,7 +47,7 @@ def _wide_stroke_plan(n: int = 60) -> StrokePlan:
 
 @pytest.mark.parametrize('config', ['sim', 'real_cell'])
 def test_the_cell_configs_give_policy_and_executor_one_depth_limit(config):
-    parameters = load_parameters(config_path(config))
+    parameters = load_parameters(config)
     policy = parameters['brush_policy_node'].get('max_depth_m', CELL_MAX_PRESSING_DEPTH_M)
     executor = parameters['motion_executor_node'].get(
         'max_pressing_depth_m', ExecutorConfig().max_pressing_depth_m
@@ -64,10 +75,7 @@ def test_a_30_mm_wide_stroke_is_clipped_to_the_limit_with_a_warning(rclpy_contex
             future = client.call_async(
                 ComputeBrushPath.Request(plan=_wide_stroke_plan(), controller=controller)
             )
-            deadline = time.monotonic() + 20.0
-            while not future.done() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert future.done(), f'{controller}: no answer'
+            assert wait_until(future.done, 20.0), f'{controller}: no answer'
             response = future.result()
             assert response.error_code == ComputeBrushPath.Response.SUCCESS, response.error_msg
             deepest = max(response.paths[0].pressing_depth_m)

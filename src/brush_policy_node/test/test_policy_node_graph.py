@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 from geometry_msgs.msg import Point
@@ -91,3 +93,16 @@ def test_service_answers_paths_and_bad_requests_get_codes(rclpy_context, spawn_p
         node.destroy_client(client)
         executor.shutdown()
         node.destroy_node()
+
+
+def test_a_bad_parameter_stops_the_node_with_one_line_and_exit_2():
+    started = subprocess.run(
+        [sys.executable, '-m', 'brush_policy_node.brush_policy_node', '--ros-args']
+        + ['-p', 'controller:=spline', '-p', 'speed.min_mps:=0.01'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2, started.stderr
+    assert started.stderr.strip().splitlines()[-1].startswith('brush_policy_node: error: ')
+    assert "'spline'" in started.stderr and 'Traceback' not in started.stderr

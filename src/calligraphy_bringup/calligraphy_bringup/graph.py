@@ -29,6 +29,8 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
+from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+
 
 def _config_dir() -> Path:
     try:
@@ -73,14 +75,6 @@ SIM_PROCESS_GROUPS = (
 )
 
 
-def wait_for_future(future, timeout_s: float) -> bool:
-    """Block until an rclpy future that another thread's executor completes is done; False if
-    `timeout_s` passed first."""
-    done = threading.Event()
-    future.add_done_callback(lambda _: done.set())
-    return done.wait(max(0.0, timeout_s))
-
-
 def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     """Block until the camera has seen the sheet as it is now, or raise TimeoutError.
 
@@ -101,9 +95,10 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
             if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
                 continue
             future = client.call_async(ObservePaper.Request())
-            if not wait_for_future(future, deadline - time.monotonic()):
+            try:
+                response = wait_for_future(future, max(0.0, deadline - time.monotonic()))
+            except FutureTimeoutError:
                 break
-            response = future.result()
             if response.error_code == ObservePaper.Response.SUCCESS:
                 return
             last = response.error_msg
@@ -140,8 +135,9 @@ def load_parameters(path: Path) -> dict[str, dict]:
     }
 
 
-class CellGraph:
-    """The cell's nodes spinning in one process. Use as a context manager."""
+class SimNodeGraph:
+    """The simulated cell's node graph brought up from Python: the nodes spinning in this
+    process, the `process_groups` in processes of their own. Use as a context manager."""
 
     def __init__(
         self,
@@ -181,7 +177,7 @@ class CellGraph:
             self.close()
             raise
 
-    def start(self) -> CellGraph:
+    def start(self) -> SimNodeGraph:
         self._thread.start()
         return self
 
@@ -216,7 +212,7 @@ class CellGraph:
                 process.kill()
         self.processes.clear()
 
-    def __enter__(self) -> CellGraph:
+    def __enter__(self) -> SimNodeGraph:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -279,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        graph = CellGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
+        graph = SimNodeGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
         try:
             graph.start()
             # Python runs signal handlers in the main thread: wake up at least twice a second.

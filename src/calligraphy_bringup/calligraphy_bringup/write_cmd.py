@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from calligraphy_bringup.write_report import announce, build_report
+from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames, SimClock
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -59,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def eval_brush(seed: int):
     """The brush of episode 0 of the offline evaluation with `seed` (brush_policy_node's
     make_episodes draws episode e's brush from the evaluation distribution with [seed, e])."""
-    from calligraphy_sim.brush_params import BrushParams
+    from calligraphy_model.brush import BrushParams
 
     return BrushParams.sample(np.random.default_rng([seed, 0]), 'eval')
 
@@ -69,7 +72,7 @@ def brush_parameters(brush) -> dict[str, float]:
     type the node declares (the nominal brush's)."""
     import dataclasses
 
-    from calligraphy_sim.brush_params import BrushParams
+    from calligraphy_model.brush import BrushParams
 
     nominal = BrushParams()
     return {
@@ -78,162 +81,17 @@ def brush_parameters(brush) -> dict[str, float]:
     }
 
 
-class _Progress:
-    """A one-line progress bar on stderr, fed from WriteText feedback; with `motion`, the current
-    character's robot time so far and the share of it spent writing."""
-
-    def __init__(self, motion=None) -> None:
-        self.stream = sys.stderr
-        self.motion = motion
-
-    def __call__(self, feedback) -> None:
-        done = feedback.character_index + (
-            (feedback.stroke_index + (feedback.phase == 'observing'))
-            / max(feedback.stroke_count, 1)
-        )
-        fraction = done / max(feedback.character_count, 1)
-        bar = '#' * int(30 * fraction)
-        iou = '' if math.isnan(feedback.running_iou) else f' IoU {feedback.running_iou:.2f}'
-        if self.motion is not None:
-            moving, share = self.motion.of(feedback.character_index)
-            iou += f' robot {moving:.1f} s, writing {100 * share:.0f} %'
-        self.stream.write(
-            f'\r[{bar:<30}] char {feedback.character_index + 1}/{feedback.character_count} '
-            f'stroke {feedback.stroke_index + 1}/{feedback.stroke_count} '
-            f'{feedback.phase:<11} ink {feedback.ink_load:.2f}{iou}   '
-        )
-        self.stream.flush()
-
-    def finish(self) -> None:
-        self.stream.write('\n')
-
-
-class _SheetFrames:
-    """Keeps every k-th sheet image of /virtual_paper/image for the animation."""
-
-    def __init__(self, node, every: int = 1, max_px: int = 600) -> None:
-        from sensor_msgs.msg import Image
-
-        self.frames: list[np.ndarray] = []
-        self.every, self.max_px, self._count = every, max_px, 0
-        self._lock = threading.Lock()
-        self.first = threading.Event()  # set once a sheet image has arrived
-        node.create_subscription(Image, '/virtual_paper/image', self._on_image, 2)
-
-    def _on_image(self, msg) -> None:
-        self._count += 1
-        if self._count % self.every:
-            return
-        image = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)
-        self._add(image)
-        self.first.set()
-
-    def add_final(self, png: str) -> None:
-        """End on the saved sheet: the last image published may still be on its way."""
-        import cv2
-
-        image = cv2.imread(png, cv2.IMREAD_COLOR)
-        if image is not None:
-            self._add(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-
-    def _add(self, image: np.ndarray) -> None:
-        import cv2
-
-        scale = self.max_px / max(image.shape[:2])
-        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        with self._lock:
-            if not self.frames or not np.array_equal(self.frames[-1], small):
-                self.frames.append(small)
-
-    def save_gif(self, path: Path) -> bool:
-        import imageio.v3 as iio
-
-        with self._lock:
-            frames = list(self.frames)
-        if not frames:
-            return False
-        iio.imwrite(path, np.stack(frames), duration=250, loop=0)
-        return True
-
-
-class _SimClock:
-    def __init__(self, node) -> None:
-        from rosgraph_msgs.msg import Clock
-
-        self.first: float | None = None
-        self.last: float | None = None
-        node.create_subscription(Clock, '/clock', self._on_clock, 10)
-
-    def _on_clock(self, msg) -> None:
-        now = msg.clock.sec + 1e-9 * msg.clock.nanosec
-        self.first = now if self.first is None else self.first
-        self.last = now
-
-    def elapsed_since(self, start: float | None) -> float:
-        start = start if start is not None else self.first
-        if start is None or self.last is None:
-            return math.nan
-        return self.last - start
-
-
-class _MotionClock:
-    """Robot time during which the arm moved, per character: intervals between consecutive
-    /joint_states in which some joint moved faster than `still_rad_s`. This is what the arm
-    itself costs a character (strokes, travel, its share of the dips); in simulation the
-    waits for computation run at the simulator's speed-up and are not the robot's. Of it, the
-    time spent writing: intervals between consecutive /brush_tip_pose with the tip below the
-    sheet's surface (the bristles pressed on the paper)."""
-
-    def __init__(self, node, still_rad_s: float = 1e-3) -> None:
-        from geometry_msgs.msg import PoseStamped
-        from sensor_msgs.msg import JointState
-
-        self.still_rad_s = still_rad_s
-        self.character = 0
-        self.moving_s: dict[int, float] = {}
-        self.writing_s: dict[int, float] = {}
-        self._previous: tuple[float, np.ndarray] | None = None
-        self._previous_tip: tuple[float, float] | None = None
-        node.create_subscription(JointState, '/joint_states', self._on_state, 50)
-        node.create_subscription(PoseStamped, '/brush_tip_pose', self._on_tip, 50)
-
-    def of(self, index: int) -> tuple[float, float]:
-        """Character `index`'s robot time (s) and the share of it spent writing (0..1)."""
-        moving = self.moving_s.get(index, 0.0)
-        writing = min(self.writing_s.get(index, 0.0), moving)
-        return moving, (writing / moving if moving > 0.0 else 0.0)
-
-    def _on_tip(self, msg) -> None:
-        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        previous, self._previous_tip = self._previous_tip, (stamp, msg.pose.position.z)
-        if previous is None:
-            return
-        dt = stamp - previous[0]
-        if 0.0 < dt < 0.5 and previous[1] < 0.0 and msg.pose.position.z < 0.0:
-            self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
-
-    def _on_state(self, msg) -> None:
-        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        positions = np.asarray(msg.position, dtype=float)
-        previous, self._previous = self._previous, (stamp, positions)
-        if previous is None or previous[1].shape != positions.shape:
-            return
-        dt = stamp - previous[0]
-        if 0.0 < dt < 0.5 and np.max(np.abs(positions - previous[1])) > self.still_rad_s * dt:
-            self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt
-
-
 def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
-    from calligraphy_bringup.graph import wait_for_future
     from calligraphy_interfaces.srv import SavePaper
+    from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
 
     client = node.create_client(SavePaper, '/virtual_paper/save')
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise RuntimeError('/virtual_paper/save is not available')
-    future = client.call_async(SavePaper.Request(path=str(path)))
-    if not wait_for_future(future, timeout_s):
-        raise RuntimeError('/virtual_paper/save did not answer')
-    response = future.result()
+    try:
+        response = wait_for_future(client.call_async(SavePaper.Request(path=str(path))), timeout_s)
+    except FutureTimeoutError:
+        raise RuntimeError('/virtual_paper/save did not answer') from None
     if response.error_code != SavePaper.Response.SUCCESS:
         raise RuntimeError(f'saving the sheet failed: {response.error_msg}')
     return response.saved_path
@@ -296,7 +154,7 @@ def _new_sheet(node, timeout_s: float = 30.0) -> None:
     """Tell the writer the sheet is blank: the simulated sheet is fresh on every run."""
     from std_srvs.srv import Trigger
 
-    from calligraphy_bringup.graph import wait_for_future
+    from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
     from calligraphy_writer.client import CalligraphyClientError
 
     client = node.create_client(Trigger, '/writer/new_sheet')
@@ -305,8 +163,11 @@ def _new_sheet(node, timeout_s: float = 30.0) -> None:
             raise CalligraphyClientError(
                 f'/writer/new_sheet did not appear within {timeout_s:g} s'
             )
-        future = client.call_async(Trigger.Request())
-        if not wait_for_future(future, timeout_s) or not future.result().success:
+        try:
+            started = wait_for_future(client.call_async(Trigger.Request()), timeout_s).success
+        except FutureTimeoutError:
+            started = False
+        if not started:
             raise CalligraphyClientError('the writer did not start a new sheet')
     finally:
         node.destroy_client(client)
@@ -338,7 +199,11 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from calligraphy_bringup.graph import SIM_PROCESS_GROUPS, CellGraph, wait_until_cell_sees_now
+    from calligraphy_bringup.graph import (
+        SIM_PROCESS_GROUPS,
+        SimNodeGraph,
+        wait_until_cell_sees_now,
+    )
     from calligraphy_writer.client import (
         CalligraphyClient,
         CalligraphyClientError,
@@ -362,13 +227,13 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     graph = observer = executor = spinner = recorder = cell = None
     timed_out = ''
     try:
-        graph = CellGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
+        graph = SimNodeGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
         graph.start()
         observer = Node('calligraphy_write_cli', context=context)
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(observer)
-        frames, clock = _SheetFrames(observer), _SimClock(observer)
-        motion = _MotionClock(observer)
+        frames, clock = SheetFrames(observer), SimClock(observer)
+        motion = MotionClock(observer)
         if args.record:
             from calligraphy_bringup.recording import SessionRecorder
 
@@ -381,7 +246,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         # and closed only once the spinning has stopped (_close).
         cell = CalligraphyClient(node=observer, server_timeout_s=60.0)
         spinner = _Spinner(executor)
-        progress = _Progress(motion)
+        progress = Progress(motion)
         # The arm, paper and camera run in processes of their own and start after the
         # in-process writer: wait until the camera sees the sheet as of now.
         try:
@@ -424,9 +289,9 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     finally:
         _close(spinner, recorder, executor, observer, graph, cell)
 
-    report = _report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
+    report = build_report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
-    _announce(report, paper, (out / 'writing.gif').resolve() if animated else None, out)
+    announce(report, paper, (out / 'writing.gif').resolve() if animated else None, out)
     if timed_out:
         done = (
             f'{result.characters_written} of {result.character_count} characters complete, '
@@ -456,22 +321,6 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     return 0
 
 
-def _announce(report: dict, paper: str, animation: Path | None, out: Path) -> None:
-    """Print what was written, every warning of the writer, and where the files are."""
-    for entry in report['characters']:
-        iou, strokes, dips = entry['iou'], entry['strokes'], entry['dips']
-        print(
-            f'  {entry["char"]}  IoU {iou}  strokes {strokes}  dips {dips}  '
-            f'arm moving {entry["motion_time_s"]} s, writing {entry["writing_share"]:.0%} of it'
-        )
-    for warning in report['warnings']:
-        print(f'warning: {warning}')
-    print(f'sheet:     {paper}')
-    if animation is not None:
-        print(f'animation: {animation}')
-    print(f'report:    {(out / "report.json").resolve()}')
-
-
 def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:
     """Stop everything this command started, threads joined before anything is destroyed.
 
@@ -498,48 +347,3 @@ def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-
-
-def _report(text: str, result, motion, duration_s: float, sim_time_s: float, timed_out: str):
-    """report.json's content. `result` is the WriteText result (None when a goal that timed out
-    gave none back after its cancel); `timed_out` the timeout's message, or empty."""
-    names = ('characters', 'scores', 'stroke_counts', 'character_dips')
-    columns = [getattr(result, name, []) for name in names] if result is not None else [[]] * 4
-    warnings = [str(warning) for warning in getattr(result, 'warnings', [])]
-    characters = [
-        {
-            'char': char,
-            'iou': round(score.iou, 4) if math.isfinite(score.iou) else None,
-            'strokes': int(strokes),
-            'dips': int(dips),
-            'motion_time_s': round(motion.of(index)[0], 2),
-            'writing_share': round(motion.of(index)[1], 3),
-        }
-        for index, (char, score, strokes, dips) in enumerate(zip(*columns, strict=False))
-    ]
-    if result is None:
-        status, code, message = 'timed_out', None, timed_out
-    else:
-        code, message = int(result.error_code), result.error_msg
-        if timed_out:
-            status, message = 'timed_out', f'{timed_out} ({result.error_msg})'
-        elif result.success:
-            status = 'succeeded'
-        elif result.error_code == result.CANCELED:
-            status = 'interrupted'
-        else:
-            status = 'failed'
-    return {
-        'text': text,
-        'status': status,
-        'characters': characters,
-        'characters_written': len(characters),
-        'character_count': int(result.character_count) if result is not None else None,
-        'duration_s': round(duration_s, 2),
-        'sim_time_s': round(sim_time_s, 2) if math.isfinite(sim_time_s) else None,
-        'success': bool(result is not None and result.success),
-        'timed_out': bool(timed_out),
-        'error_code': code,
-        'error_msg': message,
-        'warnings': warnings,
-    }

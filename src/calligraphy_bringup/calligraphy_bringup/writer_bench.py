@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from brush_policy_node.evaluation import INK_THRESHOLD, METRES_PER_PIXEL
+from brush_policy_training.evaluation import INK_THRESHOLD, METRES_PER_PIXEL
 from calligraphy_sim.paper import INK_RGB, PAPER_RGB  # pixel = paper·(1 − ink) + ink_rgb·ink
 
 
@@ -43,12 +43,13 @@ def box_raster(
 
 def sheet_iou(rgb: np.ndarray, character: str, font: str = 'ukai') -> float:
     """IoU of the ink on a fresh sheet's first cell against the character's target glyph."""
-    from calligraphy_writer.cells import SheetCells
+    from calligraphy_model.scoring import iou
     from calligraphy_writer.config import WriterConfig
-    from stroke_planner import iou, plan_character, target_mask
+    from calligraphy_writer.sheet_grid import SheetGrid
+    from stroke_planner import plan_character, target_mask
 
     config = WriterConfig()
-    box = SheetCells(config).next_free(config.size_m)
+    box = SheetGrid(config).next_free(config.size_m)
     plan = plan_character(character, font, box.x_m, box.y_m, box.size_m)
     target = target_mask(plan, METRES_PER_PIXEL)
     written = box_raster(sheet_ink(rgb), box.x_m, box.y_m, box.size_m, config.sheet_height_m)
@@ -56,7 +57,7 @@ def sheet_iou(rgb: np.ndarray, character: str, font: str = 'ukai') -> float:
 
 
 def _calligraphy(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, '-m', 'calligraphy_bringup.cli', *args]
+    command = [sys.executable, '-m', 'calligraphy_ros_kit.cli', *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=900)
 
 
@@ -88,8 +89,8 @@ def offline_ious(character: str, seed: int) -> tuple[float, float]:
     issue's target compares) and, told the nominal brush, corrected by the width gain estimated
     from its strokes, which is what the cell knows. One run gives both."""
     from brush_policy_node.config import FEEDBACK, ControllerConfig
-    from brush_policy_node.evaluation import evaluate
     from brush_policy_node.runtime import build_controllers
+    from brush_policy_training.evaluation import evaluate
 
     controllers = build_controllers(ControllerConfig(), 'learned', '')
     figures = evaluate(controllers, FEEDBACK, character, 1, seed, mismatch=True)
@@ -107,8 +108,11 @@ def _spread(values: list) -> dict:
     }
 
 
-def run(quick: bool, chars: str = '永十', seed: int = 0, repeats: int = 3) -> dict:
-    """Figures per character; `quick` writes each character once."""
+def measure_cell_against_offline(
+    quick: bool, chars: str = '永十', seed: int = 0, repeats: int = 3
+) -> dict:
+    """IoU of the simulated cell (camera and sheet) against the offline evaluation, per
+    character; `quick` writes each character once."""
     repeats = 1 if quick else repeats
     figures: dict = {'chars': chars, 'seed': seed, 'repeats': repeats}
     with tempfile.TemporaryDirectory(prefix='bench-writer-') as tmp:

@@ -1,55 +1,76 @@
-"""The `calligraphy` command line: discoverable subcommands, clear errors, JSON benchmarks."""
+"""The installed `calligraphy` command as a user meets it: every package's subcommands listed,
+benchmarks discoverable, a mistyped command refused with one line and exit status 2."""
 
 from __future__ import annotations
 
-import argparse
-import json
+import re
 import subprocess
 
-import pytest
+from calligraphy_ros_kit.cli import benchmark_names, build_parser
 
-from calligraphy_bringup.cli import CliError, build_parser, run_benchmark
+# Subcommands the cell's packages register (stroke_planner, brush_policy_training, this one).
+SUBCOMMANDS = ('bench', 'eval', 'plan', 'train', 'write')
+
+
+def _calligraphy(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(['calligraphy', *args], capture_output=True, text=True, timeout=120)
 
 
 def test_help_lists_bench_and_exits_zero():
-    completed = subprocess.run(['calligraphy', '--help'], capture_output=True, text=True)
+    completed = _calligraphy('--help')
     assert completed.returncode == 0
     assert 'bench' in completed.stdout
 
 
+def test_help_lists_every_packages_subcommand():
+    completed = _calligraphy('--help')
+    assert completed.returncode == 0
+    # argparse lists each subcommand with its help, indented under COMMAND.
+    listed = re.findall(r'^    (\w+) ', completed.stdout, flags=re.MULTILINE)
+    assert tuple(sorted(listed)) == SUBCOMMANDS, completed.stdout
+
+
 def test_unknown_subcommand_exits_nonzero_with_message():
-    completed = subprocess.run(['calligraphy', 'paint'], capture_output=True, text=True)
+    completed = _calligraphy('paint')
     assert completed.returncode == 2
     assert 'invalid choice' in completed.stderr
 
 
+def test_unknown_subcommand_is_one_error_line_naming_it_and_the_choices():
+    completed = _calligraphy('paint')
+    errors = [line for line in completed.stderr.splitlines() if 'error' in line]
+    assert len(errors) == 1, completed.stderr
+    assert errors[0].startswith('calligraphy: error:') and "'paint'" in errors[0]
+    assert all(name in errors[0] for name in SUBCOMMANDS)
+    assert 'Traceback' not in completed.stderr
+
+
 def test_no_subcommand_prints_help_and_exits_nonzero():
-    completed = subprocess.run(['calligraphy'], capture_output=True, text=True)
+    completed = _calligraphy()
     assert completed.returncode == 2
     assert 'usage: calligraphy' in completed.stdout
-
-
-def test_benchmark_figures_are_printed_and_saved_as_json(tmp_path, capsys):
-    args = argparse.Namespace(name='demo', quick=True, json=tmp_path / 'b' / 'demo.json')
-    assert run_benchmark(lambda quick: {'strokes_per_s': 123.0, 'quick': quick}, args) == 0
-    saved = json.loads(args.json.read_text())
-    assert saved['strokes_per_s'] == 123.0 and saved['quick'] is True
-    assert saved['benchmark'] == 'demo' and saved['wall_s'] >= 0
-    assert 'strokes_per_s: 123.0' in capsys.readouterr().out
 
 
 def test_parser_builds_with_registered_commands():
     parser = build_parser()
     assert parser.prog == 'calligraphy'
+    for name in SUBCOMMANDS:
+        args = parser.parse_args([name, *_minimal(name)])
+        assert args.command == name and callable(args.func)
 
 
-def test_bench_options_reach_benchmarks_that_take_them_and_are_refused_by_others(tmp_path):
-    args = argparse.Namespace(name='writer', quick=False, json=None, chars='永', seed=3)
-    seen = {}
-    assert (
-        run_benchmark(lambda quick, chars='', seed=0: seen.update(c=chars, s=seed) or {}, args)
-        == 0
-    )
-    assert seen == {'c': '永', 's': 3}
-    with pytest.raises(CliError, match='--chars'):
-        run_benchmark(lambda quick: {}, args)
+def test_the_cells_benchmarks_are_registered_under_the_names_bench_sh_runs():
+    assert {'writer', 'soak', 'policy', 'planner'} <= set(benchmark_names())
+    completed = _calligraphy('bench', 'no-such-benchmark')
+    assert completed.returncode == 2 and 'invalid choice' in completed.stderr
+
+
+def _minimal(name: str) -> list[str]:
+    """The fewest arguments that make `calligraphy NAME ...` parse."""
+    return {
+        'bench': ['writer'],
+        'eval': ['--controller', 'learned'],
+        'plan': ['永'],
+        'train': [],
+        'write': ['永'],
+    }[name]

@@ -12,7 +12,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from calligraphy_bringup.write_cmd import _announce, _MotionClock, _report, _usage_error
+from calligraphy_bringup.write_cmd import _usage_error
+from calligraphy_bringup.write_report import announce, build_report
+from calligraphy_bringup.write_watch import MotionClock
 
 
 def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
@@ -60,7 +62,7 @@ def test_a_writable_output_folder_is_created_with_its_observations_folder(tmp_pa
 
 def test_a_timed_out_run_reports_what_was_written_and_that_it_timed_out():
     motion = SimpleNamespace(of=lambda index: {0: (12.345, 0.4)}.get(index, (0.0, 0.0)))
-    report = _report('永永', _result(), motion, 20.0, 31.4, 'no result within 8 s')
+    report = build_report('永永', _result(), motion, 20.0, 31.4, 'no result within 8 s')
     assert report['status'] == 'timed_out' and report['timed_out'] and not report['success']
     assert report['error_msg'] == 'no result within 8 s (canceled after 2 strokes)'
     assert report['characters'] == [
@@ -78,7 +80,7 @@ def test_a_timed_out_run_reports_what_was_written_and_that_it_timed_out():
 
 def test_a_timed_out_run_without_a_result_still_reports():
     motion = SimpleNamespace(of=lambda index: (0.0, 0.0))
-    report = _report('永', None, motion, 50.0, math.nan, 'no result within 8 s')
+    report = build_report('永', None, motion, 50.0, math.nan, 'no result within 8 s')
     assert report['status'] == 'timed_out' and report['characters'] == []
     assert report['error_code'] is None and report['sim_time_s'] is None
     assert report['warnings'] == []
@@ -88,9 +90,9 @@ def test_the_writers_warnings_are_reported_and_printed_one_line_each(tmp_path, c
     warnings = ['the camera was lost at stroke 3 of 永: the rest written open loop', 'ink low']
     result = _result(success=True, error_code=0, error_msg='', warnings=warnings)
     motion = SimpleNamespace(of=lambda index: (0.0, 0.0))
-    report = _report('永', result, motion, 20.0, 31.0, '')
+    report = build_report('永', result, motion, 20.0, 31.0, '')
     assert report['status'] == 'succeeded' and report['warnings'] == warnings
-    _announce(report, str(tmp_path / 'paper.png'), None, tmp_path)
+    announce(report, str(tmp_path / 'paper.png'), None, tmp_path)
     printed = capsys.readouterr().out.splitlines()
     assert [line for line in printed if line.startswith('warning: ')] == [
         f'warning: {warning}' for warning in warnings
@@ -112,7 +114,7 @@ def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
     from sensor_msgs.msg import JointState
 
     node = _Subscriptions()
-    clock = _MotionClock(node)
+    clock = MotionClock(node)
 
     def at(seconds: float, position: float, tip_z: float) -> None:
         state, tip = JointState(position=[position] * 6), PoseStamped()

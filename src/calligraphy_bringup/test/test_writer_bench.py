@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from calligraphy_bringup.writer_bench import INK_RGB, PAPER_RGB, sheet_ink, sheet_iou
-from calligraphy_writer.cells import SheetCells
 from calligraphy_writer.config import WriterConfig
+from calligraphy_writer.sheet_grid import SheetGrid
 from stroke_planner import plan_character, target_mask
 
 MPP = 0.00025
@@ -18,7 +18,7 @@ def _sheet_with_glyph(character: str, shift_px: int = 0) -> np.ndarray:
     config = WriterConfig()
     rows, cols = round(config.sheet_height_m / MPP), round(config.sheet_width_m / MPP)
     ink = np.zeros((rows, cols))
-    box = SheetCells(config).next_free(config.size_m)
+    box = SheetGrid(config).next_free(config.size_m)
     glyph = target_mask(plan_character(character, 'ukai', box.x_m, box.y_m, box.size_m), MPP)
     top = round((config.sheet_height_m - box.y_m - box.size_m) / MPP)
     left = round(box.x_m / MPP) + shift_px
@@ -37,7 +37,7 @@ def test_the_target_glyph_on_the_sheet_scores_one_and_a_2_mm_shift_much_less():
 
 
 def test_brush_seed_simulates_the_brush_of_the_offline_evaluations_first_episode():
-    from brush_policy_node.evaluation import make_episodes
+    from brush_policy_training.evaluation import make_episodes
     from calligraphy_bringup.write_cmd import brush_parameters, eval_brush
 
     assert eval_brush(7) == make_episodes('十', 1, 7)[0].params

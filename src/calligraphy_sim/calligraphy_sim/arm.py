@@ -16,42 +16,17 @@ Units: seconds, radians, metres, N·m.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mujoco
 import numpy as np
 
+from calligraphy_model.cell_description import ARM_JOINTS, HOME_POSITIONS_RAD, default_urdf_path
+from calligraphy_model.settings import setting
 from calligraphy_sim.arm_trajectory import JointTrajectory, TrajectoryFollower
 
-ARM_JOINTS = (
-    'shoulder_pan_joint',
-    'shoulder_lift_joint',
-    'elbow_joint',
-    'wrist_1_joint',
-    'wrist_2_joint',
-    'wrist_3_joint',
-)
-URDF_NAME = 'calligraphy_cell.urdf'
 DRIVE_TORQUE_LIMITS_NM = (150.0, 150.0, 150.0, 28.0, 28.0, 28.0)
-# Brush upright above the sheet's centre, 0.1 m high (the pose the cell starts in).
-HOME_POSITIONS_RAD = (-0.3354, -1.7367, 2.1880, -2.0221, -1.5708, -0.3354)
-
-
-def default_urdf_path() -> Path:
-    """The cell's URDF: $CALLIGRAPHY_URDF, else urdf/ of $CALLIGRAPHY_ROOT or of this checkout."""
-    if os.environ.get('CALLIGRAPHY_URDF'):
-        return Path(os.environ['CALLIGRAPHY_URDF'])
-    roots = [Path(os.environ['CALLIGRAPHY_ROOT'])] if os.environ.get('CALLIGRAPHY_ROOT') else []
-    roots += list(Path(__file__).resolve().parents)
-    for root in roots:
-        candidate = root / 'urdf' / URDF_NAME
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f'urdf/{URDF_NAME} not found; set CALLIGRAPHY_URDF or CALLIGRAPHY_ROOT'
-    )
 
 
 @dataclass(frozen=True)
@@ -82,12 +57,18 @@ class ArmSimConfig:
 
 @dataclass(frozen=True)
 class ArmNodeConfig:
-    """Parameters of the simulated arm node (see MujocoArmNode)."""
+    """Parameters of the simulated arm node (see MujocoArmNode), read once at start."""
 
-    real_time_factor: float = 1.0
-    publish_rate_hz: float = 100.0
-    urdf_path: str = ''
-    initial_positions_rad: tuple[float, ...] = HOME_POSITIONS_RAD
+    real_time_factor: float = setting(
+        1.0, '1 = real time, N = N x, 0 = as fast as possible', low=0.0, high=1000.0
+    )
+    publish_rate_hz: float = setting(
+        100.0, 'topic rate in simulated time', unit='Hz', low=1.0, high=1000.0
+    )
+    urdf_path: str = setting('', "cell URDF ('' = the checkout's urdf/)")
+    initial_positions_rad: tuple[float, ...] = setting(
+        HOME_POSITIONS_RAD, 'start joints, shoulder_pan .. wrist_3', unit='rad'
+    )
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.real_time_factor) or self.real_time_factor < 0.0:

@@ -19,9 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calligraphy_model.errors import CalligraphyError
 
-class TrajectoryRejectedError(ValueError):
-    """A trajectory the arm cannot follow (names, sizes, times or values wrong)."""
+# TrajectoryAck carries no error code (accepted = false and the reason): one code for the cell.
+TRAJECTORY_REJECTED = 1
+
+
+class TrajectoryRejectedError(CalligraphyError, ValueError):
+    """A trajectory the arm cannot follow (names, sizes, times or values wrong); a ValueError
+    too, as before the error base existed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(TRAJECTORY_REJECTED, message)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import time
 import cv2
 import numpy as np
 
-from calligraphy_sim.brush_params import BrushParams
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.raster import DEFAULT_MPP
 from calligraphy_sim.brush_render import render_batch, render_path
 from calligraphy_sim.paper import VirtualPaper
 
@@ -46,8 +47,8 @@ def _strokes(count: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     return x, y, depth, t
 
 
-def run_benchmark(quick: bool = False) -> dict:
-    """Run the brush benchmark; ``quick`` shortens it to a smoke run."""
+def measure_brush_render_speed(quick: bool = False) -> dict:
+    """The brush benchmark's figures (see module); ``quick`` shortens it to a smoke run."""
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
@@ -93,5 +94,5 @@ def _measure(quick: bool) -> dict:
         'single_stroke_wall_ms': round(float(np.median(singles_wall)) * 1e3, 3),
         'batch_strokes_per_wall_s': round(float(np.median(rates_wall)), 1),
         'stream_pose_ms': round(stream_s * 1e3, 3),
-        'metres_per_pixel': 0.00025,
+        'metres_per_pixel': DEFAULT_MPP,
     }

@@ -13,7 +13,8 @@ in a combined measure of travel, depth change and dwell time, then integrated st
   their common tangents; both grow by paper bleed (more with a wet brush, and with sqrt of the time
   the brush dwells on one spot);
 - ink load falls by the newly inked area times the ink the brush lays down there, over the brush's
-  ink capacity.
+  ink capacity (the laws of :mod:`calligraphy_model.brush`: `footprint_width`,
+  `ink_spent_per_area`).
 
 Everything is vectorised over a leading batch axis: many strokes are integrated at once.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calligraphy_sim.brush_params import BrushParams
+from calligraphy_model.brush import BrushParams, footprint_width, ink_spent_per_area
 
 # Dwell time counts as travel at this speed when resampling (m/s): a 1 s press in place gets as
 # many steps as 5 mm of travel, so a blot growing while the brush waits is drawn step by step.
@@ -178,11 +179,12 @@ def simulate(
     t = samples[..., 3]
     contact = depth > 0.0
     p = table
-    span = p['belly_diameter_m'] - p['touch_width_m']
-    width = p['touch_width_m'][:, None] + span[:, None] * np.tanh(
-        p['width_slope'][:, None] * np.maximum(depth, 0.0) / span[:, None]
+    width = footprint_width(
+        depth,
+        p['touch_width_m'][:, None],
+        p['belly_diameter_m'][:, None],
+        p['width_slope'][:, None],
     )
-    width = np.where(contact, width, 0.0)
     lag = np.where(contact, p['lag_slope'][:, None] * depth + p['lag_offset_m'][:, None], 0.0)
 
     move = np.zeros_like(holder)
@@ -221,7 +223,6 @@ def simulate(
     prev_area = np.zeros(batch)
     prev_belly = holder[:, 0].copy()
     frac_belly = p['belly_lag_fraction']
-    dark_floor = p['darkness_at_empty']
     for k in range(steps):
         on = contact[:, k]
         stays = on & was_contact
@@ -247,9 +248,7 @@ def simulate(
             new_area = np.zeros(batch)
         load_out[:, k] = load
         # Dry bristles do not lay ink, so they do not spend it either.
-        spent = np.clip(load / p['dry_onset_load'], 0.0, 1.0) * (
-            dark_floor + (1.0 - dark_floor) * np.sqrt(load)
-        )
+        spent = ink_spent_per_area(load, p['dry_onset_load'], p['darkness_at_empty'])
         load = np.maximum(load - new_area * spent / p['ink_capacity_m2'], 0.0)
         bend_out[:, k] = v
         dwell_out[:, k] = dwell

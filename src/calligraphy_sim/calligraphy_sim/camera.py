@@ -11,22 +11,38 @@ down in the image); pixel centres at integer coordinates, as in OpenCV.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.raster import DEFAULT_MPP
+from calligraphy_model.settings import setting
+from calligraphy_model.sheet_markers import SheetMarkers
+
 
 @dataclass(frozen=True)
-class PrintedMarkers:
-    """ArUco markers printed inside the sheet's corners (lower-left, lower-right, upper-right,
-    upper-left ids), upright, `margin_m` from the two nearest edges. Must match what the camera
-    feedback looks for (camera_feedback.config.SheetMarkers)."""
+class SimCameraNodeConfig:
+    """The simulated camera node's own settings (parameters without a prefix)."""
 
-    dictionary: str = 'DICT_4X4_50'
-    ids: tuple[int, int, int, int] = (0, 1, 2, 3)
-    size_m: float = 0.020
-    margin_m: float = 0.005
+    rate_hz: float = setting(5.0, 'frames per second', unit='Hz')
+    frame_id: str = setting('camera_color_optical_frame', 'optical frame')
+    seed: int = setting(0, 'noise seed')
+
+    def __post_init__(self) -> None:
+        if not (self.rate_hz > 0 and math.isfinite(self.rate_hz)):
+            raise ValueError(f'rate_hz must be positive, got {self.rate_hz}')
+
+
+@dataclass(frozen=True)
+class SheetImageConfig:
+    """The virtual paper image the camera looks at (parameters `paper.*`)."""
+
+    width_m: float = setting(SHEET_WIDTH_M, 'sheet width', unit='m')
+    height_m: float = setting(SHEET_HEIGHT_M, 'sheet height', unit='m')
+    metres_per_pixel: float = setting(DEFAULT_MPP, 'virtual paper image pitch', unit='m/px')
 
 
 @dataclass(frozen=True)
@@ -38,33 +54,37 @@ class SimCameraConfig:
     RealSense D435 colour stream (about 69° horizontal field of view at 1280 x 720).
     """
 
-    width_px: int = 1280
-    height_px: int = 720
-    fx_px: float = 920.0
-    fy_px: float = 920.0
+    width_px: int = setting(1280, 'image width', unit='px')
+    height_px: int = setting(720, 'image height', unit='px')
+    fx_px: float = setting(920.0, 'focal length x', unit='px')
+    fy_px: float = setting(920.0, 'focal length y', unit='px')
     # Principal point; NaN = the image centre.
     cx_px: float = float('nan')
     cy_px: float = float('nan')
-    position_m: tuple[float, float, float] = (0.1485, 0.015, 0.33)
-    look_at_m: tuple[float, float, float] = (0.1485, 0.105, 0.0)
+    position_m: tuple[float, float, float] = setting(
+        (0.1485, 0.015, 0.33), 'camera centre in paper', unit='m'
+    )
+    look_at_m: tuple[float, float, float] = setting(
+        (0.1485, 0.105, 0.0), 'point looked at, paper', unit='m'
+    )
     # Brightest paper (digital numbers of 255) at the brightest point of the light.
     exposure: float = 235.0
     # Fraction of the light lost from the brightest spot to the farthest sheet corner.
-    light_falloff: float = 0.35
+    light_falloff: float = setting(0.35, 'light lost to the far corner', low=0.0, high=1.0)
     # Where the light is brightest on the sheet, paper metres.
     light_centre_m: tuple[float, float] = (0.05, 0.19)
     # Optics blur (Gaussian sigma) in camera pixels.
-    blur_px: float = 0.6
+    blur_px: float = setting(0.6, 'optics blur sigma', unit='px', low=0.0)
     # Read noise sigma (digital numbers) and shot-noise variance per digital number of signal.
-    read_noise: float = 1.5
-    shot_noise_gain: float = 0.08
+    read_noise: float = setting(1.5, 'read noise', unit='DN', low=0.0)
+    shot_noise_gain: float = setting(0.08, 'shot noise variance per DN', low=0.0)
     # Relative amplitude of the paper fibre texture.
-    paper_texture: float = 0.03
+    paper_texture: float = setting(0.03, 'paper texture amplitude', low=0.0)
     # Colour of the table around the sheet, rgb 0..1.
     table_rgb: tuple[float, float, float] = (0.45, 0.36, 0.28)
     # Renders at this many samples per camera pixel (each axis) then averages: anti-aliasing.
     supersample: int = 2
-    markers: PrintedMarkers = field(default_factory=PrintedMarkers)
+    markers: SheetMarkers = field(default_factory=SheetMarkers)
 
     def __post_init__(self) -> None:
         if self.width_px < 16 or self.height_px < 16:
@@ -113,7 +133,7 @@ class SimCameraConfig:
         return cv2.perspectiveTransform(points, self.homography_image_from_paper()).reshape(-1, 2)
 
 
-def print_markers(sheet_rgb: np.ndarray, sheet_mpp: float, markers: PrintedMarkers) -> np.ndarray:
+def print_markers(sheet_rgb: np.ndarray, sheet_mpp: float, markers: SheetMarkers) -> np.ndarray:
     """A copy of the sheet image with the corner markers printed in black."""
     sheet = sheet_rgb.copy()
     rows, cols = sheet.shape[:2]
@@ -154,8 +174,8 @@ class SimulatedCamera:
     def __init__(
         self,
         config: SimCameraConfig | None = None,
-        sheet_size_m: tuple[float, float] = (0.297, 0.210),
-        sheet_mpp: float = 0.00025,
+        sheet_size_m: tuple[float, float] = (SHEET_WIDTH_M, SHEET_HEIGHT_M),
+        sheet_mpp: float = DEFAULT_MPP,
         seed: int = 0,
     ) -> None:
         self.config = config or SimCameraConfig()

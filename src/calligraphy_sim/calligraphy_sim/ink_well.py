@@ -1,9 +1,9 @@
 """The ink well beside the sheet: its geometry in the `paper` frame and what it does to the brush.
 
-The well's pose comes from `urdf/cell.yaml` (base_link poses of the sheet and of the well's rim
-plane, which mirror the URDF that MuJoCo shows); :func:`ink_well_in_paper` re-expresses it in the
-`paper` frame, where brush paths and the brush tip pose stream live. :class:`InkWell` follows the
-brush tip through that stream:
+The well's geometry in the `paper` frame comes from the cell description
+(:func:`calligraphy_model.cell_description.resolve_ink_well`, from `urdf/cell.yaml`), where brush
+paths and the brush tip pose stream live. :class:`InkWell` follows the brush tip through that
+stream:
 
 - the tip inside the opening and below the ink surface soaks the bristles: the load becomes full;
 - the tip drawn from inside the opening outward across the rim while below the rim's top (a wipe:
@@ -15,153 +15,32 @@ Core module: no ROS. Units: metres; ink load is a fraction of a full brush (0..1
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import yaml
-from scipy.spatial.transform import Rotation
+
+from calligraphy_model.cell_description import InkWellGeometry, InkWellSettings
+from calligraphy_model.settings import setting
 
 if TYPE_CHECKING:
     from calligraphy_sim.paper import VirtualPaper
 
-CELL_YAML_NAME = 'cell.yaml'
-# Ink in the well above its bottom when nothing says otherwise (m): half the well's 30 mm depth,
-# so a dip 8 mm into the ink stays well clear of the bottom.
-DEFAULT_INK_DEPTH_M = 0.015
-# The model takes the well's opening as a disc parallel to the sheet; a well tilted further
-# than this is a configuration error, not something to approximate.
-_MAX_TILT_RAD = math.radians(1.0)
-
 
 @dataclass(frozen=True)
-class InkWellGeometry:
-    """The ink well in the `paper` frame (m).
+class SimulatedWellConfig:
+    """The simulated well's own settings (the virtual paper node's `ink_well.*` parameters beside
+    the core's InkWellSettings, which place the well)."""
 
-    Attributes:
-        x_m, y_m: centre of the well's opening.
-        radius_m: inner radius of the opening.
-        rim_height_m: height of the rim's top above the paper surface (paper z).
-        ink_surface_height_m: height of the ink's surface above the paper surface (paper z).
-    """
+    enabled: bool = setting(True, 'simulate the ink well (dipping reloads the brush)')
+    cell_yaml: str = setting('', "cell description with the well's pose ('' = the checkout's)")
+    wipe_load: float = setting(0.9, 'load a wipe on the rim leaves on the brush (0..1)')
 
-    x_m: float
-    y_m: float
-    radius_m: float
-    rim_height_m: float
-    ink_surface_height_m: float
-
-    def __post_init__(self) -> None:
-        values = (self.x_m, self.y_m, self.radius_m, self.rim_height_m, self.ink_surface_height_m)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-            raise ValueError(f'ink well pose must be finite numbers, got {values}')
-        if self.radius_m <= 0.005:
-            raise ValueError(f'ink well radius_m must exceed 5 mm, got {self.radius_m}')
-        if not 0.0 < self.ink_surface_height_m < self.rim_height_m:
-            raise ValueError(
-                'need 0 < ink_surface_height_m < rim_height_m (ink below the rim, above the '
-                f'paper plane), got {self.ink_surface_height_m} and {self.rim_height_m}'
-            )
-
-    def contains_xy(self, x_m: float, y_m: float) -> bool:
-        """Whether (x, y) lies inside the opening."""
-        return math.hypot(x_m - self.x_m, y_m - self.y_m) < self.radius_m
-
-    def contains_xy_all(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
-        """:meth:`contains_xy` of many points at once: bool array."""
-        return np.hypot(np.asarray(x_m) - self.x_m, np.asarray(y_m) - self.y_m) < self.radius_m
-
-
-def default_cell_yaml_path() -> Path:
-    """`cell.yaml` beside $CALLIGRAPHY_URDF, in $CALLIGRAPHY_ROOT/urdf, in the checkout this
-    module lives in (colcon symlink installs point back into src/), or in the installed
-    calligraphy_bringup share of a prefix on $AMENT_PREFIX_PATH."""
-    candidates = []
-    if os.environ.get('CALLIGRAPHY_URDF'):
-        candidates.append(Path(os.environ['CALLIGRAPHY_URDF']).parent / CELL_YAML_NAME)
-    if os.environ.get('CALLIGRAPHY_ROOT'):
-        candidates.append(Path(os.environ['CALLIGRAPHY_ROOT']) / 'urdf' / CELL_YAML_NAME)
-    candidates += [root / 'urdf' / CELL_YAML_NAME for root in Path(__file__).resolve().parents]
-    for prefix in filter(None, os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep)):
-        candidates.append(Path(prefix) / 'share' / 'calligraphy_bringup' / 'urdf' / CELL_YAML_NAME)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f'urdf/{CELL_YAML_NAME} not found; set CALLIGRAPHY_ROOT or give the path explicitly'
-    )
-
-
-def load_cell_yaml(path: str | Path | None = None) -> dict:
-    """The cell's fixed poses (`urdf/cell.yaml`, or `path`); FileNotFoundError / ValueError."""
-    target = Path(path) if path else default_cell_yaml_path()
-    if not target.is_file():
-        raise FileNotFoundError(f'cell description {target} does not exist')
-    cell = yaml.safe_load(target.read_text())
-    if not isinstance(cell, dict):
-        raise ValueError(f'{target}: expected a mapping of cell poses')
-    return cell
-
-
-def _pose_in_base(cell: dict, name: str) -> np.ndarray:
-    entry = cell.get(name)
-    if not isinstance(entry, dict) or 'xyz_m' not in entry:
-        raise ValueError(f'the cell description has no {name!r} pose (xyz_m, rpy_rad)')
-    xyz = np.asarray(entry['xyz_m'], dtype=float)
-    rpy = np.asarray(entry.get('rpy_rad', (0.0, 0.0, 0.0)), dtype=float)
-    if xyz.shape != (3,) or rpy.shape != (3,) or not np.all(np.isfinite([*xyz, *rpy])):
-        raise ValueError(f'{name}: xyz_m and rpy_rad must be 3 finite numbers each')
-    pose = np.eye(4)
-    # URDF rpy: fixed-axis roll, pitch, yaw = extrinsic x-y-z rotations.
-    pose[:3, :3] = Rotation.from_euler('xyz', rpy).as_matrix()
-    pose[:3, 3] = xyz
-    return pose
-
-
-def cell_pose_in_paper(cell: dict, name: str) -> np.ndarray:
-    """4x4 pose of the cell.yaml entry `name` (given in base_link) in the `paper` frame."""
-    return np.linalg.inv(_pose_in_base(cell, 'paper')) @ _pose_in_base(cell, name)
-
-
-def ink_well_in_paper(
-    cell_yaml: str | Path | dict | None = None, ink_depth_m: float = DEFAULT_INK_DEPTH_M
-) -> InkWellGeometry:
-    """The ink well of the cell description in the `paper` frame.
-
-    Args:
-        cell_yaml: path of cell.yaml, its loaded contents, or None for the checkout's.
-        ink_depth_m: depth of the ink in the well, from its bottom (m).
-    Raises:
-        FileNotFoundError: no cell description.
-        ValueError: no `ink_well` entry, a tilted well, or ink deeper than the well.
-    """
-    cell = cell_yaml if isinstance(cell_yaml, dict) else load_cell_yaml(cell_yaml)
-    pose = cell_pose_in_paper(cell, 'ink_well')
-    tilt = math.acos(float(np.clip(pose[2, 2], -1.0, 1.0)))
-    if tilt > _MAX_TILT_RAD:
-        raise ValueError(
-            f'the ink well is tilted {math.degrees(tilt):.1f} degrees against the sheet; the '
-            'dip model needs its opening parallel to the paper'
-        )
-    entry = cell['ink_well']
-    try:
-        radius, depth = float(entry['inner_radius_m']), float(entry['depth_m'])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f'ink_well needs inner_radius_m and depth_m: {error}') from None
-    if not 0.0 < ink_depth_m < depth:
-        raise ValueError(
-            f'ink_depth_m must lie in (0, {depth}) (the well depth), got {ink_depth_m}'
-        )
-    rim = float(pose[2, 3])
-    return InkWellGeometry(
-        x_m=float(pose[0, 3]),
-        y_m=float(pose[1, 3]),
-        radius_m=radius,
-        rim_height_m=rim,
-        ink_surface_height_m=rim - depth + ink_depth_m,
-    )
+    def well(self, settings: InkWellSettings) -> InkWell | None:
+        """The well (None when disabled); FileNotFoundError / ValueError from the description."""
+        if not self.enabled:
+            return None
+        return InkWell(settings.geometry(self.cell_yaml), self.wipe_load)
 
 
 @dataclass(frozen=True)
@@ -267,23 +146,3 @@ def ink_tip_samples(
             paper.reload(event.ink_load)
             events.append(event)
     return events
-
-
-def resolve_ink_well(
-    cell_yaml: str | Path | None = None,
-    ink_depth_m: float = DEFAULT_INK_DEPTH_M,
-    overrides: dict[str, float] | None = None,
-) -> InkWellGeometry:
-    """The well from the cell description, with explicitly given fields taking precedence.
-
-    `overrides` maps InkWellGeometry field names to values; NaN (a parameter left unset) keeps the
-    cell description's value. With every field given, no cell description is read.
-    """
-    given = {k: float(v) for k, v in (overrides or {}).items() if not math.isnan(float(v))}
-    unknown = set(given) - set(InkWellGeometry.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f'unknown ink well fields {sorted(unknown)}')
-    if len(given) == len(InkWellGeometry.__dataclass_fields__):
-        return InkWellGeometry(**given)
-    derived = ink_well_in_paper(cell_yaml or None, ink_depth_m)
-    return InkWellGeometry(**{**derived.__dict__, **given})

@@ -8,9 +8,7 @@ import time
 
 import rclpy
 from geometry_msgs.msg import PoseStamped
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rosgraph_msgs.msg import Clock
@@ -18,8 +16,10 @@ from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.msg import TrajectoryAck
+from calligraphy_ros_kit.parameters import declare_config
+from calligraphy_ros_kit.runner import run_node
 from calligraphy_sim import arm_conversions
-from calligraphy_sim.arm import HOME_POSITIONS_RAD, ArmNodeConfig, ArmSimConfig, ArmSimulation
+from calligraphy_sim.arm import ArmNodeConfig, ArmSimConfig, ArmSimulation
 from calligraphy_sim.arm_trajectory import TrajectoryRejectedError
 
 
@@ -46,7 +46,7 @@ class MujocoArmNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('mujoco_arm_node', **kwargs)
-        self.config = self._read_config()
+        self.config = declare_config(self, ArmNodeConfig)
         sim_config = ArmSimConfig(initial_positions=self.config.initial_positions_rad)
         if self.config.urdf_path:
             sim_config = ArmSimConfig(
@@ -69,7 +69,6 @@ class MujocoArmNode(Node):
             10,
             callback_group=group,
         )
-        self.add_on_set_parameters_callback(self._reject_runtime_changes)
         self._thread = threading.Thread(target=self._run, name='mujoco_arm', daemon=True)
         self._thread.start()
         rate = self.config.real_time_factor
@@ -77,40 +76,6 @@ class MujocoArmNode(Node):
             'simulating the arm '
             + ('as fast as possible' if rate == 0.0 else f'at {rate:g}x real time')
         )
-
-    def _read_config(self) -> ArmNodeConfig:
-        def declare(name, default, description, low=None, high=None):
-            descriptor = ParameterDescriptor(description=description)
-            if low is not None:
-                descriptor.floating_point_range = [
-                    FloatingPointRange(from_value=low, to_value=high, step=0.0)
-                ]
-            self.declare_parameter(name, default, descriptor)
-            return self.get_parameter(name).value
-
-        return ArmNodeConfig(
-            real_time_factor=declare(
-                'real_time_factor',
-                1.0,
-                '1 = real time, N = N x, 0 = as fast as possible',
-                0.0,
-                1000.0,
-            ),
-            publish_rate_hz=declare(
-                'publish_rate_hz', 100.0, 'topic rate in simulated time, Hz', 1.0, 1000.0
-            ),
-            urdf_path=declare('urdf_path', '', "cell URDF ('' = the checkout's urdf/)"),
-            initial_positions_rad=tuple(
-                declare('initial_positions_rad', list(HOME_POSITIONS_RAD), 'start joints, rad')
-            ),
-        )
-
-    def _reject_runtime_changes(self, parameters) -> SetParametersResult:
-        own = {'real_time_factor', 'publish_rate_hz', 'urdf_path', 'initial_positions_rad'}
-        changed = [p.name for p in parameters if p.name in own]
-        if changed:
-            return SetParametersResult(successful=False, reason=f'{changed} are read at start')
-        return SetParametersResult(successful=True)
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         trajectory, requested = arm_conversions.trajectory_from_msg(msg)
@@ -179,24 +144,7 @@ class MujocoArmNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = MujocoArmNode()
-    except (ValueError, FileNotFoundError) as error:
-        print(f'mujoco_arm_node: error: {error}', file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    executor = MultiThreadedExecutor(num_threads=2)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(MujocoArmNode, 'mujoco_arm_node', args, threads=2)
 
 
 if __name__ == '__main__':

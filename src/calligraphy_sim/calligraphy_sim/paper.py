@@ -14,11 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.raster import DEFAULT_MPP, PixelGrid
+from calligraphy_model.settings import setting
 from calligraphy_sim.brush_model import BrushCarry, params_table, resample, simulate, validate_path
-from calligraphy_sim.brush_params import BrushParams
-from calligraphy_sim.brush_render import DEFAULT_MPP, BristleSet, CanvasRegion, rasterise
+from calligraphy_sim.footprint_raster import BristleSet, rasterise
 
-A4_LANDSCAPE_M = (0.297, 0.210)
 # Colours of the rendered sheet (RGB): off-white paper, near-black ink.
 PAPER_RGB = np.array([250, 248, 242], dtype=np.float32)
 INK_RGB = np.array([18, 18, 20], dtype=np.float32)
@@ -42,13 +44,15 @@ class VirtualPaperConfig:
         frame_id: the only frame poses are accepted in, and the image's frame.
     """
 
-    width_m: float = A4_LANDSCAPE_M[0]
-    height_m: float = A4_LANDSCAPE_M[1]
-    metres_per_pixel: float = DEFAULT_MPP
-    publish_rate_hz: float = 4.0
-    initial_ink_load: float = 1.0
-    seed: int = 0
-    frame_id: str = 'paper'
+    width_m: float = setting(SHEET_WIDTH_M, 'sheet width along paper x', unit='m')
+    height_m: float = setting(SHEET_HEIGHT_M, 'sheet height along paper y', unit='m')
+    metres_per_pixel: float = setting(
+        DEFAULT_MPP, 'pitch of the sheet raster and image', unit='m/px'
+    )
+    publish_rate_hz: float = setting(4.0, 'image and ink-load publishing rate', unit='Hz')
+    initial_ink_load: float = setting(1.0, 'brush ink load at start (0..1)', low=0.0, high=1.0)
+    seed: int = setting(0, 'seed of the bristle streak pattern')
+    frame_id: str = setting('paper', 'frame of accepted poses and of the image')
 
     def __post_init__(self) -> None:
         for name in ('width_m', 'height_m', 'metres_per_pixel', 'publish_rate_hz'):
@@ -79,8 +83,8 @@ class VirtualPaper:
         self,
         params: BrushParams | None = None,
         *,
-        width_m: float = A4_LANDSCAPE_M[0],
-        height_m: float = A4_LANDSCAPE_M[1],
+        width_m: float = SHEET_WIDTH_M,
+        height_m: float = SHEET_HEIGHT_M,
         metres_per_pixel: float = DEFAULT_MPP,
         ink_load: float = 1.0,
         seed: int = 0,
@@ -90,7 +94,7 @@ class VirtualPaper:
         if not 0.0 <= ink_load <= 1.0:
             raise ValueError(f'ink_load must lie in [0, 1], got {ink_load}')
         self.params = BrushParams() if params is None else params
-        self.region = CanvasRegion.from_extent(0.0, 0.0, width_m, height_m, metres_per_pixel)
+        self.region = PixelGrid.from_extent(0.0, 0.0, width_m, height_m, metres_per_pixel)
         self.ink = np.zeros(self.region.shape, dtype=np.float32)
         self._table = params_table(self.params, 1)
         self._bristles = [BristleSet.for_brush(self.params.bristle_count, seed)]
@@ -172,7 +176,7 @@ class VirtualPaper:
         (piece,), (where,) = rasterise(trace, self._table, self._bristles, self.metres_per_pixel)
         self._composite(piece, where)
 
-    def _composite(self, piece: np.ndarray, where: CanvasRegion) -> None:
+    def _composite(self, piece: np.ndarray, where: PixelGrid) -> None:
         mpp = self.metres_per_pixel
         col0 = round((where.x0_m - self.region.x0_m) / mpp)
         row0 = round((self.region.top_m - where.top_m) / mpp)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import math
+import sys
 import threading
 
 import numpy as np
-import rclpy
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from calligraphy_sim.camera import PrintedMarkers, SimCameraConfig, SimulatedCamera
+from calligraphy_model.sheet_markers import SheetMarkers
+from calligraphy_ros_kit.parameters import declare_config
+from calligraphy_ros_kit.runner import run_node
+from calligraphy_sim.camera import (
+    SheetImageConfig,
+    SimCameraConfig,
+    SimCameraNodeConfig,
+    SimulatedCamera,
+)
 from calligraphy_sim.camera_conversions import array_to_rgb8, camera_info, rgb8_to_array
 
 
@@ -36,52 +42,29 @@ class SimCameraNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('sim_camera_node', **kwargs)
-        defaults = SimCameraConfig()
-        marker_defaults = PrintedMarkers()
-
-        def declare(name: str, value, description: str):
-            return self.declare_parameter(
-                name, value, ParameterDescriptor(description=description, read_only=True)
-            ).value
-
-        rate_hz = declare('rate_hz', 5.0, 'frames per second')
-        self._frame_id = declare('frame_id', 'camera_color_optical_frame', 'optical frame')
-        seed = declare('seed', 0, 'noise seed')
-        sheet_w = declare('paper.width_m', 0.297, 'sheet width, m')
-        sheet_h = declare('paper.height_m', 0.210, 'sheet height, m')
-        sheet_mpp = declare('paper.metres_per_pixel', 0.00025, 'virtual paper image pitch, m/px')
-        config = SimCameraConfig(
-            width_px=declare('camera.width_px', defaults.width_px, 'image width, px'),
-            height_px=declare('camera.height_px', defaults.height_px, 'image height, px'),
-            fx_px=declare('camera.fx_px', defaults.fx_px, 'focal length x, px'),
-            fy_px=declare('camera.fy_px', defaults.fy_px, 'focal length y, px'),
-            position_m=tuple(
-                declare('camera.position_m', list(defaults.position_m), 'camera centre in paper')
-            ),
-            look_at_m=tuple(
-                declare('camera.look_at_m', list(defaults.look_at_m), 'point looked at, paper')
-            ),
-            light_falloff=declare(
-                'camera.light_falloff', defaults.light_falloff, 'light lost to the far corner'
-            ),
-            blur_px=declare('camera.blur_px', defaults.blur_px, 'optics blur sigma, px'),
-            read_noise=declare('camera.read_noise', defaults.read_noise, 'read noise, DN'),
-            shot_noise_gain=declare(
-                'camera.shot_noise_gain', defaults.shot_noise_gain, 'shot noise variance per DN'
-            ),
-            paper_texture=declare(
-                'camera.paper_texture', defaults.paper_texture, 'paper texture amplitude'
-            ),
-            markers=PrintedMarkers(
-                dictionary=declare('markers.dictionary', marker_defaults.dictionary, 'ArUco set'),
-                ids=tuple(declare('markers.ids', list(marker_defaults.ids), 'LL, LR, UR, UL ids')),
-                size_m=declare('markers.size_m', marker_defaults.size_m, 'marker side, m'),
-                margin_m=declare('markers.margin_m', marker_defaults.margin_m, 'edge margin, m'),
-            ),
+        node = declare_config(self, SimCameraNodeConfig)
+        sheet = declare_config(self, SheetImageConfig, prefix='paper.')
+        markers = declare_config(
+            self,
+            SheetMarkers,
+            prefix='markers.',
+            sheet_width_m=sheet.width_m,
+            sheet_height_m=sheet.height_m,
         )
-        if not (rate_hz > 0 and math.isfinite(rate_hz)):
-            raise ValueError(f'rate_hz must be positive, got {rate_hz}')
-        self._camera = SimulatedCamera(config, (sheet_w, sheet_h), sheet_mpp, seed)
+        defaults = SimCameraConfig()
+        # Image-formation fields that are not parameters: their defaults.
+        unset = ('cx_px', 'cy_px', 'exposure', 'light_centre_m', 'table_rgb', 'supersample')
+        config = declare_config(
+            self,
+            SimCameraConfig,
+            prefix='camera.',
+            markers=markers,
+            **{name: getattr(defaults, name) for name in unset},
+        )
+        self._frame_id = node.frame_id
+        self._camera = SimulatedCamera(
+            config, (sheet.width_m, sheet.height_m), sheet.metres_per_pixel, node.seed
+        )
         self._sheet: np.ndarray | None = None
         self._sheet_stamp = None
         self._rendered_stamp = None  # stamp of the sheet of the last frame
@@ -89,7 +72,7 @@ class SimCameraNode(Node):
         self._image_pub = self.create_publisher(Image, '/camera/color/image_raw', 2)
         self._info_pub = self.create_publisher(CameraInfo, '/camera/color/camera_info', 2)
         self.create_subscription(Image, '/virtual_paper/image', self._on_sheet, 2)
-        self.create_timer(1.0 / rate_hz, self._publish)
+        self.create_timer(1.0 / node.rate_hz, self._publish)
 
     def _on_sheet(self, msg: Image) -> None:
         try:
@@ -127,19 +110,9 @@ class SimCameraNode(Node):
         self._info_pub.publish(camera_info(self._camera.config, header))
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimCameraNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    return run_node(SimCameraNode, 'sim_camera_node', args, threads=1)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import threading
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseStamped
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.srv import SavePaper
-from calligraphy_sim.brush_params import BrushParams
-from calligraphy_sim.ink_well import (
-    DEFAULT_INK_DEPTH_M,
-    InkWell,
-    InkWellGeometry,
-    ink_tip_samples,
-    resolve_ink_well,
-)
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.cell_description import InkWellSettings, SheetSize
+from calligraphy_ros_kit.parameters import declare_config
+from calligraphy_ros_kit.runner import run_node
+from calligraphy_sim.ink_well import SimulatedWellConfig, ink_tip_samples
 from calligraphy_sim.paper import VirtualPaper, VirtualPaperConfig
 from calligraphy_sim.paper_conversions import pose_to_sample, rgb_to_image
 
-_CONFIG_PARAMS = {
-    'sheet.width_m': ('width_m', 'sheet width along paper x (m)'),
-    'sheet.height_m': ('height_m', 'sheet height along paper y (m)'),
-    'metres_per_pixel': ('metres_per_pixel', 'pitch of the sheet raster and image (m/px)'),
-    'publish_rate_hz': ('publish_rate_hz', 'image and ink-load publishing rate (Hz)'),
-    'initial_ink_load': ('initial_ink_load', 'brush ink load at start (0..1)'),
-    'seed': ('seed', 'seed of the bristle streak pattern'),
-    'frame_id': ('frame_id', 'frame of accepted poses and of the image'),
-}
-_WELL_FIELDS = tuple(InkWellGeometry.__dataclass_fields__)
 # How often queued tip poses are inked (s): short enough that the ink-load reading after a dip or
 # wipe is published within a few tens of milliseconds.
 _INK_PERIOD_S = 0.04
@@ -64,7 +47,7 @@ class VirtualPaperNode(Node):
     Parameters (read once at start; changes at runtime are refused):
         sheet.width_m (0.297), sheet.height_m (0.210), metres_per_pixel (0.00025),
         publish_rate_hz (4.0), initial_ink_load (1.0), seed (0), frame_id ('paper'), and
-        brush.<field> for every field of :class:`~calligraphy_sim.brush_params.BrushParams`
+        brush.<field> for every field of :class:`~calligraphy_model.brush.BrushParams`
         (nominal brush by default; units in that class).
         The ink well (see :mod:`calligraphy_sim.ink_well`): poses anywhere, on or off the sheet,
         reach it. The tip inside the opening below the ink surface reloads the brush to full;
@@ -77,35 +60,13 @@ class VirtualPaperNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('virtual_paper_node', **kwargs)
-        defaults = VirtualPaperConfig()
-        for name, (field, description) in _CONFIG_PARAMS.items():
-            self.declare_parameter(
-                name, getattr(defaults, field), ParameterDescriptor(description=description)
-            )
-        for field in dataclasses.fields(BrushParams):
-            self.declare_parameter(
-                f'brush.{field.name}',
-                getattr(BrushParams(), field.name),
-                ParameterDescriptor(description=f'brush parameter {field.name} (see BrushParams)'),
-            )
-        self.config = VirtualPaperConfig(
-            **{
-                field: self.get_parameter(name).value
-                for name, (field, _) in _CONFIG_PARAMS.items()
-            }
+        sheet = declare_config(self, SheetSize, prefix='sheet.')
+        self.config = declare_config(
+            self, VirtualPaperConfig, width_m=sheet.width_m, height_m=sheet.height_m
         )
-        brush = BrushParams(
-            **{
-                f.name: self.get_parameter(f'brush.{f.name}').value
-                for f in dataclasses.fields(BrushParams)
-            }
-        )
-        self.well = self._read_ink_well()
-        self.add_on_set_parameters_callback(
-            lambda _: SetParametersResult(
-                successful=False, reason='virtual paper parameters are read at start: restart it'
-            )
-        )
+        brush = declare_config(self, BrushParams, prefix='brush.')
+        well = declare_config(self, SimulatedWellConfig, prefix='ink_well.')
+        self.well = well.well(declare_config(self, InkWellSettings, prefix='ink_well.'))
         self.paper = VirtualPaper(
             brush,
             width_m=self.config.width_m,
@@ -136,32 +97,6 @@ class VirtualPaperNode(Node):
             f'virtual paper {self.config.width_m} x {self.config.height_m} m at '
             f'{self.config.metres_per_pixel * 1e3:.3f} mm/px'
         )
-
-    def _read_ink_well(self) -> InkWell | None:
-        described = {
-            'enabled': (True, 'simulate the ink well (dipping reloads the brush)'),
-            'cell_yaml': ('', "cell description with the well's pose ('' = the checkout's)"),
-            'ink_depth_m': (DEFAULT_INK_DEPTH_M, "ink above the well's bottom (m)"),
-            'wipe_load': (0.9, 'load a wipe on the rim leaves on the brush (0..1)'),
-        }
-        described.update(
-            {
-                f: (float('nan'), f'ink well {f}, paper frame (NaN = from cell.yaml)')
-                for f in _WELL_FIELDS
-            }
-        )
-        values = {}
-        for name, (default, description) in described.items():
-            self.declare_parameter(
-                f'ink_well.{name}', default, ParameterDescriptor(description=description)
-            )
-            values[name] = self.get_parameter(f'ink_well.{name}').value
-        if not values['enabled']:
-            return None
-        geometry = resolve_ink_well(
-            values['cell_yaml'], values['ink_depth_m'], {f: values[f] for f in _WELL_FIELDS}
-        )
-        return InkWell(geometry, values['wipe_load'])
 
     def _now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -260,23 +195,10 @@ class VirtualPaperNode(Node):
         return response
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = VirtualPaperNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, FileNotFoundError) as error:
-        # A bad parameter (or no cell description for the ink well): say why, and do not start.
-        print(f'virtual_paper_node: error: {error}', file=sys.stderr)
-        raise SystemExit(2) from None
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    # A bad parameter (or no cell description for the ink well) stops it at start, saying why.
+    return run_node(VirtualPaperNode, 'virtual_paper_node', args, threads=1)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -16,17 +15,9 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from calligraphy_sim.arm import ARM_JOINTS, HOME_POSITIONS_RAD
+from calligraphy_model.cell_description import ARM_JOINTS, HOME_POSITIONS_RAD
+from calligraphy_model.polling import wait_until
 from calligraphy_sim.mujoco_arm_node import MujocoArmNode
-
-
-def _wait(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.timeout(60)
@@ -48,7 +39,7 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     try:
-        assert _wait(lambda: states and tips and clocks, 20.0), 'no state published'
+        assert wait_until(lambda: states and tips and clocks, 20.0), 'no state published'
         assert list(states[-1].name) == list(ARM_JOINTS)
         assert tips[-1].header.frame_id == 'paper'
         # Home: brush upright 0.1 m above the sheet's centre.
@@ -62,18 +53,18 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
         trajectory.points.append(
             JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
         )
-        assert _wait(lambda: publisher.get_subscription_count() > 0, 10.0)
+        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
         # The graph can show the subscription a moment before DDS has matched it and the first
         # message is then lost: send again until the arm has taken it (same goal, from arrival).
         for _ in range(5):
             publisher.publish(trajectory)
-            if _wait(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
+            if wait_until(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
                 break
 
         def arrived() -> bool:
             return np.max(np.abs(np.array(states[-1].position) - goal)) < 1e-3
 
-        assert _wait(arrived, 20.0), f'arm at {states[-1].position}'
+        assert wait_until(arrived, 20.0), f'arm at {states[-1].position}'
         assert arm.simulation.follower.busy_until_s > 0.0
         stamp = states[-1].header.stamp.sec + states[-1].header.stamp.nanosec * 1e-9
         clock = clocks[-1].clock.sec + clocks[-1].clock.nanosec * 1e-9

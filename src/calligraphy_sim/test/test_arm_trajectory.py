@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calligraphy_sim.arm import ARM_JOINTS, HOME_POSITIONS_RAD, ArmSimConfig, ArmSimulation
+from calligraphy_model.cell_description import ARM_JOINTS, HOME_POSITIONS_RAD
+from calligraphy_sim.arm import ArmSimConfig, ArmSimulation
 from calligraphy_sim.arm_trajectory import (
     JointTrajectory,
     TrajectoryFollower,

@@ -10,7 +10,8 @@ import pinocchio as pin
 import pytest
 import yaml
 
-from calligraphy_sim.arm import ARM_JOINTS, ArmSimulation, default_urdf_path
+from calligraphy_model.cell_description import ARM_JOINTS, default_urdf_path
+from calligraphy_sim.arm import ArmSimulation
 
 URDF = default_urdf_path()
 # Universal Robots' published UR5e DH parameters (standard DH).

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from calligraphy_sim.brush import (
-    PARAM_RANGES,
-    BrushParams,
-    CanvasRegion,
-    measure_width_along,
-    render_batch,
-    render_path,
-)
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.raster import PixelGrid
+from calligraphy_model.stroke_width import measure_width_along
+from calligraphy_sim.brush_render import render_batch, render_path
 
 MM = 1e-3
 SPEED = 0.05  # m/s
@@ -235,7 +228,7 @@ def test_batch_render_matches_single_renders():
 
 
 def test_batch_into_a_shared_region_stacks_and_keeps_the_sheet_orientation():
-    region = CanvasRegion.from_extent(0.05, 0.05, 0.1, 0.1)
+    region = PixelGrid.from_extent(0.05, 0.05, 0.1, 0.1)
     x, y, d, t = _wavy_batch(3)
     stack = np.stack([r.ink for r in render_batch(x, y, d, t, region=region)])
     assert stack.shape == (3, 400, 400)
@@ -252,33 +245,6 @@ def test_batch_into_a_shared_region_stacks_and_keeps_the_sheet_orientation():
     assert rows.max() < 40 and cols.max() < 80
 
 
-def test_measure_width_along_reads_a_drawn_bar():
-    region = CanvasRegion.from_extent(0.0, 0.0, 0.02, 0.02)
-    ink = np.zeros(region.shape, dtype=np.float32)
-    ink[30:46, :] = 1.0  # 16 px = 4 mm tall bar
-    _, y_mid = region.pixel_centres(np.array([38]), np.array([0]))
-    line = np.stack([np.linspace(0.005, 0.015, 5), np.full(5, y_mid[0])], axis=1)
-    width = measure_width_along(ink, region, line)
-    np.testing.assert_allclose(width, 4 * MM, atol=0.25 * MM)
-    with pytest.raises(ValueError):
-        measure_width_along(ink, region, np.zeros((1, 2)))
-
-
-def test_brush_sampling_stays_in_documented_ranges_and_is_seeded():
-    for distribution, lo_i in (('train', 0), ('eval', 2)):
-        for i in range(50):
-            brush = BrushParams.sample(np.random.default_rng(i), distribution)
-            for name, bounds in PARAM_RANGES.items():
-                assert bounds[lo_i] <= getattr(brush, name) <= bounds[lo_i + 1]
-    for bounds in PARAM_RANGES.values():
-        assert bounds[0] <= bounds[2] < bounds[3] <= bounds[1], 'eval range outside train range'
-    assert BrushParams.sample(np.random.default_rng(3)) == BrushParams.sample(
-        np.random.default_rng(3)
-    )
-    with pytest.raises(ValueError, match='distribution'):
-        BrushParams.sample(np.random.default_rng(0), 'test')
-
-
 def test_impossible_brushes_and_paths_are_rejected_with_a_reason():
     with pytest.raises(ValueError, match='belly_diameter_m'):
         BrushParams(belly_diameter_m=-0.001)
@@ -290,17 +256,3 @@ def test_impossible_brushes_and_paths_are_rejected_with_a_reason():
         render_path([0.0, np.nan], [0.0, 0.0], [0.001, 0.001], [0.0, 1.0])
     with pytest.raises(ValueError, match='ink_load'):
         render_path([0.0, 0.01], [0.0, 0.0], [0.001, 0.001], [0.0, 1.0], ink_load=1.5)
-
-
-def test_depth_for_width_inverts_the_width_model():
-    params = BrushParams()
-    depths = np.linspace(0.2, 6.0, 12) * MM
-    np.testing.assert_allclose(params.depth_for_width(params.width_at_depth(depths)), depths)
-
-
-def test_core_modules_do_not_import_ros():
-    code = (
-        'import sys, calligraphy_sim.brush, calligraphy_sim.paper, calligraphy_sim.brush_bench\n'
-        "assert 'rclpy' not in sys.modules, 'rclpy imported by the brush core'\n"
-    )
-    subprocess.run([sys.executable, '-c', code], check=True)

@@ -1,4 +1,5 @@
-"""The simulated ink well: its pose (cell.yaml = MuJoCo scene) and what dipping does."""
+"""The simulated ink well: its pose (cell.yaml = MuJoCo scene) and what dipping does (the
+well's geometry from the cell description is tested in calligraphy_model)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import numpy as np
 import pytest
 import yaml
 
-from calligraphy_sim.brush import VirtualPaper
-from calligraphy_sim.ink_well import (
-    InkWell,
+from calligraphy_model.cell_description import (
     InkWellGeometry,
     default_cell_yaml_path,
-    ink_tip_samples,
     ink_well_in_paper,
-    resolve_ink_well,
 )
+from calligraphy_sim.brush import VirtualPaper
+from calligraphy_sim.ink_well import InkWell, ink_tip_samples
 
 MM = 1e-3
 
@@ -46,54 +45,6 @@ def test_well_from_cell_yaml_sits_where_mujoco_shows_it(well):
     visible = [g for g in geoms if sim.model.geom_rgba[g][3] > 0.0]
     assert visible
     assert max(sim.model.geom_size[g][0] for g in visible) >= well.radius_m
-
-
-def test_well_lies_beside_the_sheet_with_ink_below_the_rim(cell, well):
-    width, height = cell['paper']['width_m'], cell['paper']['height_m']
-    nearest = np.clip([well.x_m, well.y_m], 0.0, [width, height])
-    assert np.hypot(*(nearest - [well.x_m, well.y_m])) > well.radius_m, 'well on the sheet'
-    bottom = well.rim_height_m - cell['ink_well']['depth_m']
-    assert well.ink_surface_height_m == pytest.approx(bottom + 0.015)
-    assert well.radius_m == cell['ink_well']['inner_radius_m']
-
-
-def test_paper_frame_transform_of_a_hand_made_cell():
-    # Sheet turned +90 degrees about z at (1, 2, 0.5): base x = paper -y, base y = paper x.
-    cell = {
-        'paper': {'xyz_m': [1.0, 2.0, 0.5], 'rpy_rad': [0.0, 0.0, math.pi / 2]},
-        'ink_well': {
-            'xyz_m': [0.9, 2.3, 0.54],
-            'rpy_rad': [0.0, 0.0, 0.3],
-            'inner_radius_m': 0.02,
-            'depth_m': 0.03,
-        },
-    }
-    well = ink_well_in_paper(cell, ink_depth_m=0.01)
-    assert (well.x_m, well.y_m) == pytest.approx((0.3, 0.1))
-    assert well.rim_height_m == pytest.approx(0.04)
-    assert well.ink_surface_height_m == pytest.approx(0.04 - 0.03 + 0.01)
-
-
-def test_bad_cell_descriptions_are_refused_with_the_reason(cell, tmp_path):
-    with pytest.raises(FileNotFoundError):
-        ink_well_in_paper(tmp_path / 'missing.yaml')
-    without_well = {k: v for k, v in cell.items() if k != 'ink_well'}
-    with pytest.raises(ValueError, match='ink_well'):
-        ink_well_in_paper(without_well)
-    tilted = dict(cell, ink_well=dict(cell['ink_well'], rpy_rad=[0.2, 0.0, 0.0]))
-    with pytest.raises(ValueError, match='tilted'):
-        ink_well_in_paper(tilted)
-    with pytest.raises(ValueError, match='ink_depth_m'):
-        ink_well_in_paper(cell, ink_depth_m=0.05)
-
-
-def test_explicit_fields_override_the_cell_and_nan_keeps_it(well):
-    moved = resolve_ink_well(overrides={'x_m': -0.05, 'y_m': float('nan')})
-    assert moved.x_m == -0.05
-    assert moved.y_m == pytest.approx(well.y_m)
-    assert moved.radius_m == pytest.approx(well.radius_m)
-    with pytest.raises(ValueError, match='radius'):
-        resolve_ink_well(overrides={'radius_m': 0.001})
 
 
 def _dip_stream(well: InkWellGeometry, step_s: float = 0.01, wipe_heading: float = math.pi):

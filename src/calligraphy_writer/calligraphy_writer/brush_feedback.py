@@ -3,8 +3,8 @@ which strokes the brush-state estimator has already seen.
 
 The controller compensates for the width gain it is given, so a stroke written with gain g that
 comes out r times its planned width says the brush's gain is g·r, not r. The estimator
-(camera_feedback.brush_state) does that arithmetic; this class makes sure every stroke reaches it
-exactly once, with the state that stroke was written with, although every observation after
+(calligraphy_model.brush_state) does that arithmetic; this class makes sure every stroke reaches
+it exactly once, with the state that stroke was written with, although every observation after
 stroke k measures all strokes 0..k of the character again.
 
 One estimator serves the writer for as long as it runs, across characters and goals: the width
@@ -24,9 +24,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from calligraphy_sim.brush_params import BrushParams
-from camera_feedback.brush_state import BrushStateEstimate, BrushStateEstimator, commanded_widths
-from camera_feedback.types import StrokeMeasurement
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.brush_state import BrushStateEstimate, BrushStateEstimator, commanded_widths
+from calligraphy_model.types import StrokeMeasurement
 
 
 class StrokeFeedback:

@@ -28,10 +28,17 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_interfaces.action import WriteCharacter, WriteText
+from calligraphy_model.errors import CalligraphyError
+from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
+from calligraphy_writer.sequencer import SERVICE_UNAVAILABLE
 
 
-class CalligraphyClientError(RuntimeError):
-    """The writer could not be reached or did not answer in time."""
+class CalligraphyClientError(CalligraphyError, RuntimeError):
+    """The writer could not be reached or did not answer in time (code SERVICE_UNAVAILABLE; a
+    RuntimeError too, for callers that catch those)."""
+
+    def __init__(self, message: str, code: int = SERVICE_UNAVAILABLE) -> None:
+        super().__init__(code, message)
 
 
 class GoalTimeoutError(CalligraphyClientError):
@@ -50,10 +57,6 @@ class WriterLostError(CalligraphyClientError):
     """The writer's action server left the graph while a goal was running."""
 
 
-class _ExpiredError(Exception):
-    """A wait reached its deadline (internal: turned into the caller's error)."""
-
-
 class CalligraphyClient:
     """Writes through the writer's actions.
 
@@ -66,9 +69,6 @@ class CalligraphyClient:
         server_lost_s: how long the writer's action server must have been missing from the
             graph, continuously, before a running goal is given up as lost.
     """
-
-    # How often a running goal checks that its server is still in the graph, s.
-    POLL_S = 0.5
 
     def __init__(
         self,
@@ -165,7 +165,7 @@ class CalligraphyClient:
         result = handle.get_result_async()
         try:
             return self._wait_for_result(client, result, timeout_s)
-        except _ExpiredError:
+        except FutureTimeoutError:
             # Giving up on a goal stops the robot too: cancel (the writer lifts the brush) and
             # hand over what was written, so that the caller can save it.
             self.interrupted_result = self._cancel_and_collect(client, result)
@@ -187,38 +187,38 @@ class CalligraphyClient:
         try:
             self.cancel()
             return self._wait_for_result(client, result, self.cancel_timeout_s)
-        except (_ExpiredError, CalligraphyClientError):
+        except (FutureTimeoutError, CalligraphyClientError):
             return None
 
     def _wait_for_result(self, client: ActionClient, future, timeout_s: float):
-        """The goal's result. Raises _ExpiredError after `timeout_s`, WriterLostError once the
-        action server has been missing from the graph for `server_lost_s` on end."""
-        done = threading.Event()
-        future.add_done_callback(lambda _: done.set())
-        deadline = time.monotonic() + timeout_s
+        """The goal's result. Raises FutureTimeoutError after `timeout_s`, WriterLostError once
+        the action server has been missing from the graph for `server_lost_s` on end."""
         missing_since: float | None = None
-        while not done.wait(max(0.0, min(self.POLL_S, deadline - time.monotonic()))):
-            now = time.monotonic()
-            if now >= deadline:
-                raise _ExpiredError()
+
+        def server_alive() -> bool:
+            nonlocal missing_since
             if client.server_is_ready():
                 missing_since = None
-                continue
+                return True
+            now = time.monotonic()
             missing_since = now if missing_since is None else missing_since
-            if now - missing_since >= self.server_lost_s:
-                raise WriterLostError(
-                    f'the writer went away: no {client._action_name} action server for '
-                    f'{now - missing_since:.1f} s while the goal was running'
-                )
-        return future.result().result
+            return now - missing_since < self.server_lost_s
+
+        try:
+            return wait_for_future(future, timeout_s, server_alive).result
+        except ServerGoneError:
+            raise WriterLostError(
+                f'the writer went away: no {client._action_name} action server for '
+                f'{time.monotonic() - missing_since:.1f} s while the goal was running'
+            ) from None
 
     @staticmethod
     def _wait(future, timeout_s: float, what: str):
-        done = threading.Event()
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(timeout_s):
-            raise CalligraphyClientError(f'no {what} from the writer within {timeout_s:.0f} s')
-        return future.result()
+        try:
+            return wait_for_future(future, timeout_s)
+        except FutureTimeoutError:
+            message = f'no {what} from the writer within {timeout_s:.0f} s'
+            raise CalligraphyClientError(message) from None
 
     def _spin(self) -> None:
         # Not Executor.spin(): that ends only by shutting the executor down under the thread

@@ -4,51 +4,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.settings import check, setting
+
 CONTROLLERS = ('constant', 'analytic', 'learned')
 LAYOUTS = ('rows', 'columns')
 
 
 @dataclass(frozen=True)
 class WriterConfig:
-    """What the writer does when a goal leaves a choice open.
+    """What the writer does when a goal leaves a choice open (the writer_node's parameters)."""
 
-    Attributes:
-        font: default font name or path.
-        size_m: default side of a character box, m.
-        min_size_m, max_size_m: accepted range of box sizes, m.
-        controller: default brush controller.
-        use_feedback: observe the paper between strokes and condition the next on it.
-        layout: `rows` or `columns`, for the next free cell and for texts.
-        sheet_width_m, sheet_height_m: the sheet, m (paper frame origin at its lower-left corner).
-        margin_m: free border of the sheet, m.
-        spacing_m: gap between character boxes, m.
-        service_timeout_s: how long to wait for a service answer, s.
-        motion_timeout_s: how long to wait for one brush path's execution, s.
-        hop_height_m: tip height above the sheet between strokes, m, within a character and
-            from one character of a text to the next (the motion executor's safe height after
-            the last stroke of a goal and to and from the ink well; 0 = always the safe height).
-        save_dir: where observed images are saved ('' = not saved).
-        sheet_state_file: JSON file of the sheet's used boxes, kept across restarts of the writer
-            until /writer/new_sheet ('' = kept in memory only, for a cell whose sheet is new
-            each time it starts, such as the simulation's virtual sheet).
-    """
-
-    font: str = 'ukai'
-    size_m: float = 0.06
-    min_size_m: float = 0.01
-    max_size_m: float = 0.2
-    controller: str = 'analytic'
-    use_feedback: bool = True
-    layout: str = 'rows'
-    sheet_width_m: float = 0.297
-    sheet_height_m: float = 0.210
-    margin_m: float = 0.015
-    spacing_m: float = 0.008
-    service_timeout_s: float = 10.0
-    motion_timeout_s: float = 60.0
-    hop_height_m: float = 0.01
-    save_dir: str = ''
-    sheet_state_file: str = '~/.cache/calligraphy/sheet.json'
+    font: str = setting('ukai', 'default font: ukai, uming, hershey[:name] or a font file path')
+    size_m: float = setting(0.06, 'default side of a character box', unit='m', low=0.0)
+    min_size_m: float = setting(0.01, 'smallest accepted box side', unit='m', low=0.0)
+    max_size_m: float = setting(0.2, 'largest accepted box side', unit='m', low=0.0)
+    controller: str = setting('analytic', 'default brush controller', choices=CONTROLLERS)
+    use_feedback: bool = setting(
+        True, 'observe the paper between strokes and condition the next stroke on it'
+    )
+    layout: str = setting(
+        'rows', 'reading order of the next free cell and of texts', choices=LAYOUTS
+    )
+    sheet_width_m: float = setting(SHEET_WIDTH_M, 'sheet width (paper x)', unit='m', low=0.0)
+    sheet_height_m: float = setting(
+        SHEET_HEIGHT_M,
+        'sheet height (paper y; origin at its lower-left corner)',
+        unit='m',
+        low=0.0,
+    )
+    margin_m: float = setting(0.015, 'free border of the sheet', unit='m', low=0.0)
+    spacing_m: float = setting(0.008, 'gap between character boxes', unit='m', low=0.0)
+    service_timeout_s: float = setting(
+        10.0, 'how long to wait for a service answer', unit='s', low=0.0
+    )
+    motion_timeout_s: float = setting(
+        60.0, "how long to wait for one brush path's execution", unit='s', low=0.0
+    )
+    hop_height_m: float = setting(
+        0.01,
+        'tip height above the sheet between strokes, within a character and from one character '
+        "of a text to the next (the motion executor's safe height after the last stroke of a "
+        'goal and to and from the ink well); 0 = always the safe height, else at least 0.005',
+        unit='m',
+        low=0.0,
+        high=0.1,
+    )
+    save_dir: str = setting('', "where observed images are saved ('' = not saved)")
+    sheet_state_file: str = setting(
+        '~/.cache/calligraphy/sheet.json',
+        "JSON file of the sheet's used boxes, kept across restarts of the writer until "
+        "/writer/new_sheet ('' = kept in memory only, for a cell whose sheet is new each time "
+        "it starts, such as the simulation's virtual sheet)",
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_size_m <= self.size_m <= self.max_size_m:
@@ -68,3 +76,4 @@ class WriterConfig:
             )
         if self.service_timeout_s <= 0.0 or self.motion_timeout_s <= 0.0:
             raise ValueError('timeouts must be > 0')
+        check(self)

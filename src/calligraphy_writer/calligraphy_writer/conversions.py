@@ -1,4 +1,5 @@
-"""The only writer module that knows both the core types and the ROS messages."""
+"""The writer's core types from and to ROS messages: plans (with their strokes' inked areas)
+and scores."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import math
 import numpy as np
 
 from calligraphy_interfaces.msg import GlyphScore, StrokePlan
+from calligraphy_model.ink_budget import stroke_area_m2
 from calligraphy_writer.sequencer import PlannedCharacter
-from ink_dipping.budget import stroke_area_m2
 
 SCORE_FIELDS = ('iou', 'chamfer_m', 'coverage', 'spill', 'stroke_order', 'width_error_m')
 

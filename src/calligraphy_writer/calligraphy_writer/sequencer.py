@@ -1,6 +1,6 @@
 """Sequencing one character: plan → for each stroke: ink check → brush path → execute → observe.
 
-The sequencer speaks to the rest of the cell through `CellPort`, so this module knows neither ROS
+The sequencer speaks to the rest of the cell through `WriterPort`, so this module knows neither ROS
 nor message types; the writer node implements the port with service and action clients, tests
 with an in-memory fake. Plans, paths and brush states pass through it as opaque objects.
 """
@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ink_dipping.budget import InkBudget
+from calligraphy_model.errors import CalligraphyError
+from calligraphy_model.ink_budget import InkBudget
 
-# Error codes: the same numbers as WriteCharacter.Result / WriteText.Result.
+# Error codes: the same numbers as WriteCharacter.Result / WriteText.Result (the writer's one
+# mirror of the interface constants; a test checks that they are equal).
 SUCCESS = 0
 EMPTY_CHARACTER = 1
 CHARACTER_NOT_IN_FONT = 2
@@ -35,13 +37,8 @@ CANCELED = 20
 INTERNAL_ERROR = 99
 
 
-class WriteError(Exception):
-    """A failure with the error code the caller receives."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class WriteError(CalligraphyError):
+    """A failure with the error code the caller receives (`code`, `message`)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class Observation:
     image_path: str = ''
 
 
-class CellPort(Protocol):
+class WriterPort(Protocol):
     """The cell as the sequencer sees it. Each call raises WriteError on failure."""
 
     def compute_path(
@@ -123,7 +120,7 @@ def nan_scores() -> dict[str, float]:
 
 
 class CharacterSequencer:
-    """Writes planned characters stroke by stroke through a CellPort.
+    """Writes planned characters stroke by stroke through a WriterPort.
 
     Ink is checked only between strokes. With feedback on, the paper is observed after every
     stroke and the estimated brush state conditions the next stroke's path; without, it is observed
@@ -132,7 +129,7 @@ class CharacterSequencer:
     waiting on the camera again, and the character's outcome says so once in its warnings.
     """
 
-    def __init__(self, port: CellPort, budget: InkBudget, initial_brush_state: Any = None):
+    def __init__(self, port: WriterPort, budget: InkBudget, initial_brush_state: Any = None):
         self.port = port
         self.budget = budget
         self.brush_state = initial_brush_state

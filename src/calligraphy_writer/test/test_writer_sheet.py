@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from calligraphy_writer.cells import Box, SheetCells, box_size, clipped
+from calligraphy_model.ink_budget import InkBudget, InkBudgetConfig
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.sequencer import (
     OBSERVATION_FAILED,
@@ -19,8 +19,7 @@ from calligraphy_writer.sequencer import (
     PlannedCharacter,
     WriteError,
 )
-from ink_dipping.budget import InkBudget
-from ink_dipping.config import InkBudgetConfig
+from calligraphy_writer.sheet_grid import Box, SheetGrid, box_size, clipped
 
 SIZE = 0.06  # 4 x 2 cells of 60 mm on the A4 landscape sheet
 
@@ -34,10 +33,10 @@ def _corners(boxes) -> list[tuple[float, float]]:
 
 def test_a_restarted_writer_knows_the_used_cells_and_goes_on_in_the_next_free_one(tmp_path):
     state = tmp_path / 'state' / 'sheet.json'
-    before = SheetCells(WriterConfig(), state)
+    before = SheetGrid(WriterConfig(), state)
     first = before.next_free(SIZE)
     before.mark_used(first)
-    after = SheetCells(WriterConfig(), state)
+    after = SheetGrid(WriterConfig(), state)
     assert _corners(after.used) == _corners([first])
     second = after.next_free(SIZE)
     assert not second.overlaps(first)
@@ -46,19 +45,19 @@ def test_a_restarted_writer_knows_the_used_cells_and_goes_on_in_the_next_free_on
 
 def test_a_new_sheet_frees_every_cell_also_for_the_next_restart(tmp_path):
     state = tmp_path / 'sheet.json'
-    cells = SheetCells(WriterConfig(), state)
+    cells = SheetGrid(WriterConfig(), state)
     for box in cells.cells(SIZE)[:3]:
         cells.mark_used(box)
     cells.clear()
     assert json.loads(state.read_text()) == {'used': []}
-    assert SheetCells(WriterConfig(), state).next_free(SIZE) == cells.cells(SIZE)[0]
+    assert SheetGrid(WriterConfig(), state).next_free(SIZE) == cells.cells(SIZE)[0]
 
 
 def test_an_unreadable_state_file_is_reported_and_the_cells_start_free(tmp_path):
     state = tmp_path / 'sheet.json'
     state.write_text('{"used": [{"x_m": 0.01')
     errors: list[str] = []
-    cells = SheetCells(WriterConfig(), state, errors.append)
+    cells = SheetGrid(WriterConfig(), state, errors.append)
     assert cells.used == [] and len(errors) == 1
     assert 'new_sheet' in errors[0] and str(state) in errors[0]
 
@@ -67,7 +66,7 @@ def test_a_state_file_that_cannot_be_written_keeps_the_cells_in_memory(tmp_path)
     blocker = tmp_path / 'not_a_folder'
     blocker.write_text('')
     errors: list[str] = []
-    cells = SheetCells(WriterConfig(), blocker / 'sheet.json', errors.append)
+    cells = SheetGrid(WriterConfig(), blocker / 'sheet.json', errors.append)
     first = cells.next_free(SIZE)
     cells.mark_used(first)
     assert len(errors) == 1 and 'cannot save' in errors[0]
@@ -76,7 +75,7 @@ def test_a_state_file_that_cannot_be_written_keeps_the_cells_in_memory(tmp_path)
 
 def test_without_a_state_file_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cells = SheetCells(WriterConfig(), '')
+    cells = SheetGrid(WriterConfig(), '')
     cells.mark_used(cells.next_free(SIZE))
     assert list(tmp_path.iterdir()) == []
 
@@ -85,7 +84,7 @@ def test_without_a_state_file_nothing_is_written(tmp_path, monkeypatch):
 
 
 def test_a_text_after_a_single_character_starts_in_the_next_free_cell_not_over_it():
-    cells = SheetCells(WriterConfig())
+    cells = SheetGrid(WriterConfig())
     ten = cells.next_free(SIZE)
     cells.mark_used(ten)
     placed = cells.place_text('二三', SIZE, 'rows')
@@ -95,7 +94,7 @@ def test_a_text_after_a_single_character_starts_in_the_next_free_cell_not_over_i
 
 
 def test_a_text_skips_used_cells_anywhere_on_the_sheet_even_of_another_size():
-    cells = SheetCells(WriterConfig())
+    cells = SheetGrid(WriterConfig())
     grid = cells.cells(SIZE, 'rows')
     cells.mark_used(grid[0])
     # A 30 mm character written at an explicit box inside the third cell.
@@ -105,7 +104,7 @@ def test_a_text_skips_used_cells_anywhere_on_the_sheet_even_of_another_size():
 
 
 def test_columns_go_down_from_the_top_right_and_rows_go_right_from_the_top_left():
-    cells = SheetCells(WriterConfig(layout='rows'))
+    cells = SheetGrid(WriterConfig(layout='rows'))
     columns = [b for _, b in cells.place_text('春眠不', SIZE, 'columns')]
     rows = [b for _, b in cells.place_text('春眠不', SIZE, 'rows')]
     # Columns: down the rightmost column (two 60 mm cells high), then the next one to the left.
@@ -118,7 +117,7 @@ def test_columns_go_down_from_the_top_right_and_rows_go_right_from_the_top_left(
 
 
 def test_a_space_leaves_a_cell_blank_and_a_line_break_starts_the_next_line():
-    cells = SheetCells(WriterConfig())
+    cells = SheetGrid(WriterConfig())
     grid = cells.lines(SIZE, 'rows')
     placed = cells.place_text('一 二\n三', SIZE, 'rows')
     assert _corners(b for _, b in placed) == _corners([grid[0][0], grid[0][2], grid[1][0]])
@@ -127,7 +126,7 @@ def test_a_space_leaves_a_cell_blank_and_a_line_break_starts_the_next_line():
 
 
 def test_a_text_longer_than_the_free_cells_is_refused_before_anything_is_written():
-    cells = SheetCells(WriterConfig())
+    cells = SheetGrid(WriterConfig())
     for box in cells.cells(SIZE)[:3]:
         cells.mark_used(box)
     with pytest.raises(WriteError) as refused:
@@ -142,7 +141,7 @@ def test_a_text_longer_than_the_free_cells_is_refused_before_anything_is_written
 
 def test_ten_thousand_characters_are_refused_as_not_fitting_in_a_short_message():
     with pytest.raises(WriteError) as refused:
-        SheetCells(WriterConfig()).place_text('永' * 10_000, SIZE, 'rows')
+        SheetGrid(WriterConfig()).place_text('永' * 10_000, SIZE, 'rows')
     assert refused.value.code == TEXT_DOES_NOT_FIT
     assert refused.value.message.startswith(
         '10000 characters do not fit: the sheet has 8 free cells at 60 mm'
@@ -152,7 +151,7 @@ def test_ten_thousand_characters_are_refused_as_not_fitting_in_a_short_message()
 
 def test_an_unknown_layout_is_refused_without_echoing_it_whole():
     with pytest.raises(WriteError, match='is not one of rows, columns') as refused:
-        SheetCells(WriterConfig()).place_text('永', SIZE, 'spiral' * 1000)
+        SheetGrid(WriterConfig()).place_text('永', SIZE, 'spiral' * 1000)
     assert len(refused.value.message) < 120
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import rclpy
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from calligraphy_interfaces.msg import PaperObservation
 from calligraphy_interfaces.srv import ObservePaper
-from camera_feedback.config import ObserverConfig, SegmentationConfig, SheetMarkers
+from calligraphy_model.cell_description import SheetSize
+from calligraphy_model.raster import Region
+from calligraphy_model.sheet_markers import SheetMarkers
+from calligraphy_model.types import GlyphScore
+from calligraphy_ros_kit.parameters import declare_config
+from calligraphy_ros_kit.runner import run_node
+from camera_feedback.config import (
+    CameraNodeConfig,
+    FileSourceConfig,
+    ObserverConfig,
+    RealSenseConfig,
+    SegmentationConfig,
+)
 from camera_feedback.conversions import (
     character_plan_from_msg,
     frame_from_image_msg,
@@ -30,16 +41,7 @@ from camera_feedback.frame_sources import (
     RealSenseSource,
 )
 from camera_feedback.observer import PaperObserver
-from camera_feedback.types import (
-    INTERNAL_ERROR,
-    NO_IMAGE,
-    SUCCESS,
-    GlyphScore,
-    ObservationError,
-    Region,
-)
-
-SOURCES = ('topic', 'realsense', 'files')
+from camera_feedback.types import INTERNAL_ERROR, NO_IMAGE, SUCCESS, ObservationError
 
 
 class CameraFeedbackNode(Node):
@@ -72,61 +74,48 @@ class CameraFeedbackNode(Node):
 
     def __init__(self, **kwargs) -> None:
         super().__init__('camera_feedback_node', **kwargs)
-        markers, segmentation = SheetMarkers(), SegmentationConfig()
-
-        def declare(name: str, value, description: str):
-            return self.declare_parameter(
-                name, value, ParameterDescriptor(description=description, read_only=True)
-            ).value
-
-        self._source_kind = declare('source', 'topic', 'topic | realsense | files')
-        if self._source_kind not in SOURCES:
-            raise ValueError(f'source must be one of {SOURCES}, got {self._source_kind!r}')
-        image_topic = declare('image_topic', '/camera/color/image_raw', 'camera image topic')
-        self._frame_timeout_s = declare('frame_timeout_s', 1.0, 'wait for a frame, s')
-        max_age_s = declare('max_frame_age_s', 2.0, 'older topic frames mean no camera, s')
+        node = declare_config(self, CameraNodeConfig)
+        self._source_kind = node.source
+        self._frame_timeout_s = node.frame_timeout_s
+        realsense = declare_config(self, RealSenseConfig, prefix='realsense.')
         self._realsense = (
-            declare('realsense.width_px', 1280, 'colour stream width, px'),
-            declare('realsense.height_px', 720, 'colour stream height, px'),
-            declare('realsense.fps', 30, 'colour stream rate, Hz'),
-            declare('realsense.serial', '', 'camera serial ("" = first found)'),
+            realsense.width_px,
+            realsense.height_px,
+            realsense.fps,
+            realsense.serial,
         )
-        self._file_paths = declare('files.paths', [''], 'image files (source = files)')
-        config = ObserverConfig(
-            markers=SheetMarkers(
-                sheet_width_m=declare('sheet.width_m', markers.sheet_width_m, 'sheet width, m'),
-                sheet_height_m=declare('sheet.height_m', markers.sheet_height_m, 'height, m'),
-                dictionary=declare('markers.dictionary', markers.dictionary, 'ArUco dictionary'),
-                ids=tuple(declare('markers.ids', list(markers.ids), 'LL, LR, UR, UL marker ids')),
-                size_m=declare('markers.size_m', markers.size_m, 'marker side, m'),
-                margin_m=declare('markers.margin_m', markers.margin_m, 'edge margin, m'),
-            ),
-            segmentation=SegmentationConfig(
-                background_window_m=declare(
-                    'segmentation.background_window_m',
-                    segmentation.background_window_m,
-                    'paper brightness window, m',
-                ),
-                min_ink_darkness=declare(
-                    'segmentation.min_ink_darkness', segmentation.min_ink_darkness, '0..1'
-                ),
-                edge_level_fraction=declare(
-                    'segmentation.edge_level_fraction', segmentation.edge_level_fraction, '0..1'
-                ),
-            ),
-            metres_per_pixel=declare('metres_per_pixel', 0.00025, 'rectified pitch, m/px'),
-            min_markers=declare('min_markers', 3, 'markers needed, 2..4'),
+        self._file_paths = declare_config(self, FileSourceConfig, prefix='files.').paths
+        sheet = declare_config(self, SheetSize, prefix='sheet.')
+        markers = declare_config(
+            self,
+            SheetMarkers,
+            prefix='markers.',
+            sheet_width_m=sheet.width_m,
+            sheet_height_m=sheet.height_m,
+        )
+        segmentation = declare_config(
+            self,
+            SegmentationConfig,
+            prefix='segmentation.',
+            level_window_m=SegmentationConfig().level_window_m,
+        )
+        config = declare_config(
+            self,
+            ObserverConfig,
+            markers=markers,
+            segmentation=segmentation,
+            context_margin_m=ObserverConfig().context_margin_m,
         )
         self._observer = PaperObserver(config)
 
         self._source: FrameSource | None = None
         self._latest: LatestFrameSource | None = None
         if self._source_kind == 'topic':
-            self._latest = LatestFrameSource(max_age_s=max_age_s)
+            self._latest = LatestFrameSource(max_age_s=node.max_frame_age_s)
             self._source = self._latest
             self.create_subscription(
                 Image,
-                image_topic,
+                node.image_topic,
                 self._on_image,
                 2,
                 callback_group=MutuallyExclusiveCallbackGroup(),
@@ -259,21 +248,9 @@ def _target_in(request: ObservePaper.Request, region: Region, mpp: float) -> np.
     return mask
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = CameraFeedbackNode()
-        executor = MultiThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    return run_node(CameraFeedbackNode, 'camera_feedback_node', args)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -4,55 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
-# Sheet corners in the order markers are listed: lower-left, lower-right, upper-right, upper-left.
-CORNER_NAMES = ('lower_left', 'lower_right', 'upper_right', 'upper_left')
-
-
-@dataclass(frozen=True)
-class SheetMarkers:
-    """The printed sheet: its size and the four ArUco markers printed inside its corners.
-
-    Markers are printed upright (the marker image's top edge towards the sheet's top, +y), each
-    `margin_m` from the two nearest sheet edges. `ids` name the markers at the lower-left,
-    lower-right, upper-right and upper-left corners, in that order.
-    """
-
-    sheet_width_m: float = 0.297
-    sheet_height_m: float = 0.210
-    dictionary: str = 'DICT_4X4_50'
-    ids: tuple[int, int, int, int] = (0, 1, 2, 3)
-    size_m: float = 0.020
-    margin_m: float = 0.005
-
-    def __post_init__(self) -> None:
-        if self.sheet_width_m <= 0 or self.sheet_height_m <= 0:
-            raise ValueError('sheet size must be positive')
-        if len(self.ids) != 4 or len(set(self.ids)) != 4:
-            raise ValueError(f'need four distinct marker ids, got {self.ids}')
-        if self.size_m <= 0 or self.margin_m < 0:
-            raise ValueError('marker size must be positive and margin non-negative')
-        if 2 * (self.size_m + self.margin_m) > min(self.sheet_width_m, self.sheet_height_m):
-            raise ValueError('markers do not fit on the sheet')
-        if not self.dictionary.startswith('DICT_'):
-            raise ValueError(f'unknown ArUco dictionary {self.dictionary!r}')
-
-    def lower_left_corners_m(self) -> np.ndarray:
-        """(4, 2) lower-left corner of each marker square, paper metres, in `ids` order."""
-        far_x = self.sheet_width_m - self.margin_m - self.size_m
-        far_y = self.sheet_height_m - self.margin_m - self.size_m
-        near = self.margin_m
-        return np.array([[near, near], [far_x, near], [far_x, far_y], [near, far_y]])
-
-    def marker_corners_m(self) -> dict[int, np.ndarray]:
-        """Marker id → (4, 2) corners in paper metres, in ArUco's order (the printed marker's
-        top-left, top-right, bottom-right, bottom-left)."""
-        s = self.size_m
-        corners = {}
-        for marker_id, (x, y) in zip(self.ids, self.lower_left_corners_m(), strict=True):
-            corners[marker_id] = np.array([[x, y + s], [x + s, y + s], [x + s, y], [x, y]])
-        return corners
+from calligraphy_model.raster import DEFAULT_MPP
+from calligraphy_model.settings import setting
+from calligraphy_model.sheet_markers import SheetMarkers
 
 
 @dataclass(frozen=True)
@@ -61,13 +15,13 @@ class SegmentationConfig:
 
     # Side of the window over which paper brightness is estimated; must exceed the widest ink
     # blob, or that blob is taken for shadowed paper.
-    background_window_m: float = 0.016
+    background_window_m: float = setting(0.016, 'paper brightness window', unit='m')
     # Darkness (1 − brightness / local paper brightness) below which nothing counts as ink.
-    min_ink_darkness: float = 0.15
+    min_ink_darkness: float = setting(0.15, 'darkness from which ink counts (0..1)')
     # An ink pixel is darker than this fraction of the darkest ink within `level_window_m`: the
     # half-level edge is where a blurred ink edge truly lies, whatever the blur and however dark
     # (or dry) the ink.
-    edge_level_fraction: float = 0.5
+    edge_level_fraction: float = setting(0.5, 'ink edge at this fraction of its level (0..1)')
     level_window_m: float = 0.003
 
     def __post_init__(self) -> None:
@@ -87,9 +41,9 @@ class ObserverConfig:
 
     markers: SheetMarkers = field(default_factory=SheetMarkers)
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
-    metres_per_pixel: float = 0.00025
+    metres_per_pixel: float = setting(DEFAULT_MPP, 'rectified pitch', unit='m/px')
     # Fewest of the four markers that must be seen to register the sheet.
-    min_markers: int = 3
+    min_markers: int = setting(3, 'markers needed', low=2, high=4)
     # Paper around the requested box that is rectified too, so background estimation has context.
     context_margin_m: float = 0.010
 
@@ -102,3 +56,37 @@ class ObserverConfig:
             raise ValueError(f'min_markers must be 2..4, got {self.min_markers}')
         if self.context_margin_m < 0:
             raise ValueError('context_margin_m must be non-negative')
+
+
+SOURCES = ('topic', 'realsense', 'files')
+
+
+@dataclass(frozen=True)
+class CameraNodeConfig:
+    """Where the camera feedback node gets its frames (parameters without a prefix)."""
+
+    source: str = setting('topic', 'where frames come from', choices=SOURCES)
+    image_topic: str = setting('/camera/color/image_raw', 'camera image topic (source = topic)')
+    frame_timeout_s: float = setting(1.0, 'how long a request waits for a frame', unit='s')
+    max_frame_age_s: float = setting(2.0, 'older topic frames mean no camera', unit='s')
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f'source must be one of {SOURCES}, got {self.source!r}')
+
+
+@dataclass(frozen=True)
+class RealSenseConfig:
+    """The RealSense colour stream (parameters `realsense.*`, source = realsense)."""
+
+    width_px: int = setting(1280, 'colour stream width', unit='px')
+    height_px: int = setting(720, 'colour stream height', unit='px')
+    fps: int = setting(30, 'colour stream rate', unit='Hz')
+    serial: str = setting('', 'camera serial ("" = first found)')
+
+
+@dataclass(frozen=True)
+class FileSourceConfig:
+    """Image files served in order (parameter `files.paths`, source = files)."""
+
+    paths: tuple[str, ...] = setting(('',), 'image files (source = files)')

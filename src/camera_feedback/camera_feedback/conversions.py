@@ -16,10 +16,12 @@ from calligraphy_interfaces.msg import (
     StrokeMetrics,
     StrokePlan,
 )
-from camera_feedback.brush_state import BrushStateEstimate
+from calligraphy_model.brush_state import BrushStateEstimate
+from calligraphy_model.raster import Region
+from calligraphy_model.types import GlyphScore as CoreGlyphScore
+from calligraphy_model.types import StrokeMeasurement, StrokeSpec
 from camera_feedback.frame_sources import Frame, decode_pixels
-from camera_feedback.types import GlyphScore as CoreGlyphScore
-from camera_feedback.types import Observation, Region, StrokeMeasurement, StrokeSpec
+from camera_feedback.types import Observation
 
 
 def frame_from_image_msg(msg: Image) -> Frame:

@@ -6,20 +6,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from calligraphy_model.raster import Region
+from calligraphy_model.scoring import score_masks
+from calligraphy_model.stroke_width import measure_strokes
+from calligraphy_model.types import GlyphScore, StrokeSpec
 from camera_feedback.config import ObserverConfig
 from camera_feedback.registration import MarkerDetector, SheetRegistration, rectify
-from camera_feedback.scoring import score_masks
 from camera_feedback.segmentation import ink_darkness, segment_ink, to_grey
-from camera_feedback.stroke_width import measure_strokes
 from camera_feedback.types import (
     BAD_ENCODING,
     BOX_OUTSIDE_SHEET,
     NO_IMAGE,
-    GlyphScore,
     Observation,
     ObservationError,
-    Region,
-    StrokeSpec,
 )
 
 # Paper kept clear around each printed marker when ink is segmented (the markers are not ink).

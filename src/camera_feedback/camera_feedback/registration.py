@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from camera_feedback.config import SheetMarkers
-from camera_feedback.types import MARKERS_NOT_FOUND, ObservationError, Region
+from calligraphy_model.raster import Region
+from calligraphy_model.sheet_markers import SheetMarkers
+from camera_feedback.types import MARKERS_NOT_FOUND, ObservationError
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,6 @@ class SheetRegistration:
     homography: np.ndarray  # 3x3, paper (x, y, 1) metres → image (u, v, 1) pixels
     markers_found: tuple[int, ...]
     reprojection_rms_px: float
-
-    def paper_to_image(self, xy_m: np.ndarray) -> np.ndarray:
-        points = np.asarray(xy_m, dtype=np.float64).reshape(-1, 1, 2)
-        return cv2.perspectiveTransform(points, self.homography).reshape(-1, 2)
 
     def image_to_paper(self, uv: np.ndarray) -> np.ndarray:
         points = np.asarray(uv, dtype=np.float64).reshape(-1, 1, 2)

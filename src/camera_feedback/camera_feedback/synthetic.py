@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from camera_feedback.stroke_width import render_strokes
-from camera_feedback.types import Region, StrokeSpec
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.raster import DEFAULT_MPP, Region
+from calligraphy_model.stroke_width import render_strokes
+from calligraphy_model.types import StrokeSpec
 
-SHEET_MPP = 0.00025
-SHEET = Region(0.0, 0.0, 0.297, 0.210)
+SHEET_MPP = DEFAULT_MPP
+SHEET = Region(0.0, 0.0, SHEET_WIDTH_M, SHEET_HEIGHT_M)
 
 
 def line_stroke(

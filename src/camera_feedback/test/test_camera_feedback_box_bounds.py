@@ -14,6 +14,7 @@ from rclpy.parameter import Parameter
 
 from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ObservePaper
+from calligraphy_model.polling import wait_until
 from camera_feedback.camera_feedback_node import CameraFeedbackNode
 
 Response = ObservePaper.Response
@@ -55,10 +56,7 @@ def test_non_finite_or_negative_boxes_get_invalid_box_at_once(rclpy_context):
         for name, request in requests.items():
             started = time.monotonic()
             future = client.call_async(request)
-            deadline = started + 60.0
-            while not future.done() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert future.done(), f'{name}: no answer'
+            assert wait_until(future.done, 60.0), f'{name}: no answer'
             response = future.result()
             elapsed = time.monotonic() - started
             assert response.error_code == Response.INVALID_BOX, (name, response.error_msg)
@@ -68,10 +66,8 @@ def test_non_finite_or_negative_boxes_get_invalid_box_at_once(rclpy_context):
             assert math.isnan(response.observation.score.iou)
         # Still serving: a valid request gets past the box check (and finds no camera).
         future = client.call_async(ObservePaper.Request(box_x_m=0.1, box_y_m=0.1, box_size_m=0.05))
-        deadline = time.monotonic() + 60.0
-        while not future.done() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert future.done() and future.result().error_code == Response.NO_IMAGE
+        assert wait_until(future.done, 60.0, interval_s=0.05)
+        assert future.result().error_code == Response.NO_IMAGE
     finally:
         executor.shutdown()
         thread.join(timeout=5.0)

@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from calligraphy_model.brush import deposit_density
+from calligraphy_model.brush_state import BrushStateEstimate, BrushStateEstimator, EstimatorConfig
+from calligraphy_model.raster import Region
 from calligraphy_sim.camera import SimulatedCamera
-from camera_feedback.brush_state import (
-    BrushStateEstimate,
-    BrushStateEstimator,
-    EstimatorConfig,
-    commanded_widths,
-)
 from camera_feedback.observer import PaperObserver
 from camera_feedback.synthetic import line_stroke, sheet_with_strokes
-from camera_feedback.types import Region
 
 BOX = Region(0.10, 0.07, 0.06, 0.06)
 PLANNED = [
@@ -26,7 +22,7 @@ PLANNED = [
 
 def _grey_for_load(load: float, config: EstimatorConfig) -> int:
     """Grey level of ink laid by a brush with `load`, by the deposit law the estimator assumes."""
-    density = config.density_at_empty + (1 - config.density_at_empty) * np.sqrt(load)
+    density = deposit_density(load, config.density_at_empty)
     return int(round(255 * (1 - config.full_ink_darkness * density)))
 
 
@@ -77,11 +73,6 @@ def test_reload_restores_ink_but_keeps_the_width_gain():
     assert after.width_gain == before.width_gain
 
 
-def test_config_rejects_a_forgetting_factor_out_of_range():
-    with pytest.raises(ValueError, match='forgetting'):
-        EstimatorConfig(forgetting=0.0)
-
-
 def test_a_controller_that_writes_wide_on_purpose_is_not_read_as_a_wide_brush():
     # The controller aimed 20 % over the plan with a nominal brush and got exactly that: the
     # width it expected to lay, not the plan, is what the measurement must be compared with.
@@ -92,18 +83,3 @@ def test_a_controller_that_writes_wide_on_purpose_is_not_read_as_a_wide_brush():
     assert state.width_gain == pytest.approx(1.0, abs=0.05)
     with pytest.raises(ValueError, match='expected-width arrays'):
         estimator.update(observation.strokes, expected=expected[:1])
-
-
-def test_commanded_widths_follow_the_depth_pressed_along_the_centreline():
-    centreline = np.column_stack([np.linspace(0.0, 0.04, 41), np.zeros(41)])
-    # The path presses 1 mm for the first half and 3 mm for the second; it is lifted beyond
-    # x = 0.03, so the last 7 mm of the centreline have no pressing point near them.
-    path_x = np.linspace(0.0, 0.03, 31)
-    depth = np.where(path_x < 0.015, 0.001, 0.003)
-    path = np.column_stack([path_x, np.zeros(31)])
-    widths = commanded_widths(centreline, path, depth, lambda d: 2.0 * d, width_gain=1.5)
-    assert widths[5] == pytest.approx(0.003)  # 1.5 x 2 x 1 mm
-    assert widths[25] == pytest.approx(0.009)  # 1.5 x 2 x 3 mm
-    assert np.isnan(widths[-1]), 'no pressing path point within 3 mm of x = 40 mm'
-    lifted = commanded_widths(centreline, path, np.zeros(31), lambda d: 2.0 * d)
-    assert np.isnan(lifted).all()

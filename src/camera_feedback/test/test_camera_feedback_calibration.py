@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import yaml
 
-from calligraphy_sim.brush_params import BrushParams
+from calligraphy_model.brush import BrushParams
+from calligraphy_model.raster import Region
 from calligraphy_sim.camera import SimulatedCamera
 from calligraphy_sim.paper import VirtualPaper
-from camera_feedback.calibration import (
+from camera_feedback.brush_calibration import (
     ContactSearch,
     calibration_pattern,
     fit_width_curve,
@@ -18,7 +19,6 @@ from camera_feedback.calibration import (
     write_brush_file,
 )
 from camera_feedback.observer import PaperObserver
-from camera_feedback.types import Region
 
 PATTERN = Region(0.10, 0.05, 0.05, 0.10)
 DEPTHS_M = [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.006]

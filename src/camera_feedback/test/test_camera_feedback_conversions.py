@@ -10,7 +10,8 @@ from geometry_msgs.msg import Point
 from sensor_msgs.msg import Image
 
 from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
-from camera_feedback.brush_state import BrushStateEstimate
+from calligraphy_model.brush_state import BrushStateEstimate
+from calligraphy_model.types import GlyphScore
 from camera_feedback.conversions import (
     brush_state_from_msg,
     brush_state_to_msg,
@@ -18,7 +19,7 @@ from camera_feedback.conversions import (
     score_to_msg,
     strokes_from_plan_msg,
 )
-from camera_feedback.types import BAD_ENCODING, GlyphScore, ObservationError
+from camera_feedback.types import BAD_ENCODING, ObservationError
 
 
 def test_bgr8_image_message_becomes_an_rgb_frame_with_its_stamp():

@@ -18,12 +18,13 @@ from std_msgs.msg import Header
 
 from calligraphy_interfaces.msg import PaperObservation, PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ObservePaper
+from calligraphy_model.polling import wait_until
+from calligraphy_model.stroke_width import render_strokes
+from calligraphy_model.types import StrokeSpec
 from calligraphy_sim.camera_conversions import array_to_rgb8
 from calligraphy_sim.sim_camera_node import SimCameraNode
 from camera_feedback.camera_feedback_node import CameraFeedbackNode
-from camera_feedback.stroke_width import render_strokes
 from camera_feedback.synthetic import SHEET, SHEET_MPP
-from camera_feedback.types import StrokeSpec
 from stroke_planner import ceiling_iou, plan_character
 
 BOX = (0.06, 0.12, 0.06)  # x, y, size: upper-left part of the sheet
@@ -49,12 +50,13 @@ def _call(node: Node, client, request, timeout_s: float = 20.0, stream=None):
     """Call and wait; `stream()` is called every 50 ms meanwhile, like a camera streaming
     frames (an observation only takes a frame captured after its request)."""
     future = client.call_async(request)
-    deadline = time.monotonic() + timeout_s
-    while not future.done() and time.monotonic() < deadline:
-        if stream is not None:
+
+    def answered() -> bool:
+        if stream is not None and not future.done():
             stream()
-        time.sleep(0.05)
-    assert future.done(), 'no response from /observe_paper'
+        return future.done()
+
+    assert wait_until(answered, timeout_s, interval_s=0.05), 'no response from /observe_paper'
     return future.result()
 
 
@@ -99,10 +101,14 @@ def test_observe_paper_scores_a_written_character_through_the_sim_camera(rclpy_c
         paper_pub = probe.create_publisher(Image, '/virtual_paper/image', 2)
         deadline = time.monotonic() + 30.0
         while True:
-            paper_pub.publish(array_to_rgb8(sheet, Header(frame_id='paper')))
-            time.sleep(0.5)
             request.include_images = True
-            response = _call(probe, client, request)
+            # The sheet is streamed while the request waits for a frame captured after it.
+            response = _call(
+                probe,
+                client,
+                request,
+                stream=lambda: paper_pub.publish(array_to_rgb8(sheet, Header(frame_id='paper'))),
+            )
             written = list(response.observation.strokes)
             if response.error_code == 0 and written and written[0].coverage > 0.5:
                 break
@@ -123,10 +129,9 @@ def test_observe_paper_scores_a_written_character_through_the_sim_camera(rclpy_c
         latched: list[PaperObservation] = []
         qos = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         probe.create_subscription(PaperObservation, '/paper_observation', latched.append, qos)
-        deadline = time.monotonic() + 10.0
-        while not latched and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert latched, 'a late subscriber did not get the latched observation'
+        assert wait_until(lambda: latched, 10.0, interval_s=0.05), (
+            'a late subscriber did not get the latched observation'
+        )
         assert latched[0].score.iou == pytest.approx(observation.score.iou)
     finally:
         nodes = [feedback, probe] + ([camera] if camera else [])

@@ -1,71 +1,32 @@
-"""Configuration of the ink budget and the dip-and-wipe routine (SI units, `paper` frame)."""
+"""Configuration of the dip node and its dip-and-wipe routine (SI units, `paper` frame; no ROS).
+
+The node declares DipRoutineConfig's fields as `dip.*`, InkWellSettings' as `ink_well.*` and
+DipNodeConfig's under their own names. The ink budget that decides when to dip is the writer's
+(calligraphy_model.ink_budget).
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from calligraphy_sim.ink_well import InkWellGeometry
+from calligraphy_model.cell_description import DEFAULT_INK_DEPTH_M, InkWellGeometry
+from calligraphy_model.ink_budget import InkBudgetConfig
+from calligraphy_model.settings import check, setting
 
-DIP_POLICIES = ('budget', 'every_n', 'fading')
 DIP_MODES = ('full', 'quick')
 
-
-@dataclass(frozen=True)
-class InkBudgetConfig:
-    """How the brush's ink is accounted for and when a dip is due.
-
-    Attributes:
-        capacity_m2: inked stroke area (`budget.stroke_area_m2`: planned width plus bleed,
-            integrated along the centreline) that uses up one whole load, m²; the budget books
-            ink linearly. Calibrated on the simulated nominal brush (`ink_dipping.capacity`,
-            `calligraphy bench ink_capacity`): from the wipe load 0.9 to the floor 0.2, straight
-            0.5-5 mm strokes ink 1,650-1,880 mm² per unit load; glyph strokes (curves,
-            touch-downs) spend up to ~10 % more per booked area. With 1,400 mm² a two-sheet text
-            of 385 strokes (test_ink_budget_sim) stays above the floor open loop (lowest 0.23)
-            and with the paper's load fed back (0.204), with 7 dips for 6.1 loads of ink spent.
-            A real brush is calibrated to the same figure.
-        floor_load: a stroke is never started if it is predicted to end below this load (0..1).
-        wipe_target_load: load left on the brush after wiping on the rim (0..1).
-        policy: `budget` (dip before a stroke whose need exceeds what is left above the floor),
-            `every_n` (dip every N strokes) or `fading` (dip when the camera sees strokes fading).
-        every_n_strokes: N for the `every_n` policy.
-        fading_darkness: for `fading`, dip when the last stroke's measured darkness (0..1)
-            falls below this.
-    """
-
-    capacity_m2: float = 1.4e-3
-    floor_load: float = 0.2
-    wipe_target_load: float = 0.9
-    policy: str = 'budget'
-    every_n_strokes: int = 6
-    fading_darkness: float = 0.55
-
-    def __post_init__(self) -> None:
-        if not self.capacity_m2 > 0.0:
-            raise ValueError(f'capacity_m2 must be > 0, got {self.capacity_m2}')
-        if not 0.0 <= self.floor_load < self.wipe_target_load <= 1.0:
-            raise ValueError(
-                'need 0 <= floor_load < wipe_target_load <= 1, got '
-                f'{self.floor_load} and {self.wipe_target_load}'
-            )
-        if self.policy not in DIP_POLICIES:
-            raise ValueError(f'policy must be one of {DIP_POLICIES}, got {self.policy!r}')
-        if self.every_n_strokes < 1:
-            raise ValueError(f'every_n_strokes must be >= 1, got {self.every_n_strokes}')
-        if not 0.0 < self.fading_darkness < 1.0:
-            raise ValueError(f'fading_darkness must be in (0, 1), got {self.fading_darkness}')
-
-
 # One definition of the well for the dip and the simulation: both derive it from urdf/cell.yaml
-# (`calligraphy_sim.ink_well.ink_well_in_paper`). Fields: x_m, y_m (opening centre), radius_m
-# (inner radius), rim_height_m, ink_surface_height_m (above the paper surface), all in `paper`.
+# (`calligraphy_model.cell_description.ink_well_in_paper`). Fields: x_m, y_m (opening centre),
+# radius_m (inner radius), rim_height_m, ink_surface_height_m (above the paper surface), all in
+# `paper`.
 InkWellConfig = InkWellGeometry
+_UNSET = float('nan')
 
 
 @dataclass(frozen=True)
 class DipRoutineConfig:
-    """Timing and geometry of dip-and-wipe.
+    """Timing and geometry of dip-and-wipe (parameters `dip.*`).
 
     Attributes:
         safe_height_m: travel height of the brush tip above the paper surface, m.
@@ -77,15 +38,26 @@ class DipRoutineConfig:
         wipe_speed_m_s: peak tip speed while dragging over the rim, m/s.
     """
 
-    safe_height_m: float = 0.04
-    dip_depth_m: float = 0.008
-    dwell_s: float = 0.6
-    wipe_count: int = 2
-    wipe_direction_rad: float = math.pi
+    safe_height_m: float = setting(
+        0.04, 'travel height of the brush tip above the paper surface', unit='m', low=0.0
+    )
+    dip_depth_m: float = setting(
+        0.008, 'how far the tip goes below the ink surface', unit='m', low=0.0
+    )
+    dwell_s: float = setting(
+        0.6, 'time the bristles soak in full mode (quick: a third)', unit='s', low=0.0
+    )
+    wipe_count: int = setting(2, 'wipes on the rim in full mode (quick wipes once)', low=0)
+    wipe_direction_rad: float = setting(
+        math.pi, 'direction in the paper plane in which the brush is drawn over the rim',
+        unit='rad',
+    )  # fmt: skip
     # Peak speeds (the moves are smoothstep-timed, mean = 2/3 of peak). A calligrapher's dip takes
     # a second or two; at 0.08 and 0.04 m/s the robot's took 11 s, a third of a character's time.
-    travel_speed_m_s: float = 0.12
-    wipe_speed_m_s: float = 0.06
+    travel_speed_m_s: float = setting(0.12, 'peak tip speed of the moves', unit='m/s', low=0.0)
+    wipe_speed_m_s: float = setting(
+        0.06, 'peak tip speed while dragging over the rim', unit='m/s', low=0.0
+    )
 
     def __post_init__(self) -> None:
         if self.safe_height_m <= 0.0:
@@ -96,3 +68,52 @@ class DipRoutineConfig:
             raise ValueError('dwell_s and wipe_count must be >= 0')
         if self.travel_speed_m_s <= 0.0 or self.wipe_speed_m_s <= 0.0:
             raise ValueError('speeds must be > 0')
+
+
+@dataclass(frozen=True)
+class InkWellSettings:
+    """The well (parameters `ink_well.*`): the ink's depth, and explicit values in `paper` that
+    override the cell description's (NaN = from cell_yaml)."""
+
+    ink_depth_m: float = setting(
+        DEFAULT_INK_DEPTH_M, 'ink above the bottom of the well', unit='m', low=0.0
+    )
+    x_m: float = setting(_UNSET, 'well centre x in paper (NaN = cell_yaml)', unit='m')
+    y_m: float = setting(_UNSET, 'well centre y in paper (NaN = cell_yaml)', unit='m')
+    radius_m: float = setting(_UNSET, 'inner radius (NaN = cell_yaml)', unit='m')
+    rim_height_m: float = setting(_UNSET, "rim's top above the sheet (NaN = cell_yaml)", unit='m')
+    ink_surface_height_m: float = setting(
+        _UNSET, 'ink surface above the sheet (NaN = cell_yaml)', unit='m'
+    )
+
+    def overrides(self) -> dict[str, float]:
+        """The InkWellGeometry fields, NaN where the cell description decides."""
+        return {name: getattr(self, name) for name in InkWellGeometry.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class DipNodeConfig:
+    """The dip node's own parameters."""
+
+    cell_yaml: str = setting(
+        '',
+        "cell description ('' = urdf/cell.yaml of the checkout or the installed share): the "
+        "well's pose and the arm's home pose for the reach check",
+    )
+    urdf_path: str = setting('', "arm model for the reach check ('' = the checkout's)")
+    wipe_target_load: float = setting(
+        InkBudgetConfig().wipe_target_load,
+        'ink load reported after a dip where nothing measures it',
+        low=0.0,
+        high=1.0,
+    )
+    ink_load_topic: str = setting(
+        '/virtual_paper/ink_load', "the brush's measured ink load (std_msgs/Float64; '' = none)"
+    )
+    motion_timeout_s: float = setting(60.0, 'longest wait for one motion', unit='s', low=0.0)
+    max_wipe_count: int = setting(10, 'largest wipe_count a goal may ask for', low=0)
+
+    def __post_init__(self) -> None:
+        if self.max_wipe_count < 0:
+            raise ValueError(f'max_wipe_count must be >= 0, got {self.max_wipe_count}')
+        check(self)

@@ -19,13 +19,14 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from calligraphy_interfaces.action import DipInk
-from calligraphy_sim.ink_well import ink_well_in_paper, load_cell_yaml
+from calligraphy_model.cell_description import ink_well_in_paper, load_cell_yaml
+from calligraphy_model.kinematics import ArmKinematics
 from ink_dipping.config import DipRoutineConfig
 from ink_dipping.ink_dipping_node import InkDippingNode
 from ink_dipping.routine import dip_routine
+from motion_executor.brush_motion import BrushMotionConfig, BrushPathSpec
+from motion_executor.brush_motion_planner import BrushMotionPlanner
 from motion_executor.collision import CellCollisionModel
-from motion_executor.kinematics import ArmKinematics
-from motion_executor.planner import BrushMotionPlanner, BrushPathSpec, PlannerConfig
 
 Result = DipInk.Result
 MAX_WIPES = 10
@@ -38,7 +39,7 @@ def test_the_dip_routine_keeps_clear_of_the_rim_wall_and_the_table(mode, wipes):
     config = DipRoutineConfig(safe_height_m=0.045)
     collision = CellCollisionModel.from_cell_yaml(cell)
     planner = BrushMotionPlanner(
-        ArmKinematics(), PlannerConfig(safe_height_m=0.045), collision=collision
+        ArmKinematics(), BrushMotionConfig(safe_height_m=0.045), collision=collision
     )
     positions = np.asarray(cell['home_positions_rad'], dtype=float)
     segments = dip_routine(well, config, mode, wipes)

@@ -14,7 +14,6 @@ import random
 import subprocess
 import sys
 import threading
-import time
 
 import cv2
 import numpy as np
@@ -31,6 +30,7 @@ from std_msgs.msg import Bool, Float64
 
 from calligraphy_interfaces.action import DipInk
 from calligraphy_interfaces.srv import SavePaper
+from calligraphy_model.polling import wait_until
 from ink_dipping.ink_dipping_node import InkDippingNode
 from ink_dipping.routine import PHASES
 from motion_executor.motion_executor_node import MotionExecutorNode
@@ -116,13 +116,7 @@ class Graph:
         for thread in self.threads:
             thread.start()
 
-    def wait_until(self, condition, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.02)
-        return False
+    wait_until = staticmethod(wait_until)
 
     def send(self, feedback: list | None = None, **goal_fields):
         future = self.client.send_goal_async(

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import yaml
 
-from motion_executor.cell import CELL_YAML_NAME, description_dir, pose_matrix
+from calligraphy_model.cell_description import load_cell_yaml, pose_matrix
 from motion_executor.errors import MotionError, MotionErrorCode
 
 if TYPE_CHECKING:
-    from motion_executor.planner import MotionPlan
+    from motion_executor.brush_motion import MotionPlan
 
 # Resampling step of the tip's path between plan samples (m).
 DEFAULT_MAX_STEP_M = 0.001
@@ -134,7 +133,7 @@ class CellCollisionModel:
         `paper_in_base` overrides the sheet pose of the file (a touch-off calibration). Raises
         FileNotFoundError or ValueError (what is missing or malformed).
         """
-        cell = path if isinstance(path, dict) else _load(path)
+        cell = path if isinstance(path, dict) else load_cell_yaml(path)
         paper = _entry(cell, 'paper')
         if paper_in_base is None:
             paper_in_base = _pose(paper, 'paper')
@@ -229,21 +228,6 @@ class CellCollisionModel:
             f'mm), from ({x:.1f}, {y:.1f}, {z:.1f}) mm in paper, {contact.time_s:.2f} s into the '
             f'{plan.phase_at(contact.time_s)}',
         )
-
-
-def default_cell_yaml_path() -> Path:
-    """`cell.yaml` beside the cell URDF (see `cell.description_dir`)."""
-    return description_dir() / CELL_YAML_NAME
-
-
-def _load(path: str | Path | None) -> dict:
-    target = Path(path) if path else default_cell_yaml_path()
-    if not target.is_file():
-        raise FileNotFoundError(f'cell description {target} does not exist')
-    cell = yaml.safe_load(target.read_text())
-    if not isinstance(cell, dict):
-        raise ValueError(f'{target}: expected a mapping of cell poses')
-    return cell
 
 
 def _entry(cell: dict, name: str) -> dict:

@@ -1,4 +1,9 @@
-"""Configuration of the motion executor node, read once from its parameters (no ROS)."""
+"""Configuration of the motion executor node, read once from its parameters (no ROS).
+
+The node declares one parameter per field: ExecutorConfig's under their own names, MotionLimits'
+under `limits.`, MoveItSettings' under `moveit.`; the sheet pose (`paper_pose.xyz_m`,
+`paper_pose.rpy_rad`) is declared by hand.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +11,134 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motion_executor.cell import pose_matrix
-from motion_executor.planner import PlannerConfig
+from calligraphy_model.cell_description import pose_matrix
+from calligraphy_model.settings import check, setting
+from motion_executor.brush_motion import BrushMotionConfig
 
 BACKENDS = ('native', 'moveit')
 CONTROLLER_INTERFACES = ('topic', 'follow_joint_trajectory')
 
 
 @dataclass(frozen=True)
+class MotionLimits:
+    """Travel (joint space) and descent / rise (vertical) limits: parameters `limits.*`."""
+
+    # Travel: conservative fractions of the UR5e's 3.14 rad/s.
+    joint_velocity_rad_s: float = setting(1.0, 'travel joint speed', unit='rad/s', low=0.0)
+    joint_acceleration_rad_s2: float = setting(
+        2.0, 'travel joint acceleration', unit='rad/s^2', low=0.0
+    )
+    joint_jerk_rad_s3: float = setting(20.0, 'travel joint jerk', unit='rad/s^3', low=0.0)
+    vertical_speed_m_s: float = setting(0.05, 'descent / rise speed', unit='m/s', low=0.0)
+    vertical_acceleration_m_s2: float = setting(
+        0.5, 'descent / rise acceleration', unit='m/s^2', low=0.0
+    )
+    vertical_jerk_m_s3: float = setting(10.0, 'descent / rise jerk', unit='m/s^3', low=0.0)
+
+
+@dataclass(frozen=True)
+class MoveItSettings:
+    """The MoveIt backend's settings: parameters `moveit.*`."""
+
+    planning_group: str = setting('ur_manipulator', 'MoveIt planning group')
+
+
+@dataclass(frozen=True)
 class ExecutorConfig:
     """Everything the node needs; SI units. Empty `paper_xyz_m` = the URDF's `paper` frame."""
 
-    backend: str = 'native'
-    urdf_path: str = ''
-    moveit_planning_group: str = 'ur_manipulator'
-    safe_height_m: float = 0.03
-    max_pressing_depth_m: float = 0.008
-    joint_velocity_rad_s: float = 1.0
-    joint_acceleration_rad_s2: float = 2.0
-    joint_jerk_rad_s3: float = 20.0
-    vertical_speed_m_s: float = 0.05
-    vertical_acceleration_m_s2: float = 0.5
-    vertical_jerk_m_s3: float = 10.0
-    # /joint_states silent this long (wall clock) during a motion = stale.
-    joint_state_timeout_s: float = 0.5
-    # A goal that arrives before the arm has ever reported waits this long for its first state
-    # (the driver or simulator may still be starting), wall clock.
-    arm_startup_wait_s: float = 10.0
-    # Trajectories start this long after the newest joint state (robot time), so they arrive first.
-    trajectory_start_lead_s: float = 0.2
-    # Wait for the arm's TrajectoryAck (the simulated arm sends one) before judging tracking, and
-    # judge it against the start the arm acknowledged; how long to wait for it, wall clock.
-    trajectory_ack: bool = False
-    trajectory_ack_timeout_s: float = 5.0
-    # How trajectories reach the arm: 'topic' (JointTrajectory on /arm_controller/joint_trajectory)
-    # or 'follow_joint_trajectory' (a ros2_control controller's action, named controller_action:
-    # its goal acceptance is the acknowledgement, and tracking is judged at the controller's own
-    # time along the trajectory, which follows the speed scaling).
-    controller_interface: str = 'topic'
-    controller_action: str = '/arm_controller/follow_joint_trajectory'
-    # Tip further than this from the plan at any time = abort (something blocks the arm).
-    max_tracking_error_m: float = 0.01
-    # The same while the brush travels in the air (approach and retreat at the safe height), where
-    # the tip moves fastest and a few milliseconds of lag are centimetres but touch nothing.
-    max_travel_tracking_error_m: float = 0.05
-    goal_tolerance_rad: float = 0.01
-    # Robot time after the trajectory's end within which the arm must reach its final point.
-    settle_timeout_s: float = 2.0
-    feedback_rate_hz: float = 20.0
-    # Fixed objects of the cell for the collision check ('' = urdf/cell.yaml of the URDF's folder).
-    cell_yaml: str = ''
-    # A brush left below the safe height this long (wall clock) after a goal, with no new goal,
-    # is lifted by the node: a client cancelled or gone between strokes leaves it 10 mm up.
-    # 0 = never.
-    idle_lift_timeout_s: float = 8.0
-    # Bounds of a goal: points of its path, its writing time (after time_scale), time_scale.
-    max_path_points: int = 20000
-    max_path_duration_s: float = 300.0
-    max_time_scale: float = 10.0
-    paper_xyz_m: tuple[float, ...] = ()
-    paper_rpy_rad: tuple[float, ...] = ()
+    backend: str = setting(
+        'native', "motion backend: 'native' (pinocchio + ruckig) or 'moveit'", choices=BACKENDS
+    )
+    urdf_path: str = setting('', "cell URDF ('' = urdf/calligraphy_cell.urdf of the checkout)")
+    safe_height_m: float = setting(
+        0.03, 'tip height above the sheet for travel', unit='m', low=0.0
+    )
+    max_pressing_depth_m: float = setting(0.008, 'deepest accepted pressing', unit='m', low=0.0)
+    joint_state_timeout_s: float = setting(
+        0.5, 'silence of /joint_states (wall clock) that aborts a motion', unit='s', low=0.0
+    )
+    arm_startup_wait_s: float = setting(
+        10.0,
+        'how long a goal waits for the first /joint_states of an arm still starting',
+        unit='s',
+        low=0.0,
+    )
+    trajectory_start_lead_s: float = setting(
+        0.2,
+        'start trajectories this long after the newest joint state (robot time), so they '
+        'arrive first',
+        unit='s',
+        low=0.0,
+    )
+    trajectory_ack: bool = setting(
+        False,
+        "wait for the arm's TrajectoryAck on /arm_controller/trajectory_ack before judging "
+        'tracking, and judge it against the start the arm acknowledged (the simulated arm '
+        'sends one)',
+    )
+    trajectory_ack_timeout_s: float = setting(
+        5.0,
+        'how long to wait for the arm to acknowledge a trajectory (wall clock)',
+        unit='s',
+        low=0.0,
+    )
+    controller_interface: str = setting(
+        'topic',
+        "how trajectories reach the arm: 'topic' (/arm_controller/joint_trajectory) or "
+        "'follow_joint_trajectory' (a ros2_control controller's action, controller_action: its "
+        "goal acceptance is the acknowledgement, and tracking is judged at the controller's own "
+        'time along the trajectory, which follows the speed scaling)',
+        choices=CONTROLLER_INTERFACES,
+    )
+    controller_action: str = setting(
+        '/arm_controller/follow_joint_trajectory',
+        'the FollowJointTrajectory action of the arm controller (controller_interface '
+        'follow_joint_trajectory)',
+    )
+    max_tracking_error_m: float = setting(
+        0.01,
+        'tip deviation from the plan that aborts a motion while writing (something blocks '
+        'the arm)',
+        unit='m',
+        low=0.0,
+    )
+    max_travel_tracking_error_m: float = setting(
+        0.05,
+        'tip deviation from the plan that aborts a motion in the air (approach, retreat), where '
+        'the tip moves fastest and a few milliseconds of lag are centimetres but touch nothing',
+        unit='m',
+        low=0.0,
+    )
+    goal_tolerance_rad: float = setting(0.01, 'final joint tolerance', unit='rad', low=0.0)
+    settle_timeout_s: float = setting(
+        2.0,
+        'robot time after the trajectory end to reach the final point',
+        unit='s',
+        low=0.0,
+    )
+    feedback_rate_hz: float = setting(20.0, 'action feedback rate', unit='Hz', low=0.0)
+    cell_yaml: str = setting(
+        '', "fixed objects for the collision check ('' = urdf/cell.yaml beside the cell URDF)"
+    )
+    idle_lift_timeout_s: float = setting(
+        8.0,
+        'a brush left below the safe height this long after a goal, with no new goal, is lifted '
+        '(wall clock: a client cancelled or gone between strokes); 0 = never',
+        unit='s',
+        low=0.0,
+    )
+    max_path_points: int = setting(20000, 'most points a brush path may have', low=1)
+    max_path_duration_s: float = setting(
+        300.0, 'longest writing time of a path (after time_scale)', unit='s', low=0.0
+    )
+    max_time_scale: float = setting(10.0, 'largest accepted goal time_scale', low=0.0)
+    # Parameters `limits.*` and `moveit.planning_group`.
+    limits: MotionLimits = setting(default_factory=MotionLimits)
+    moveit_planning_group: str = setting('ur_manipulator', 'MoveIt planning group')
+    # Parameters `paper_pose.xyz_m` and `paper_pose.rpy_rad` (unset = the URDF's `paper` frame).
+    paper_xyz_m: tuple[float, ...] = setting((), 'sheet position in base_link', unit='m')
+    paper_rpy_rad: tuple[float, ...] = setting((), 'sheet orientation in base_link', unit='rad')
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -77,12 +150,6 @@ class ExecutorConfig:
             )
         positive = (
             'safe_height_m',
-            'joint_velocity_rad_s',
-            'joint_acceleration_rad_s2',
-            'joint_jerk_rad_s3',
-            'vertical_speed_m_s',
-            'vertical_acceleration_m_s2',
-            'vertical_jerk_m_s3',
             'joint_state_timeout_s',
             'trajectory_start_lead_s',
             'trajectory_ack_timeout_s',
@@ -97,6 +164,9 @@ class ExecutorConfig:
         for name in positive:
             if not getattr(self, name) > 0.0:
                 raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
+        for name, value in vars(self.limits).items():
+            if not value > 0.0:
+                raise ValueError(f'limits.{name} must be > 0, got {value}')
         if self.max_pressing_depth_m < 0.0:
             raise ValueError('max_pressing_depth_m must be >= 0')
         if not self.idle_lift_timeout_s >= 0.0:
@@ -107,17 +177,13 @@ class ExecutorConfig:
             raise ValueError('paper_pose.xyz_m and paper_pose.rpy_rad take 3 values (or none)')
         if bool(self.paper_xyz_m) != bool(self.paper_rpy_rad):
             raise ValueError('give both paper_pose.xyz_m and paper_pose.rpy_rad, or neither')
+        check(self)
 
-    def planner_config(self) -> PlannerConfig:
-        return PlannerConfig(
+    def planner_config(self) -> BrushMotionConfig:
+        return BrushMotionConfig(
             safe_height_m=self.safe_height_m,
             max_pressing_depth_m=self.max_pressing_depth_m,
-            joint_velocity_rad_s=self.joint_velocity_rad_s,
-            joint_acceleration_rad_s2=self.joint_acceleration_rad_s2,
-            joint_jerk_rad_s3=self.joint_jerk_rad_s3,
-            vertical_speed_m_s=self.vertical_speed_m_s,
-            vertical_acceleration_m_s2=self.vertical_acceleration_m_s2,
-            vertical_jerk_m_s3=self.vertical_jerk_m_s3,
+            **vars(self.limits),
         )
 
     def paper_in_base(self) -> np.ndarray | None:

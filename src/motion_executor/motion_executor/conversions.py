@@ -8,8 +8,8 @@ from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from calligraphy_interfaces.msg import BrushPath
+from motion_executor.brush_motion import BrushPathSpec, MotionPlan
 from motion_executor.errors import MotionError, MotionErrorCode
-from motion_executor.planner import BrushPathSpec, MotionPlan
 
 
 def brush_path_from_msg(msg: BrushPath) -> BrushPathSpec:

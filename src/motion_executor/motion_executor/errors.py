@@ -1,8 +1,13 @@
-"""Error codes of brush-path execution; the values mirror ExecuteBrushPath.action's constants."""
+"""Error codes of brush-path execution (no ROS).
+
+MotionErrorCode is the motion executor's one mirror of ExecuteBrushPath.action's result codes.
+"""
 
 from __future__ import annotations
 
 from enum import IntEnum
+
+from calligraphy_model.errors import CalligraphyError
 
 
 class MotionErrorCode(IntEnum):
@@ -21,14 +26,20 @@ class MotionErrorCode(IntEnum):
     INTERNAL_ERROR = 99
 
 
-class MotionError(Exception):
+class MotionError(CalligraphyError):
     """A request the arm will not (or could not) execute, with its code and a readable message."""
 
     def __init__(self, code: MotionErrorCode, message: str) -> None:
-        super().__init__(f'{code.name}: {message}')
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
+        self.code = MotionErrorCode(code)
+
+    def __str__(self) -> str:
+        return f'{self.code.name}: {self.message}'
 
 
-class BackendUnavailableError(RuntimeError):
-    """The selected motion backend cannot run here (e.g. moveit_py not installed)."""
+class BackendUnavailableError(CalligraphyError):
+    """The selected motion backend (or controller interface) cannot run here (e.g. moveit_py
+    not installed): the node does not start."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(MotionErrorCode.CONTROLLER_UNAVAILABLE, message)

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+
+from motion_executor.brush_motion import MotionPlan
+from motion_executor.errors import MotionError, MotionErrorCode
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,74 @@ def controller_feedback_sample(
     along = feedback.desired.time_from_start
     positions = np.array([actual[names.index(name)] for name in joint_names], dtype=float)
     return start_s + along.sec + along.nanosec * 1e-9, positions
+
+
+class ArmLink(Protocol):
+    """How trajectories reach the arm; the node implements it over ROS."""
+
+    # True: trajectories go as FollowJointTrajectory goals (no topic, no TrajectoryAck).
+    uses_controller: bool
+
+    def trajectory_listened(self) -> bool:
+        """Something subscribes to the trajectory topic."""
+
+    def ack_published(self) -> bool:
+        """Something publishes the arm's TrajectoryAck."""
+
+    def publish(self, plan: MotionPlan, start_ns: int) -> None:
+        """Publish `plan` on the trajectory topic, stamped `start_ns` (robot time)."""
+
+    def publish_stop(self, joint_names: tuple[str, ...]) -> None:
+        """Publish an empty trajectory: hold where the arm is."""
+
+    def send_to_controller(self, plan: MotionPlan, start_ns: int, wait: bool) -> float:
+        """Send `plan` as a controller goal; with `wait`, MotionError CONTROLLER_UNAVAILABLE
+        unless accepted in time. Returns the start on the plan clock (s)."""
+
+    def controller_outcome(self) -> tuple[bool, str] | None:
+        """(succeeded, what the controller said) once its goal has ended; None before."""
+
+
+class TrajectoryHandoff:
+    """Sends plans to the arm timed in its future and learns the start the arm took."""
+
+    def __init__(self, link: ArmLink, start_lead_s: float, ack: bool, ack_timeout_s: float):
+        self.link = link
+        self.tracker = HandoffTracker()
+        self._lead_s = start_lead_s
+        # The simulated arm's TrajectoryAck (topic hand-off only).
+        self.uses_ack = ack and not link.uses_controller
+        self._ack_timeout_s = ack_timeout_s
+
+    def send(
+        self, plan: MotionPlan, newest_stamp_s: float | None, is_lift: bool, wait_ack: bool
+    ) -> float:
+        """Send `plan` to start `start_lead_s` after `newest_stamp_s` (the newest joint state's
+        robot time); the robot time it starts at.
+
+        With an acknowledging arm the start is the one the arm acknowledged (later than stamped
+        when the trajectory arrived late); no acknowledgement within the timeout stops the arm
+        and raises CONTROLLER_UNAVAILABLE, so tracking is never judged against a trajectory the
+        arm does not follow. A lift is never stopped: should it still arrive, the brush goes up,
+        which is where it must end. Without `wait_ack` (a lift nobody waits for) the requested
+        start is returned at once.
+        """
+        stamp_s = newest_stamp_s + self._lead_s if newest_stamp_s is not None else 0.0
+        start_ns = self.tracker.unique_start_ns(stamp_s)
+        if self.link.uses_controller:
+            return self.link.send_to_controller(plan, start_ns, wait_ack)
+        self.link.publish(plan, start_ns)
+        if not (self.uses_ack and wait_ack):
+            return start_ns * 1e-9
+        ack = self.tracker.wait(start_ns, self._ack_timeout_s)
+        if ack is not None and ack.accepted:
+            return ack.start_s
+        if not is_lift:
+            # Hold where the arm is: should the trajectory still arrive, the stop comes after it.
+            self.link.publish_stop(plan.joint_names)
+        raise MotionError(
+            MotionErrorCode.CONTROLLER_UNAVAILABLE,
+            f'the arm rejected the trajectory: {ack.reason}'
+            if ack is not None
+            else f'the arm did not acknowledge the trajectory within {self._ack_timeout_s:g} s',
+        )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion_executor.backends import MotionBackend
+from calligraphy_model.kinematics import ArmKinematics, IkSolution
+from motion_executor.brush_motion import BrushMotionConfig
+from motion_executor.brush_motion_planner import BrushMotionPlanner
 from motion_executor.errors import BackendUnavailableError
-from motion_executor.kinematics import ArmKinematics, IkSolution
-from motion_executor.planner import BrushMotionPlanner, PlannerConfig
+from motion_executor.motion_backend import MotionBackend
 
 
 class MoveItBackend(MotionBackend):
@@ -24,7 +25,7 @@ class MoveItBackend(MotionBackend):
     def __init__(
         self,
         kinematics: ArmKinematics,
-        config: PlannerConfig,
+        config: BrushMotionConfig,
         paper_in_base: np.ndarray | None = None,
         planning_group: str = 'ur_manipulator',
         ik_timeout_s: float = 0.05,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion_executor.planner import BrushMotionPlanner, MotionPlan
+from motion_executor.brush_motion import MotionPlan
+from motion_executor.brush_motion_planner import BrushMotionPlanner
 
 
 class TrackingMonitor:

@@ -9,7 +9,6 @@ import random
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import rclpy
@@ -24,17 +23,9 @@ from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
+from calligraphy_model.polling import wait_until
+from motion_executor.brush_motion import BrushPathSpec
 from motion_executor.conversions import brush_path_to_msg
-from motion_executor.planner import BrushPathSpec
-
-
-def wait_until(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
 
 
 class ExecutorGraph:

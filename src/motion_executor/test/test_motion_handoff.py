@@ -21,11 +21,11 @@ from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
-from calligraphy_sim.arm import HOME_POSITIONS_RAD
+from calligraphy_model.cell_description import HOME_POSITIONS_RAD
+from calligraphy_model.kinematics import ArmKinematics
+from motion_executor.brush_motion import BrushPathSpec
 from motion_executor.handoff import Acknowledgement, HandoffTracker, controller_feedback_sample
-from motion_executor.kinematics import ArmKinematics
 from motion_executor.motion_executor_node import MotionExecutorNode
-from motion_executor.planner import BrushPathSpec
 
 Result = ExecuteBrushPath.Result
 

@@ -6,15 +6,13 @@ therefore runs last.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from calligraphy_interfaces.action import ExecuteBrushPath
-from motion_executor.benchmark import square_path
-from motion_executor.kinematics import ArmKinematics
-from motion_executor.planner import BrushPathSpec
+from calligraphy_model.kinematics import ArmKinematics
+from motion_executor.brush_motion import BrushPathSpec
+from motion_executor.sample_paths import square_path
 
 Result = ExecuteBrushPath.Result
 REAL_TIME_FACTOR = 4.0
@@ -76,7 +74,8 @@ def test_bad_path_is_rejected_over_the_graph_before_any_motion(graph, path, code
     sent_before = len(graph.trajectories)
     result = graph.result(graph.send(path), 10.0)
     assert not result.success and result.error_code == code and result.error_msg
-    time.sleep(0.1)
+    # Nothing may follow the answer: a trajectory would arrive within a moment.
+    assert not graph.wait_until(lambda: len(graph.trajectories) > sent_before, 0.1)
     assert len(graph.trajectories) == sent_before, 'a rejected path moved the arm'
 
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from calligraphy_interfaces.action import ExecuteBrushPath
-from motion_executor.benchmark import square_path
+from motion_executor.brush_motion import BrushPathSpec
 from motion_executor.conversions import brush_path_to_msg
-from motion_executor.planner import BrushPathSpec
+from motion_executor.sample_paths import square_path
 
 Result = ExecuteBrushPath.Result
 SAFE_M = 0.045
@@ -56,7 +56,8 @@ def _refused(graph, code, path=None, msg=None, **fields) -> str:
     result = graph.result(graph.send(path, msg=msg, **fields), 20.0)
     assert not result.success and result.error_code == code, (code, result.error_msg)
     assert result.error_msg and len(result.error_msg) < 300
-    time.sleep(0.1)
+    # Nothing may follow the answer: a trajectory would arrive within a moment.
+    assert not graph.wait_until(lambda: len(graph.trajectories) > sent_before, 0.1)
     assert len(graph.trajectories) == sent_before, 'a refused goal moved the arm'
     return result.error_msg
 

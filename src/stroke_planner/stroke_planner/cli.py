@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from stroke_planner.config import LAYOUTS, PlannerConfig
+from stroke_planner.config import LAYOUTS, StrokePlannerConfig
 from stroke_planner.layout import layout_text
 from stroke_planner.planner import StrokePlanner
 from stroke_planner.raster import ceiling_iou
@@ -38,10 +38,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calligraphy_bringup.cli import CliError
+    from calligraphy_ros_kit.cli import CliError
 
     text = args.text.replace('\\n', '\n')
-    planner = StrokePlanner(PlannerConfig())
+    planner = StrokePlanner(StrokePlannerConfig())
     size_m = args.size_mm / 1000.0
     step_m = args.step_mm / 1000.0
     try:

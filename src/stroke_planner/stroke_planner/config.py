@@ -4,43 +4,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.settings import setting
+
 LAYOUTS = ('rows', 'columns')
 
 
 @dataclass(frozen=True)
-class PlannerConfig:
-    """Settings of the stroke planner. Lengths in metres.
+class StrokePlannerConfig:
+    """Settings of the stroke planner (the stroke_planner_node's parameters). Lengths in metres.
 
-    Attributes:
-        font: default font (`ukai`, `uming`, `hershey[:name]` or a TTF/OTF/TTC path).
-        char_size_m: default side of a character box (the sheet is 0.297 x 0.210 m).
-        min_char_size_m, max_char_size_m: accepted range of box sides.
-        resample_step_m: arc-length spacing of centreline points.
-        layout: `rows` (left to right, rows top to bottom) or `columns` (top to bottom,
-            columns right to left).
-        margin_m: blank border of the sheet that layout keeps free.
-        spacing_m: gap between neighbouring boxes along a row (column).
-        line_spacing_m: gap between rows (columns).
-        sheet_width_m, sheet_height_m: the sheet (A4 landscape).
-        single_line_width_ratio: nominal ink width of single-line (Hershey) strokes, as a fraction
-            of the box side.
-        work_px: pixels per box side of the internal glyph raster (skeleton, width profile);
-            independent of the box size, so a plan scales exactly with it.
+    `margin_m`, `spacing_m` and `line_spacing_m` are the node's `layout.*` parameters,
+    `sheet_width_m` and `sheet_height_m` its `sheet.width_m` and `sheet.height_m`. `work_px`
+    is independent of the box size, so a plan scales exactly with it.
     """
 
-    font: str = 'ukai'
-    char_size_m: float = 0.06
-    min_char_size_m: float = 0.005
-    max_char_size_m: float = 0.2
-    resample_step_m: float = 0.0005
-    layout: str = 'rows'
-    margin_m: float = 0.015
-    spacing_m: float = 0.004
-    line_spacing_m: float = 0.008
-    sheet_width_m: float = 0.297
-    sheet_height_m: float = 0.210
-    single_line_width_ratio: float = 0.05
-    work_px: int = 256
+    font: str = setting('ukai', 'default font: ukai, uming, hershey[:name] or a TTF/OTF/TTC path')
+    char_size_m: float = setting(0.06, 'default character box side', unit='m', low=0.0)
+    min_char_size_m: float = setting(0.005, 'smallest accepted box side', unit='m', low=0.0)
+    max_char_size_m: float = setting(0.2, 'largest accepted box side', unit='m', low=0.0)
+    resample_step_m: float = setting(
+        0.0005, 'default centreline point spacing (arc length)', unit='m', low=1e-5, high=0.01
+    )
+    layout: str = setting(
+        'rows',
+        'default layout: rows (left to right, rows top to bottom) or columns (top to bottom, '
+        'columns right to left)',
+        choices=LAYOUTS,
+    )
+    margin_m: float = setting(0.015, 'blank sheet border kept by layout', unit='m', low=0.0)
+    spacing_m: float = setting(
+        0.004, 'gap between neighbouring boxes along a row (column)', unit='m', low=0.0
+    )
+    line_spacing_m: float = setting(0.008, 'gap between rows (columns)', unit='m', low=0.0)
+    sheet_width_m: float = setting(
+        SHEET_WIDTH_M, 'sheet width (paper x; A4 landscape)', unit='m', low=0.0
+    )
+    sheet_height_m: float = setting(SHEET_HEIGHT_M, 'sheet height (paper y)', unit='m', low=0.0)
+    single_line_width_ratio: float = setting(
+        0.05,
+        'single-line (Hershey) font ink width, fraction of the box side',
+        low=0.0,
+        high=0.5,
+    )
+    work_px: int = setting(
+        256,
+        'internal glyph raster (skeleton, width profile), pixels per box side',
+        low=64,
+        high=2048,
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_char_size_m <= self.max_char_size_m:

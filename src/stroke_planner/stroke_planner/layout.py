@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from stroke_planner.config import LAYOUTS, PlannerConfig
+from stroke_planner.config import LAYOUTS, StrokePlannerConfig
 from stroke_planner.types import ErrorCode, PlanningError
 
 _EPS = 1e-9
@@ -12,7 +12,7 @@ _EPS = 1e-9
 
 def layout_text(
     text: str,
-    config: PlannerConfig,
+    config: StrokePlannerConfig,
     size_m: float,
     layout: str,
     origin_m: tuple[float, float] | None = None,

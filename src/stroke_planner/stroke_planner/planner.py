@@ -8,7 +8,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from stroke_planner.config import PlannerConfig
+from stroke_planner.config import StrokePlannerConfig
 from stroke_planner.fonts import FontSpec, glyph_mask, resolve_font
 from stroke_planner.geometry import resample_polyline, sample, snap_to_ridge
 from stroke_planner.layout import layout_text
@@ -73,8 +73,8 @@ def _with_widths(
 class StrokePlanner:
     """Plans characters and texts; keeps fonts, glyph rasters and data loaded between calls."""
 
-    def __init__(self, config: PlannerConfig | None = None) -> None:
-        self.config = config or PlannerConfig()
+    def __init__(self, config: StrokePlannerConfig | None = None) -> None:
+        self.config = config or StrokePlannerConfig()
 
     def _check_size(self, size_m: float) -> None:
         low, high = self.config.min_char_size_m, self.config.max_char_size_m

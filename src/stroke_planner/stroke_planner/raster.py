@@ -1,8 +1,7 @@
 """Masks of a plan's character box: the target glyph and the ideal (ceiling) reconstruction.
 
-Rasters follow the project convention: row 0 is the top of the box (largest paper y), column 0
-its left edge; pixel (i, j) has its centre at x = box_x + (j + 0.5)·mpp,
-y = box_y + size - (i + 0.5)·mpp.
+Rasters follow the cell's convention (calligraphy_model.raster; the box is the region): row 0 is
+the top of the box, column 0 its left edge. Masks are scored by calligraphy_model.scoring.
 """
 
 from __future__ import annotations
@@ -10,25 +9,29 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from calligraphy_model.raster import DEFAULT_MPP, Region
+from calligraphy_model.scoring import iou
 from stroke_planner.fonts import outline_font, resolve_font
 from stroke_planner.types import CharacterPlan, ErrorCode, PlanningError
 
-DEFAULT_MPP = 0.00025
 _SHIFT = 4  # cv2 fixed-point bits: 1/16 pixel precision for sub-pixel drawing
 _ONE = 1 << _SHIFT
+
+
+def box_region(plan: CharacterPlan) -> Region:
+    """The plan's character box as a region of the sheet."""
+    return Region(plan.box_x_m, plan.box_y_m, plan.box_size_m, plan.box_size_m)
 
 
 def box_pixels(plan: CharacterPlan, metres_per_pixel: float) -> int:
     if metres_per_pixel <= 0.0:
         raise PlanningError(ErrorCode.SIZE_OUT_OF_RANGE, 'metres_per_pixel must be > 0')
-    return max(int(round(plan.box_size_m / metres_per_pixel)), 1)
+    return box_region(plan).shape(metres_per_pixel)[0]
 
 
 def paper_to_pixels(plan: CharacterPlan, points: np.ndarray, mpp: float) -> np.ndarray:
     """(N, 2) paper metres -> (N, 2) (col, row) continuous pixel-centre coordinates."""
-    cols = (points[:, 0] - plan.box_x_m) / mpp - 0.5
-    rows = (plan.box_y_m + plan.box_size_m - points[:, 1]) / mpp - 0.5
-    return np.stack([cols, rows], axis=1)
+    return box_region(plan).paper_to_pixel(points, mpp)
 
 
 def draw_round_brush(
@@ -90,12 +93,7 @@ def target_mask(plan: CharacterPlan, metres_per_pixel: float = DEFAULT_MPP) -> n
     return font.render(plan.character, plan.box_size_m / metres_per_pixel, shape=n)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """area(a ∩ b) / area(a ∪ b); 1.0 for two empty masks."""
-    union = np.count_nonzero(a | b)
-    return float(np.count_nonzero(a & b) / union) if union else 1.0
-
-
 def ceiling_iou(plan: CharacterPlan, metres_per_pixel: float = DEFAULT_MPP) -> float:
-    """IoU of the ideal reconstruction against the target glyph."""
-    return iou(ideal_reconstruction(plan, metres_per_pixel), target_mask(plan, metres_per_pixel))
+    """IoU of the ideal reconstruction against the target glyph (calligraphy_model.scoring:
+    NaN when both are empty)."""
+    return iou(target_mask(plan, metres_per_pixel), ideal_reconstruction(plan, metres_per_pixel))

@@ -4,37 +4,41 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
-import rclpy
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
 from calligraphy_interfaces.srv import PlanStrokes
-from stroke_planner.config import PlannerConfig
+from calligraphy_model.settings import described
+from calligraphy_ros_kit.parameters import declare_config, read_only_at_run_time
+from calligraphy_ros_kit.runner import run_node
+from stroke_planner.config import StrokePlannerConfig
 from stroke_planner.conversions import plan_to_msg
 from stroke_planner.planner import StrokePlanner
 from stroke_planner.types import ErrorCode, PlanningError
 
-# Parameter name -> (PlannerConfig field, description).
-PARAMETERS = {
-    'font': ('font', 'default font: ukai, uming, hershey[:name] or a TTF/OTF/TTC path'),
-    'char_size_m': ('char_size_m', 'default character box side, m'),
-    'min_char_size_m': ('min_char_size_m', 'smallest accepted box side, m'),
-    'max_char_size_m': ('max_char_size_m', 'largest accepted box side, m'),
-    'resample_step_m': ('resample_step_m', 'default centreline point spacing, m'),
-    'layout': ('layout', 'default layout: rows or columns'),
-    'layout.margin_m': ('margin_m', 'blank sheet border kept by layout, m'),
-    'layout.spacing_m': ('spacing_m', 'gap between neighbouring boxes, m'),
-    'layout.line_spacing_m': ('line_spacing_m', 'gap between rows / columns, m'),
-    'sheet.width_m': ('sheet_width_m', 'sheet width (paper x), m'),
-    'sheet.height_m': ('sheet_height_m', 'sheet height (paper y), m'),
-    'single_line_width_ratio': (
-        'single_line_width_ratio',
-        'single-line font ink width, fraction of the box side',
-    ),
-    'work_px': ('work_px', 'internal glyph raster, pixels per box side'),
+# Parameters named otherwise than their StrokePlannerConfig field: parameter -> field.
+GROUPED_PARAMETERS = {
+    'layout.margin_m': 'margin_m',
+    'layout.spacing_m': 'spacing_m',
+    'layout.line_spacing_m': 'line_spacing_m',
+    'sheet.width_m': 'sheet_width_m',
+    'sheet.height_m': 'sheet_height_m',
 }
+
+
+def _declare_grouped(node: Node) -> dict[str, float]:
+    """Declare the GROUPED_PARAMETERS (described by their fields' metadata); field -> value."""
+    fields = {field.name: field for field in dataclasses.fields(StrokePlannerConfig)}
+    values = {}
+    for name, field_name in GROUPED_PARAMETERS.items():
+        field = fields[field_name]
+        descriptor = ParameterDescriptor(description=described(field))
+        node.declare_parameter(name, field.default, descriptor)
+        values[field_name] = node.get_parameter(name).value
+    read_only_at_run_time(node, *GROUPED_PARAMETERS)
+    return values
 
 
 class StrokePlannerNode(Node):
@@ -45,32 +49,19 @@ class StrokePlannerNode(Node):
             character (frame `paper`, metres); a bad request gets its error_code and error_msg
             and the node keeps serving.
 
-    Parameters (read once at start-up; runtime changes are rejected), defaults from
-    PlannerConfig: font, char_size_m, min_char_size_m, max_char_size_m, resample_step_m,
+    Parameters (read once at start-up; runtime changes are rejected), one per field of
+    StrokePlannerConfig: font, char_size_m, min_char_size_m, max_char_size_m, resample_step_m,
     layout, layout.margin_m, layout.spacing_m, layout.line_spacing_m, sheet.width_m,
     sheet.height_m, single_line_width_ratio, work_px.
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__('stroke_planner_node', **kwargs)
-        defaults = PlannerConfig()
-        values = {}
-        for name, (field, description) in PARAMETERS.items():
-            default = getattr(defaults, field)
-            self.declare_parameter(name, default, ParameterDescriptor(description=description))
-            values[field] = type(default)(self.get_parameter(name).value)
-        self.config = dataclasses.replace(defaults, **values)
+        self.config = declare_config(self, StrokePlannerConfig, **_declare_grouped(self))
         self.planner = StrokePlanner(self.config)
-        self.add_on_set_parameters_callback(self._reject_changes)
         self._service = self.create_service(PlanStrokes, 'plan_strokes', self._plan_strokes)
         self.get_logger().info(
             f'serving /plan_strokes (font {self.config.font}, box {self.config.char_size_m} m)'
-        )
-
-    def _reject_changes(self, parameters) -> SetParametersResult:
-        names = ', '.join(p.name for p in parameters)
-        return SetParametersResult(
-            successful=False, reason=f'{names}: parameters are read once at start-up'
         )
 
     def _plan_strokes(self, request, response):
@@ -104,19 +95,9 @@ class StrokePlannerNode(Node):
         return response
 
 
-def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = StrokePlannerNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> int:
+    return run_node(StrokePlannerNode, 'stroke_planner_node', args, threads=1)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -10,9 +10,12 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
+from calligraphy_model.errors import CalligraphyError
+
 
 class ErrorCode(IntEnum):
-    """Error codes, equal to the constants of calligraphy_interfaces/srv/PlanStrokes."""
+    """Error codes, equal to the constants of calligraphy_interfaces/srv/PlanStrokes (the
+    planner's one mirror of them)."""
 
     SUCCESS = 0
     EMPTY_TEXT = 1
@@ -24,13 +27,13 @@ class ErrorCode(IntEnum):
     INTERNAL_ERROR = 99
 
 
-class PlanningError(Exception):
-    """A request the planner cannot serve: `code` says which kind, `message` what was wrong."""
+class PlanningError(CalligraphyError):
+    """A request the planner cannot serve: `code` (an ErrorCode) says which kind, `message`
+    what was wrong."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
+        super().__init__(code, message)
         self.code = ErrorCode(code)
-        self.message = message
 
     def __str__(self) -> str:
         return f'{self.code.name}: {self.message}'

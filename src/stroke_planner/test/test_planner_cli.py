@@ -6,7 +6,7 @@ import json
 
 import cv2
 
-from calligraphy_bringup.cli import main
+from calligraphy_ros_kit.cli import main
 
 
 def test_plan_prints_and_saves_figures_and_picture(tmp_path, capsys):

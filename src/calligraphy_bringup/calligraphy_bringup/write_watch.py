@@ -1,0 +1,157 @@
+"""What `calligraphy write` watches while the cell writes: the progress bar fed from the goal's
+feedback, the sheet images for the animation, the simulated clock, and the robot time per
+character (moving, and of it writing). Each subscribes on the command's observer node."""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+
+class Progress:
+    """A one-line progress bar on stderr, fed from WriteText feedback; with `motion`, the current
+    character's robot time so far and the share of it spent writing."""
+
+    def __init__(self, motion=None) -> None:
+        self.stream = sys.stderr
+        self.motion = motion
+
+    def __call__(self, feedback) -> None:
+        done = feedback.character_index + (
+            (feedback.stroke_index + (feedback.phase == 'observing'))
+            / max(feedback.stroke_count, 1)
+        )
+        fraction = done / max(feedback.character_count, 1)
+        bar = '#' * int(30 * fraction)
+        iou = '' if math.isnan(feedback.running_iou) else f' IoU {feedback.running_iou:.2f}'
+        if self.motion is not None:
+            moving, share = self.motion.of(feedback.character_index)
+            iou += f' robot {moving:.1f} s, writing {100 * share:.0f} %'
+        self.stream.write(
+            f'\r[{bar:<30}] char {feedback.character_index + 1}/{feedback.character_count} '
+            f'stroke {feedback.stroke_index + 1}/{feedback.stroke_count} '
+            f'{feedback.phase:<11} ink {feedback.ink_load:.2f}{iou}   '
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write('\n')
+
+
+class SheetFrames:
+    """Keeps every k-th sheet image of /virtual_paper/image for the animation."""
+
+    def __init__(self, node, every: int = 1, max_px: int = 600) -> None:
+        from sensor_msgs.msg import Image
+
+        self.frames: list[np.ndarray] = []
+        self.every, self.max_px, self._count = every, max_px, 0
+        self._lock = threading.Lock()
+        self.first = threading.Event()  # set once a sheet image has arrived
+        node.create_subscription(Image, '/virtual_paper/image', self._on_image, 2)
+
+    def _on_image(self, msg) -> None:
+        self._count += 1
+        if self._count % self.every:
+            return
+        image = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)
+        self._add(image)
+        self.first.set()
+
+    def add_final(self, png: str) -> None:
+        """End on the saved sheet: the last image published may still be on its way."""
+        import cv2
+
+        image = cv2.imread(png, cv2.IMREAD_COLOR)
+        if image is not None:
+            self._add(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+    def _add(self, image: np.ndarray) -> None:
+        import cv2
+
+        scale = self.max_px / max(image.shape[:2])
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        with self._lock:
+            if not self.frames or not np.array_equal(self.frames[-1], small):
+                self.frames.append(small)
+
+    def save_gif(self, path: Path) -> bool:
+        import imageio.v3 as iio
+
+        with self._lock:
+            frames = list(self.frames)
+        if not frames:
+            return False
+        iio.imwrite(path, np.stack(frames), duration=250, loop=0)
+        return True
+
+
+class SimClock:
+    def __init__(self, node) -> None:
+        from rosgraph_msgs.msg import Clock
+
+        self.first: float | None = None
+        self.last: float | None = None
+        node.create_subscription(Clock, '/clock', self._on_clock, 10)
+
+    def _on_clock(self, msg) -> None:
+        now = msg.clock.sec + 1e-9 * msg.clock.nanosec
+        self.first = now if self.first is None else self.first
+        self.last = now
+
+    def elapsed_since(self, start: float | None) -> float:
+        start = start if start is not None else self.first
+        if start is None or self.last is None:
+            return math.nan
+        return self.last - start
+
+
+class MotionClock:
+    """Robot time during which the arm moved, per character: intervals between consecutive
+    /joint_states in which some joint moved faster than `still_rad_s`. This is what the arm
+    itself costs a character (strokes, travel, its share of the dips); in simulation the
+    waits for computation run at the simulator's speed-up and are not the robot's. Of it, the
+    time spent writing: intervals between consecutive /brush_tip_pose with the tip below the
+    sheet's surface (the bristles pressed on the paper)."""
+
+    def __init__(self, node, still_rad_s: float = 1e-3) -> None:
+        from geometry_msgs.msg import PoseStamped
+        from sensor_msgs.msg import JointState
+
+        self.still_rad_s = still_rad_s
+        self.character = 0
+        self.moving_s: dict[int, float] = {}
+        self.writing_s: dict[int, float] = {}
+        self._previous: tuple[float, np.ndarray] | None = None
+        self._previous_tip: tuple[float, float] | None = None
+        node.create_subscription(JointState, '/joint_states', self._on_state, 50)
+        node.create_subscription(PoseStamped, '/brush_tip_pose', self._on_tip, 50)
+
+    def of(self, index: int) -> tuple[float, float]:
+        """Character `index`'s robot time (s) and the share of it spent writing (0..1)."""
+        moving = self.moving_s.get(index, 0.0)
+        writing = min(self.writing_s.get(index, 0.0), moving)
+        return moving, (writing / moving if moving > 0.0 else 0.0)
+
+    def _on_tip(self, msg) -> None:
+        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        previous, self._previous_tip = self._previous_tip, (stamp, msg.pose.position.z)
+        if previous is None:
+            return
+        dt = stamp - previous[0]
+        if 0.0 < dt < 0.5 and previous[1] < 0.0 and msg.pose.position.z < 0.0:
+            self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
+
+    def _on_state(self, msg) -> None:
+        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        positions = np.asarray(msg.position, dtype=float)
+        previous, self._previous = self._previous, (stamp, positions)
+        if previous is None or previous[1].shape != positions.shape:
+            return
+        dt = stamp - previous[0]
+        if 0.0 < dt < 0.5 and np.max(np.abs(positions - previous[1])) > self.still_rad_s * dt:
+            self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt

@@ -1,0 +1,194 @@
+"""Brush motion: a timed brush path on the sheet, the limits of the arm's motion, and the timed
+joint trajectory (plan) the brush motion planner makes of them (no ROS).
+
+A plan has up to five phases: `approach` (rise to the travel height if below it, then travel to
+above the first point), a vertical descent to the first point, `writing` (the path with its own
+timing), and `retreat` (a vertical rise to the retreat height). Both heights are the safe height
+unless a goal asks for a lower hop. Descent and rise belong to the approach and retreat phases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from motion_executor.errors import MotionError, MotionErrorCode
+
+PHASE_APPROACH = 'approach'
+PHASE_WRITING = 'writing'
+PHASE_RETREAT = 'retreat'
+
+
+@dataclass(frozen=True)
+class BrushPathSpec:
+    """A timed tip path in `paper` (metres, seconds, radians); tilts empty = upright."""
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    pressing_depth_m: np.ndarray
+    time_from_start_s: np.ndarray
+    tilt_x_rad: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tilt_y_rad: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def point_count(self) -> int:
+        return len(self.x_m)
+
+
+@dataclass(frozen=True)
+class BrushMotionConfig:
+    """Limits and heights of brush motions (SI units)."""
+
+    safe_height_m: float = 0.03
+    max_pressing_depth_m: float = 0.008
+    paper_width_m: float = SHEET_WIDTH_M
+    paper_height_m: float = SHEET_HEIGHT_M
+    # Travel (joint space): conservative fractions of the UR5e's 3.14 rad/s.
+    joint_velocity_rad_s: float = 1.0
+    joint_acceleration_rad_s2: float = 2.0
+    joint_jerk_rad_s3: float = 20.0
+    # Vertical descent / rise of the tip.
+    vertical_speed_m_s: float = 0.05
+    vertical_acceleration_m_s2: float = 0.5
+    vertical_jerk_m_s3: float = 10.0
+    travel_sample_period_s: float = 0.02
+    vertical_sample_period_s: float = 0.01
+    # Largest joint step between two consecutive writing points before it counts as a branch
+    # change (the arm would swing instead of write).
+    max_joint_step_rad: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.safe_height_m <= 0.0:
+            raise ValueError('safe_height_m must be > 0 (above the sheet)')
+        if self.max_pressing_depth_m < 0.0:
+            raise ValueError('max_pressing_depth_m must be >= 0')
+        for name in (
+            'joint_velocity_rad_s',
+            'joint_acceleration_rad_s2',
+            'joint_jerk_rad_s3',
+            'vertical_speed_m_s',
+            'vertical_acceleration_m_s2',
+            'vertical_jerk_m_s3',
+            'travel_sample_period_s',
+            'vertical_sample_period_s',
+            'max_joint_step_rad',
+        ):
+            if getattr(self, name) <= 0.0:
+                raise ValueError(f'{name} must be > 0')
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """A timed joint trajectory and the tip position it should produce in `paper`.
+
+    Arrays: time_s (N,), positions / velocities / accelerations (N, 6), tip_in_paper (N, 3).
+    `phases` lists (name, start_s, end_s); `path_time_s` gives each brush path point's time.
+    """
+
+    joint_names: tuple[str, ...]
+    time_s: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    accelerations: np.ndarray
+    tip_in_paper: np.ndarray
+    phases: tuple[tuple[str, float, float], ...]
+    path_time_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1])
+
+    def phase_at(self, time_s: float) -> str:
+        for name, start, end in self.phases:
+            if start <= time_s < end:
+                return name
+        return self.phases[-1][0] if time_s >= 0.0 else self.phases[0][0]
+
+    def writing_window(self) -> tuple[float, float] | None:
+        for name, start, end in self.phases:
+            if name == PHASE_WRITING:
+                return start, end
+        return None
+
+    def tip_reference(self, time_s: float) -> np.ndarray:
+        """Planned tip position in `paper` at `time_s` (linear between samples)."""
+        return np.array(
+            [np.interp(time_s, self.time_s, self.tip_in_paper[:, i]) for i in range(3)]
+        )
+
+    def positions_at(self, time_s: float) -> np.ndarray:
+        return np.array([np.interp(time_s, self.time_s, self.positions[:, i]) for i in range(6)])
+
+    def point_index_at(self, time_s: float) -> int:
+        """Index of the last brush path point reached at `time_s` (-1 before writing)."""
+        if len(self.path_time_s) == 0:
+            return -1
+        return int(np.searchsorted(self.path_time_s, time_s, side='right')) - 1
+
+
+def validate_path(path: BrushPathSpec, config: BrushMotionConfig) -> None:
+    """Reject a path before any motion: EMPTY_PATH, INVALID_PATH, OUTSIDE_PAPER, TOO_DEEP."""
+    count = path.point_count
+    if count == 0:
+        raise MotionError(MotionErrorCode.EMPTY_PATH, 'the brush path has no points')
+    arrays = {
+        'y_m': path.y_m,
+        'pressing_depth_m': path.pressing_depth_m,
+        'time_from_start_s': path.time_from_start_s,
+    }
+    for name, values in arrays.items():
+        if len(values) != count:
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH, f'{name} has {len(values)} values, x_m has {count}'
+            )
+    for name in ('tilt_x_rad', 'tilt_y_rad'):
+        if len(getattr(path, name)) not in (0, count):
+            raise MotionError(
+                MotionErrorCode.INVALID_PATH, f'{name} must be empty or have {count} values'
+            )
+    stacked = np.concatenate(
+        [
+            path.x_m,
+            path.y_m,
+            path.pressing_depth_m,
+            path.time_from_start_s,
+            path.tilt_x_rad,
+            path.tilt_y_rad,
+        ]
+    )
+    if not np.all(np.isfinite(stacked)):
+        raise MotionError(
+            MotionErrorCode.INVALID_PATH, 'the brush path has NaN or infinite values'
+        )
+    if np.any(np.diff(path.time_from_start_s) <= 0.0):
+        raise MotionError(
+            MotionErrorCode.INVALID_PATH, 'time_from_start_s must be strictly increasing'
+        )
+    if np.any(np.abs(np.concatenate([path.tilt_x_rad, path.tilt_y_rad])) > np.radians(30.0)):
+        raise MotionError(MotionErrorCode.INVALID_PATH, 'brush tilt beyond 30 degrees')
+    # Only contact must stay on the sheet: a brush touching outside it would ink the table. Points
+    # in the air (d < 0) may go anywhere reachable, which is how the brush travels to the ink well.
+    touching = path.pressing_depth_m >= 0.0
+    outside = touching & (
+        (path.x_m < 0.0)
+        | (path.x_m > config.paper_width_m)
+        | (path.y_m < 0.0)
+        | (path.y_m > config.paper_height_m)
+    )
+    if np.any(outside):
+        index = int(np.argmax(outside))
+        raise MotionError(
+            MotionErrorCode.OUTSIDE_PAPER,
+            f'point {index} at ({path.x_m[index]:.4f}, {path.y_m[index]:.4f}) m lies outside the '
+            f'{config.paper_width_m} x {config.paper_height_m} m sheet',
+        )
+    deepest = float(np.max(path.pressing_depth_m))
+    if deepest > config.max_pressing_depth_m:
+        index = int(np.argmax(path.pressing_depth_m))
+        raise MotionError(
+            MotionErrorCode.TOO_DEEP,
+            f'point {index} presses {deepest * 1e3:.2f} mm deep, more than the configured '
+            f'maximum of {config.max_pressing_depth_m * 1e3:.2f} mm',
+        )
