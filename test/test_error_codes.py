@@ -7,9 +7,11 @@ from enum import IntEnum
 
 import pytest
 
+from brush_policy_node import types as policy_types
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath, WriteCharacter, WriteText
-from calligraphy_interfaces.srv import PlanStrokes
+from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_writer import sequencer
+from camera_feedback import types as camera_types
 from ink_dipping.errors import DipErrorCode
 from motion_executor.errors import MotionErrorCode
 from stroke_planner.types import ErrorCode as PlanErrorCode
@@ -42,11 +44,7 @@ def test_an_error_enum_equals_its_interface(mirror, interface):
 
 
 def test_the_writers_codes_equal_both_of_its_actions():
-    mirror = {
-        name: value
-        for name, value in vars(sequencer).items()
-        if name.isupper() and isinstance(value, int) and not isinstance(value, bool)
-    }
+    mirror = module_codes(sequencer)
     character, text = constants(WriteCharacter.Result), constants(WriteText.Result)
     # Every code a WriteCharacter caller can get has its mirror, with the same value.
     assert {n: mirror.get(n) for n in character} == character
@@ -56,3 +54,21 @@ def test_the_writers_codes_equal_both_of_its_actions():
     assert shared == {n: text[n] for n in shared}
     assert set(mirror) <= set(character) | set(text), set(mirror) - set(character) - set(text)
     assert len(constants(WriteCharacter.Result)) > 10
+
+
+def module_codes(module) -> dict[str, int]:
+    """A core's codes kept as module constants (NAME = int)."""
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+@pytest.mark.parametrize(
+    ('module', 'interface'),
+    [(policy_types, ComputeBrushPath.Response), (camera_types, ObservePaper.Response)],
+    ids=['policy', 'camera'],
+)
+def test_module_constants_equal_their_interface(module, interface):
+    assert module_codes(module) == constants(interface)

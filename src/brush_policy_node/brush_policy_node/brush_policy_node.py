@@ -7,10 +7,11 @@ import sys
 from rclpy.node import Node
 
 from brush_policy_node.config import ConstantSettings, NodeConfig, SpeedSettings
-from brush_policy_node.conversions import brush_state_from_msg, path_to_msg, strokes_from_plan
+from brush_policy_node.conversions import path_to_msg, strokes_from_plan
 from brush_policy_node.runtime import build_controllers
 from brush_policy_node.types import INTERNAL_ERROR, SUCCESS, ControllerError
 from calligraphy_interfaces.srv import ComputeBrushPath
+from calligraphy_ros_kit.conversions import brush_state_from_msg
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
 

@@ -26,6 +26,7 @@ from brush_policy_node.types import (
     ControllerError,
     StrokeSpec,
     TimedBrushPath,
+    validate_brush_state,
 )
 from brush_policy_node.width_model import TabulatedWidthModel
 
@@ -204,7 +205,7 @@ class ControllerSet:
         if len(strokes) == 0:
             raise ControllerError(EMPTY_PLAN, 'the plan has no strokes')
         chosen = self.get(controller)
-        state.validate()
+        validate_brush_state(state)
         selected = list(indices) if len(indices) else list(range(len(strokes)))
         for i in selected:
             if not 0 <= i < len(strokes):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from brush_policy_node.types import BrushState, StrokeSpec, TimedBrushPath
+from brush_policy_node.types import StrokeSpec, TimedBrushPath
 from calligraphy_interfaces.msg import BrushPath, PlannedStroke, StrokePlan
-from calligraphy_interfaces.msg import BrushState as BrushStateMsg
 
 
 def stroke_from_msg(msg: PlannedStroke, position: int) -> StrokeSpec:
@@ -18,21 +17,6 @@ def stroke_from_msg(msg: PlannedStroke, position: int) -> StrokeSpec:
 def strokes_from_plan(plan: StrokePlan) -> list[StrokeSpec]:
     # The stroke's position in the plan is its index for the path (what the srv's indices mean).
     return [stroke_from_msg(stroke, i) for i, stroke in enumerate(plan.strokes)]
-
-
-def brush_state_from_msg(msg: BrushStateMsg) -> BrushState:
-    """A zero-initialised message (no estimate at all) means a full, nominal brush."""
-    width_gain = msg.width_gain if msg.width_gain != 0.0 else 1.0
-    tip_lag_gain = msg.tip_lag_gain if msg.tip_lag_gain != 0.0 else 1.0
-    unset = msg.width_gain == 0.0 and msg.ink_load == 0.0 and msg.strokes_observed == 0
-    return BrushState(
-        ink_load=1.0 if unset else float(msg.ink_load),
-        width_gain=float(width_gain),
-        contact_offset_m=float(msg.contact_offset_m),
-        tip_lag_gain=float(tip_lag_gain),
-        confidence=float(msg.confidence),
-        strokes_observed=int(msg.strokes_observed),
-    )
 
 
 def path_to_msg(path: TimedBrushPath, header: object) -> BrushPath:

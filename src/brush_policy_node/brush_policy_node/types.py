@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from calligraphy_model.brush_state import BrushStateEstimate
 from calligraphy_model.errors import CalligraphyError
 
 # Error codes, identical to ComputeBrushPath.srv's constants.
@@ -22,27 +22,15 @@ class ControllerError(CalligraphyError):
     """A request the controllers cannot serve; `code` is one of the constants above."""
 
 
-@dataclass(frozen=True)
-class BrushState:
-    """What a controller may condition on: the brush as the camera estimates it (or its prior).
+# What a controller conditions on: the brush as the camera estimates it (or its prior), the core's
+# one type for BrushState.msg. Only `ink_load` and `width_gain` are used by the learned policy.
+BrushState = BrushStateEstimate
 
-    Only `ink_load` and `width_gain` are used by the learned policy; the other fields mirror
-    calligraphy_interfaces/BrushState for completeness.
-    """
 
-    ink_load: float = 1.0
-    width_gain: float = 1.0
-    contact_offset_m: float = 0.0
-    tip_lag_gain: float = 1.0
-    confidence: float = 0.0
-    strokes_observed: int = 0
-
-    def validate(self) -> None:
-        for name in ('ink_load', 'width_gain', 'contact_offset_m', 'tip_lag_gain'):
-            if not math.isfinite(getattr(self, name)):
-                raise ControllerError(INVALID_PLAN, f'brush_state.{name} is not finite')
-        if self.width_gain <= 0.0:
-            raise ControllerError(INVALID_PLAN, 'brush_state.width_gain must be > 0')
+def validate_brush_state(state: BrushState) -> None:
+    problem = state.problem()
+    if problem is not None:
+        raise ControllerError(INVALID_PLAN, problem)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,16 @@ class BrushStateEstimate:
     confidence: float = 0.0
     strokes_observed: int = 0
 
+    def problem(self) -> str | None:
+        """Why this state cannot condition a controller (a field not finite, a width gain not
+        positive), or None."""
+        for name in ('ink_load', 'width_gain', 'contact_offset_m', 'tip_lag_gain'):
+            if not math.isfinite(getattr(self, name)):
+                return f'brush_state.{name} is not finite'
+        if self.width_gain <= 0.0:
+            return 'brush_state.width_gain must be > 0'
+        return None
+
 
 @dataclass(frozen=True)
 class EstimatorConfig:

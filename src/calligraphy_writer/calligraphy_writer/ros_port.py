@@ -17,6 +17,7 @@ from std_srvs.srv import Trigger
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath
 from calligraphy_interfaces.msg import BrushPath
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
+from calligraphy_ros_kit.conversions import brush_state_to_msg, stroke_measurement_from_msg
 from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
 from calligraphy_writer import sequencer as seq
 from calligraphy_writer.brush_feedback import StrokeFeedback
@@ -25,7 +26,6 @@ from calligraphy_writer.conversions import planned_character, scores_from_msg
 from calligraphy_writer.observation_images import save_observation
 from calligraphy_writer.sequencer import Observation, PlannedCharacter, WriteError
 from calligraphy_writer.sheet_grid import Box
-from camera_feedback.conversions import brush_state_to_msg, stroke_measurement_from_msg
 
 # PlanStrokes error codes map one to one onto the writer's where the meaning is the same.
 _PLAN_ERRORS = {

@@ -9,17 +9,11 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from calligraphy_interfaces.msg import (
-    BrushState,
-    GlyphScore,
-    PaperObservation,
-    StrokeMetrics,
-    StrokePlan,
-)
-from calligraphy_model.brush_state import BrushStateEstimate
+from calligraphy_interfaces.msg import GlyphScore, PaperObservation, StrokePlan
 from calligraphy_model.raster import Region
 from calligraphy_model.types import GlyphScore as CoreGlyphScore
-from calligraphy_model.types import StrokeMeasurement, StrokeSpec
+from calligraphy_model.types import StrokeSpec
+from calligraphy_ros_kit.conversions import stroke_metrics_to_msg
 from camera_feedback.frame_sources import Frame, decode_pixels
 from camera_feedback.types import Observation
 
@@ -106,30 +100,6 @@ def score_to_msg(score: CoreGlyphScore) -> GlyphScore:
     )
 
 
-def stroke_metrics_to_msg(stroke: StrokeMeasurement) -> StrokeMetrics:
-    return StrokeMetrics(
-        stroke_index=int(stroke.stroke_index),
-        planned_width_m=[float(v) for v in stroke.planned_width_m],
-        measured_width_m=[float(v) for v in stroke.measured_width_m],
-        planned_width_mean_m=float(stroke.planned_width_mean_m),
-        measured_width_mean_m=float(stroke.measured_width_mean_m),
-        width_error_m=float(stroke.width_error_m),
-        coverage=float(stroke.coverage),
-        darkness=float(stroke.darkness),
-    )
-
-
-def stroke_measurement_from_msg(msg: StrokeMetrics) -> StrokeMeasurement:
-    """StrokeMetrics → core measurement (per-point darkness is not carried by the message)."""
-    return StrokeMeasurement(
-        stroke_index=msg.stroke_index,
-        planned_width_m=np.asarray(msg.planned_width_m, float),
-        measured_width_m=np.asarray(msg.measured_width_m, float),
-        coverage=msg.coverage,
-        darkness=msg.darkness,
-    )
-
-
 def observation_to_msg(
     observation: Observation, stamp: Time, include_images: bool
 ) -> PaperObservation:
@@ -145,26 +115,3 @@ def observation_to_msg(
     msg.score = score_to_msg(observation.score)
     msg.strokes = [stroke_metrics_to_msg(s) for s in observation.strokes]
     return msg
-
-
-def brush_state_to_msg(state: BrushStateEstimate, header: Header | None = None) -> BrushState:
-    return BrushState(
-        header=header or Header(frame_id='paper'),
-        ink_load=float(state.ink_load),
-        width_gain=float(state.width_gain),
-        contact_offset_m=float(state.contact_offset_m),
-        tip_lag_gain=float(state.tip_lag_gain),
-        confidence=float(state.confidence),
-        strokes_observed=int(state.strokes_observed),
-    )
-
-
-def brush_state_from_msg(msg: BrushState) -> BrushStateEstimate:
-    return BrushStateEstimate(
-        ink_load=msg.ink_load,
-        width_gain=msg.width_gain,
-        contact_offset_m=msg.contact_offset_m,
-        tip_lag_gain=msg.tip_lag_gain,
-        confidence=msg.confidence,
-        strokes_observed=msg.strokes_observed,
-    )

@@ -12,13 +12,8 @@ from sensor_msgs.msg import Image
 from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from calligraphy_model.brush_state import BrushStateEstimate
 from calligraphy_model.types import GlyphScore
-from camera_feedback.conversions import (
-    brush_state_from_msg,
-    brush_state_to_msg,
-    frame_from_image_msg,
-    score_to_msg,
-    strokes_from_plan_msg,
-)
+from calligraphy_ros_kit.conversions import brush_state_from_msg, brush_state_to_msg
+from camera_feedback.conversions import frame_from_image_msg, score_to_msg, strokes_from_plan_msg
 from camera_feedback.types import BAD_ENCODING, ObservationError
 
 

@@ -138,6 +138,8 @@ class Graph:
     def close(self) -> None:
         self.executor.shutdown()
         self.client_executor.shutdown()
+        for thread in self.threads:  # no spin loop may look at the context once it is destroyed
+            thread.join(timeout=5.0)
         self.client.destroy()
         for node in (self.dipper, self.motion, self.client_node):
             node.destroy_node()

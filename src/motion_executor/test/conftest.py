@@ -120,6 +120,8 @@ class ExecutorGraph:
     def close(self) -> None:
         self.executor.shutdown()
         self.client_executor.shutdown()
+        for thread in self.threads:  # no spin loop may look at the context once it is destroyed
+            thread.join(timeout=5.0)
         self.client.destroy()
         self.server.destroy_node()
         self.client_node.destroy_node()
