@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 import numpy as np
@@ -15,6 +14,7 @@ from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.srv import SavePaper
+from calligraphy_model.polling import wait_until
 from calligraphy_sim.paper_conversions import image_to_rgb, sample_to_pose
 
 MPP = 0.00025
@@ -22,12 +22,7 @@ SHEET_H = 0.210
 
 
 def _spin_until(executor, predicate, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        executor.spin_once(timeout_sec=0.05)
-    return predicate()
+    return wait_until(lambda: predicate() or executor.spin_once(timeout_sec=0.05), timeout_s)
 
 
 def _call(executor, client, request, timeout_s: float = 10.0):

@@ -23,6 +23,7 @@ from std_srvs.srv import Trigger
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath, WriteCharacter, WriteText
 from calligraphy_interfaces.msg import BrushPath, GlyphScore, PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
+from calligraphy_model.polling import wait_until
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.sheet_grid import SheetGrid
 from calligraphy_writer.writer_node import WriterNode
@@ -201,9 +202,7 @@ class Graph:
         started = time.monotonic()
         sent = client.send_goal_async(goal)
         deadline = started + timeout_s
-        while not sent.done():
-            assert time.monotonic() < deadline, 'the goal was not answered'
-            time.sleep(0.01)
+        assert wait_until(sent.done, timeout_s), 'the goal was not answered'
         handle = sent.result()
         assert handle.accepted
         result = handle.get_result_async()
@@ -232,10 +231,7 @@ class Graph:
         client = self.client.create_client(Trigger, 'writer/new_sheet')
         assert client.wait_for_service(timeout_sec=5.0)
         future = client.call_async(Trigger.Request())
-        deadline = time.monotonic() + 5.0
-        while not future.done():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        assert wait_until(future.done, 5.0), 'new_sheet did not answer'
         self.client.destroy_client(client)
 
     def close(self) -> None:

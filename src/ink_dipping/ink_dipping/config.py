@@ -1,8 +1,9 @@
 """Configuration of the dip node and its dip-and-wipe routine (SI units, `paper` frame; no ROS).
 
 The node declares DipRoutineConfig's fields as `dip.*`, InkWellSettings' as `ink_well.*` and
-DipNodeConfig's under their own names. The ink budget that decides when to dip is the writer's
-(calligraphy_model.ink_budget).
+DipNodeConfig's under their own names. The well itself is the cell description's
+(calligraphy_model.cell_description.InkWellGeometry, placed by InkWellSettings). The ink budget
+that decides when to dip is the writer's (calligraphy_model.ink_budget).
 """
 
 from __future__ import annotations
@@ -10,18 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from calligraphy_model.cell_description import DEFAULT_INK_DEPTH_M, InkWellGeometry
 from calligraphy_model.ink_budget import InkBudgetConfig
 from calligraphy_model.settings import check, setting
 
 DIP_MODES = ('full', 'quick')
-
-# One definition of the well for the dip and the simulation: both derive it from urdf/cell.yaml
-# (`calligraphy_model.cell_description.ink_well_in_paper`). Fields: x_m, y_m (opening centre),
-# radius_m (inner radius), rim_height_m, ink_surface_height_m (above the paper surface), all in
-# `paper`.
-InkWellConfig = InkWellGeometry
-_UNSET = float('nan')
 
 
 @dataclass(frozen=True)
@@ -68,27 +61,6 @@ class DipRoutineConfig:
             raise ValueError('dwell_s and wipe_count must be >= 0')
         if self.travel_speed_m_s <= 0.0 or self.wipe_speed_m_s <= 0.0:
             raise ValueError('speeds must be > 0')
-
-
-@dataclass(frozen=True)
-class InkWellSettings:
-    """The well (parameters `ink_well.*`): the ink's depth, and explicit values in `paper` that
-    override the cell description's (NaN = from cell_yaml)."""
-
-    ink_depth_m: float = setting(
-        DEFAULT_INK_DEPTH_M, 'ink above the bottom of the well', unit='m', low=0.0
-    )
-    x_m: float = setting(_UNSET, 'well centre x in paper (NaN = cell_yaml)', unit='m')
-    y_m: float = setting(_UNSET, 'well centre y in paper (NaN = cell_yaml)', unit='m')
-    radius_m: float = setting(_UNSET, 'inner radius (NaN = cell_yaml)', unit='m')
-    rim_height_m: float = setting(_UNSET, "rim's top above the sheet (NaN = cell_yaml)", unit='m')
-    ink_surface_height_m: float = setting(
-        _UNSET, 'ink surface above the sheet (NaN = cell_yaml)', unit='m'
-    )
-
-    def overrides(self) -> dict[str, float]:
-        """The InkWellGeometry fields, NaN where the cell description decides."""
-        return {name: getattr(self, name) for name in InkWellGeometry.__dataclass_fields__}
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,16 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Bool, Float64
 
 from calligraphy_interfaces.action import DipInk, ExecuteBrushPath
-from calligraphy_model.cell_description import load_cell_yaml, resolve_ink_well, sheet_size_m
+from calligraphy_model.cell_description import (
+    InkWellSettings,
+    load_cell_yaml,
+    resolve_ink_well,
+    sheet_size_m,
+)
 from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
-from ink_dipping.config import DIP_MODES, DipNodeConfig, DipRoutineConfig, InkWellSettings
+from ink_dipping.config import DIP_MODES, DipNodeConfig, DipRoutineConfig
 from ink_dipping.conversions import segment_to_path
 from ink_dipping.errors import DipError, DipErrorCode
 from ink_dipping.reach import check_reachable

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from calligraphy_model.cell_description import InkWellGeometry
 from calligraphy_model.kinematics import ArmKinematics
-from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkWellConfig
+from ink_dipping.config import DIP_MODES, DipRoutineConfig
 from ink_dipping.errors import InkWellUnreachableError
 from ink_dipping.routine import DipSegment, dip_routine
 
@@ -72,7 +73,7 @@ def _solve_phase(
 
 
 def check_reachable(
-    well: InkWellConfig,
+    well: InkWellGeometry,
     config: DipRoutineConfig,
     home_positions_rad: np.ndarray,
     urdf_path: str | Path | None = None,

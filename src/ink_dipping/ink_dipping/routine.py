@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkWellConfig
+from calligraphy_model.cell_description import InkWellGeometry
+from ink_dipping.config import DIP_MODES, DipRoutineConfig
 
 PHASES = ('approach', 'descend', 'dwell', 'rise', 'wipe', 'retreat')
 _SAMPLE_DT_S = 0.02
@@ -70,7 +71,7 @@ def _hold(phase: str, at: np.ndarray, duration_s: float) -> DipSegment:
 
 
 def dip_routine(
-    well: InkWellConfig, config: DipRoutineConfig, mode: str = 'full', wipe_count: int = -1
+    well: InkWellGeometry, config: DipRoutineConfig, mode: str = 'full', wipe_count: int = -1
 ) -> list[DipSegment]:
     """The dip-and-wipe routine for `mode` (full or quick); wipe_count < 0 uses the config's."""
     if mode not in DIP_MODES:

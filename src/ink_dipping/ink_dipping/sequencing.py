@@ -23,7 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ink_dipping.config import DIP_MODES, DipRoutineConfig, InkWellConfig
+from calligraphy_model.cell_description import InkWellGeometry
+from ink_dipping.config import DIP_MODES, DipRoutineConfig
 from ink_dipping.errors import DipError, DipErrorCode
 from ink_dipping.routine import DipSegment, dip_routine
 
@@ -105,7 +106,7 @@ class DipSequencer:
 
     def __init__(
         self,
-        well: InkWellConfig,
+        well: InkWellGeometry,
         routine: DipRoutineConfig,
         motion: MotionPort,
         log: Log,

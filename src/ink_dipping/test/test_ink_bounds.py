@@ -21,6 +21,7 @@ from rclpy.parameter import Parameter
 from calligraphy_interfaces.action import DipInk
 from calligraphy_model.cell_description import ink_well_in_paper, load_cell_yaml
 from calligraphy_model.kinematics import ArmKinematics
+from calligraphy_model.polling import wait_until
 from ink_dipping.config import DipRoutineConfig
 from ink_dipping.ink_dipping_node import InkDippingNode
 from ink_dipping.routine import dip_routine
@@ -81,15 +82,10 @@ class _DipOnly:
         self.thread.start()
 
     def result(self, timeout_s: float = 20.0, **goal_fields) -> DipInk.Result:
-        deadline = time.monotonic() + timeout_s
         future = self.client.send_goal_async(DipInk.Goal(**goal_fields))
-        while not future.done() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert future.done(), 'goal not answered'
+        assert wait_until(future.done, timeout_s), 'goal not answered'
         result_future = future.result().get_result_async()
-        while not result_future.done() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert result_future.done(), 'no result'
+        assert wait_until(result_future.done, timeout_s), 'no result'
         return result_future.result().result
 
     def close(self) -> None:

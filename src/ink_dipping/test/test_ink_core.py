@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from calligraphy_model.cell_description import ink_well_in_paper
-from ink_dipping.config import DipRoutineConfig, InkWellConfig
+from calligraphy_model.cell_description import InkWellGeometry, ink_well_in_paper
+from ink_dipping.config import DipRoutineConfig
 from ink_dipping.reach import InkWellUnreachableError, check_reachable
 from ink_dipping.routine import PHASES, dip_routine
 
@@ -31,7 +31,7 @@ def test_full_routine_has_every_phase_in_order_and_soaks_below_the_ink_surface()
         assert np.all(segment.pressing_depth_m < 0), 'the brush never touches the paper'
 
 
-def _rim_crossings(well: InkWellConfig, segments) -> int:
+def _rim_crossings(well: InkWellGeometry, segments) -> int:
     wipe = next(s for s in segments if s.phase == 'wipe')
     radius = np.hypot(wipe.x_m - well.x_m, wipe.y_m - well.y_m)
     below_top = -wipe.pressing_depth_m < well.rim_height_m

@@ -7,7 +7,6 @@ motion supervisor (motion_executor.supervision), which decides everything.
 from __future__ import annotations
 
 import sys
-import threading
 
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
@@ -24,6 +23,7 @@ from trajectory_msgs.msg import JointTrajectory
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
 from calligraphy_model.kinematics import ArmKinematics
+from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
 from calligraphy_ros_kit.parameters import declare_config, read_only_at_run_time
 from calligraphy_ros_kit.runner import run_node
 from motion_executor import conversions
@@ -295,14 +295,13 @@ class MotionExecutorNode(Node):
         )
         if not wait:
             return start_s
-        answered = threading.Event()
-        sent.add_done_callback(lambda _: answered.set())
-        if not answered.wait(timeout):
+        try:
+            handle = wait_for_future(sent, timeout)
+        except FutureTimeoutError:
             raise MotionError(
                 MotionErrorCode.CONTROLLER_UNAVAILABLE,
                 f'{action} did not answer the trajectory within {timeout:g} s',
-            )
-        handle = sent.result()
+            ) from None
         if not handle.accepted:
             raise MotionError(
                 MotionErrorCode.CONTROLLER_UNAVAILABLE,
