@@ -49,13 +49,17 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
 
     from calligraphy_interfaces.msg import BrushPath
 
-    run = _write('一', '--out', str(tmp_path), '--record')
+    brush_file = tmp_path / 'brush.yaml'  # a brush of one's own: the virtual paper writes with it
+    brush_file.write_text('brush:\n  streak_noise: 0.1\n')
+    run = _write('一', '--out', str(tmp_path), '--record', '--brush-file', str(brush_file))
     assert run.returncode == 0, run.stderr[-2000:]
     for name in ('paper.png', 'writing.gif', 'report.json'):
         assert str((tmp_path / name).resolve()) in run.stdout, f'{name} not announced'
 
     report = json.loads((tmp_path / 'report.json').read_text())
     assert report['success'] and report['error_code'] == 0
+    assert report['simulated_brush']['file'] == str(brush_file.resolve())
+    assert report['simulated_brush']['streak_noise'] == 0.1
     (character,) = report['characters']
     assert character['char'] == '一' and character['strokes'] == 1
     assert character['iou'] > 0.6, f'IoU {character["iou"]} below the floor'
@@ -135,6 +139,9 @@ def test_ctrl_c_cancels_lifts_the_brush_and_keeps_what_was_written(tmp_path):
 @pytest.mark.timeout(300)
 def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
     # Refused before the cell comes up: one line on stderr, exit 2, in seconds.
+    zero_ink, typo = tmp_path / 'zero_ink.yaml', tmp_path / 'typo.yaml'
+    zero_ink.write_text('brush:\n  ink_capacity_m2: 0\n')
+    typo.write_text('brush:\n  belly_diameter: 0.01\n')
     for args, message in (
         ([''], 'the text is empty'),
         (['一', '--size-mm', '-5'], '--size-mm must be positive'),
@@ -147,6 +154,10 @@ def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
         (['一', '--out', '/etc/hostname'], '--out /etc/hostname: cannot write there'),
         (['一', '--out', '/dev/null/x'], '--out /dev/null/x: cannot write there'),
         (['一', '--out', '/proc/self'], '--out /proc/self: cannot write there'),  # read-only
+        (['一', '--brush-file', str(zero_ink)], 'ink_capacity_m2 must be a positive'),
+        (['一', '--brush-file', str(typo)], 'unknown brush parameter(s) belly_diameter'),
+        (['一', '--brush-file', str(tmp_path / 'none.yaml')], 'cannot read it'),
+        (['一', '--brush-file', str(typo), '--brush-seed', '1'], 'give one'),
     ):
         if '--out' not in args:
             args = [*args, '--out', str(tmp_path / 'refused')]

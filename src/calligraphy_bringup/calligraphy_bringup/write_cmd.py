@@ -53,6 +53,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         '(default: the nominal brush)',
     )
     parser.add_argument(
+        '--brush-file',
+        type=Path,
+        default=None,
+        help='simulate the brush this YAML describes (`brush:` with BrushParams fields; missing '
+        'ones nominal); the controller is not told',
+    )
+    parser.add_argument(
         '--timeout-s', type=float, default=900.0,
         help='give up after this many seconds of writing: cancel, save what was written, exit 1',
     )  # fmt: skip
@@ -133,6 +140,15 @@ def _usage_error(args: argparse.Namespace, text: str) -> str | None:
         return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
     if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
         return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
+    if args.brush_file is not None and args.brush_seed is not None:
+        return '--brush-file and --brush-seed both choose the brush: give one'
+    if args.brush_file is not None:
+        from calligraphy_model.brush import load_brush_file
+
+        try:
+            args.brush = load_brush_file(args.brush_file)
+        except ValueError as error:
+            return f'--brush-file {error}'
     try:
         _prepare_out(args.out)
     except OSError as error:
@@ -222,6 +238,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     overrides = {'writer_node': writer_overrides}
     if args.brush_seed is not None:
         overrides['virtual_paper_node'] = brush_parameters(eval_brush(args.brush_seed))
+    if args.brush_file is not None:
+        overrides['virtual_paper_node'] = brush_parameters(args.brush)
 
     started = time.monotonic()
     graph = observer = executor = spinner = recorder = cell = None
@@ -290,6 +308,13 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         _close(spinner, recorder, executor, observer, graph, cell)
 
     report = build_report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
+    # Which brush the virtual paper simulated: what a learning run from this session must know.
+    if args.brush_file is not None:
+        report['simulated_brush'] = {'file': str(args.brush_file.resolve()), **vars(args.brush)}
+    elif args.brush_seed is not None:
+        report['simulated_brush'] = {'seed': args.brush_seed, **vars(eval_brush(args.brush_seed))}
+    else:
+        report['simulated_brush'] = 'nominal'
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
     announce(report, paper, (out / 'writing.gif').resolve() if animated else None, out)
     if timed_out:

@@ -44,3 +44,39 @@ def test_brush_seed_simulates_the_brush_of_the_offline_evaluations_first_episode
     parameters = brush_parameters(eval_brush(7))
     assert parameters['brush.belly_diameter_m'] == eval_brush(7).belly_diameter_m
     assert isinstance(parameters['brush.bristle_count'], int)
+
+
+def test_a_brush_file_outside_the_training_ranges_is_the_brush_the_virtual_paper_simulates(
+    tmp_path,
+):
+    import os
+
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.parameter import Parameter
+
+    from calligraphy_bringup.write_cmd import brush_parameters
+    from calligraphy_model.brush import PARAM_RANGES, BrushParams, load_brush_file
+    from calligraphy_sim.virtual_paper_node import VirtualPaperNode
+
+    # A brush twice as wide as any the controller was trained on, with one bristle count given.
+    wide = 2.0 * max(PARAM_RANGES['belly_diameter_m'])
+    path = tmp_path / 'brush.yaml'
+    path.write_text(f'brush:\n  belly_diameter_m: {wide}\n  bristle_count: 30\n')
+    brush = load_brush_file(path)
+    assert brush.belly_diameter_m == wide and brush.bristle_count == 30
+    assert brush.lag_slope == BrushParams().lag_slope  # missing keys: the nominal brush's
+
+    context = Context()
+    domain = (int(os.environ.get('ROS_DOMAIN_ID', '0')) + 171) % 232
+    rclpy.init(context=context, domain_id=domain)
+    try:
+        overrides = [Parameter(k, value=v) for k, v in brush_parameters(brush).items()]
+        node = VirtualPaperNode(context=context, parameter_overrides=overrides)
+        try:
+            assert node.paper.params == brush
+        finally:
+            node.destroy_node()
+    finally:
+        context.try_shutdown()
+        context.destroy()

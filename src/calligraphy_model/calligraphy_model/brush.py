@@ -19,7 +19,9 @@ Sources for the nominal values and ranges:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -239,3 +241,41 @@ class BrushParams:
             for name, bounds in PARAM_RANGES.items()
         }
         return cls(**values)
+
+
+def load_brush_file(path: str | Path) -> BrushParams:
+    """The brush a YAML file describes: `brush:` maps BrushParams field names to values; missing
+    keys take the nominal brush's. Values outside the training ranges are accepted (a brush the
+    controller was not trained on is the point of such a file); ValueError for a file that is
+    not such a mapping, an unknown key, a value that is not a number, or a brush that cannot
+    exist (BrushParams' own checks: negative sizes, zero ink capacity, ...)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ValueError(f'{path}: cannot read it ({error.strerror or error})') from None
+    except yaml.YAMLError as error:
+        raise ValueError(f'{path}: not YAML ({error})') from None
+    values = document.get('brush') if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        raise ValueError(f'{path}: expected a mapping `brush:` of brush parameters')
+    fields = {f.name: f for f in dataclasses.fields(BrushParams)}
+    unknown = sorted(str(k) for k in values if k not in fields)
+    if unknown:
+        raise ValueError(
+            f'{path}: unknown brush parameter(s) {", ".join(unknown)}; known: {", ".join(fields)}'
+        )
+    nominal = BrushParams()
+    parsed = {}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f'{path}: brush.{name} must be a number, got {value!r}')
+        parsed[name] = type(getattr(nominal, name))(value)
+        if isinstance(getattr(nominal, name), int) and parsed[name] != value:
+            raise ValueError(f'{path}: brush.{name} must be an integer, got {value!r}')
+    try:
+        return dataclasses.replace(nominal, **parsed)
+    except ValueError as error:
+        raise ValueError(f'{path}: {error}') from None

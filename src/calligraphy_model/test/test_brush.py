@@ -12,6 +12,7 @@ from calligraphy_model.brush import (
     footprint_width,
     ink_spent_per_area,
     inking_fraction,
+    load_brush_file,
     load_for_density,
 )
 
@@ -67,3 +68,31 @@ def test_deposit_law_its_inverse_and_the_ink_spent():
         ink_spent_per_area(loads, params.dry_onset_load, params.darkness_at_empty),
         fraction * density,
     )
+
+
+@pytest.mark.parametrize(
+    ('content', 'message'),
+    [
+        ('brush:\n  belly_diameter: 0.01\n', 'unknown brush parameter(s) belly_diameter; known:'),
+        ('brush:\n  ink_capacity_m2: 0.0\n', 'ink_capacity_m2 must be a positive finite number'),
+        ('brush:\n  tip_radius_m: -0.001\n', 'tip_radius_m must be a positive finite number'),
+        ('brush:\n  lag_slope: fast\n', "brush.lag_slope must be a number, got 'fast'"),
+        ('brush:\n  bristle_count: 12.5\n', 'brush.bristle_count must be an integer'),
+        ('belly_diameter_m: 0.01\n', 'expected a mapping `brush:`'),
+        ('brush: [1, 2\n', 'not YAML'),
+    ],
+    ids=['unknown', 'zero-capacity', 'negative-size', 'text', 'fraction', 'no-brush', 'yaml'],
+)
+def test_a_brush_file_that_cannot_describe_a_brush_is_refused_with_the_reason(
+    tmp_path, content, message
+):
+    path = tmp_path / 'brush.yaml'
+    path.write_text(content)
+    with pytest.raises(ValueError) as refused:
+        load_brush_file(path)
+    assert message in str(refused.value) and str(path) in str(refused.value)
+
+
+def test_a_missing_brush_file_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(ValueError, match='cannot read it'):
+        load_brush_file(tmp_path / 'none.yaml')
