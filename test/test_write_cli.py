@@ -44,10 +44,9 @@ def _cell_processes(parent_pid: int) -> list[int]:
 
 @pytest.mark.timeout(300)
 def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path):
-    from mcap.reader import make_reader
-    from rclpy.serialization import deserialize_message
+    import yaml
 
-    from calligraphy_interfaces.msg import BrushPath
+    from calligraphy_bringup.session_bag import SESSION_TOPICS, read_session
 
     brush_file = tmp_path / 'brush.yaml'  # a brush of one's own: the virtual paper writes with it
     brush_file.write_text('brush:\n  streak_noise: 0.1\n')
@@ -78,13 +77,19 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
     with Image.open(tmp_path / 'writing.gif') as animation:
         assert animation.n_frames >= 2, 'the animation does not show the writing'
 
+    # The session is a rosbag2 bag folder (metadata.yaml + MCAP storage) naming every topic.
+    info = yaml.safe_load((tmp_path / 'session' / 'metadata.yaml').read_text())
+    info = info['rosbag2_bagfile_information']
+    assert info['storage_identifier'] == 'mcap'
+    assert {t['topic_metadata']['name'] for t in info['topics_with_message_count']} == set(
+        SESSION_TOPICS
+    )
     counts: dict[str, int] = {}
     paths = []
-    with (tmp_path / 'session.mcap').open('rb') as stream:
-        for _, channel, message in make_reader(stream).iter_messages():
-            counts[channel.topic] = counts.get(channel.topic, 0) + 1
-            if channel.topic == '/writer/brush_path':
-                paths.append(deserialize_message(message.data, BrushPath))
+    for topic, _, message in read_session(tmp_path / 'session'):
+        counts[topic] = counts.get(topic, 0) + 1
+        if topic == '/writer/brush_path':
+            paths.append(message)
     assert counts.get('/brush_tip_pose', 0) > 100, counts
     assert counts.get('/arm_controller/joint_trajectory', 0) >= 1, counts
     assert counts.get('/paper_observation', 0) >= 1, counts

@@ -5,7 +5,7 @@ config/sim.yaml) on a blank sheet, writes TEXT through the /write_text action wi
 bar, and saves: `DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was
 written), `DIR/report.json` ({"status", "characters": [{"char", "iou", "strokes", "dips",
 "motion_time_s", "writing_share"}], "duration_s", "sim_time_s", "warnings", ...}) and, with
---record, `DIR/session.mcap` (commands, brush paths, observations).
+--record, `DIR/session/` (a rosbag2 bag, MCAP storage: commands, brush paths, observations).
 
 Exit status: 0 written; 1 the writer failed or --timeout-s ran out (the goal is cancelled, the
 brush lifted, and what was written saved as above); 2 a bad command line (nothing started);
@@ -44,7 +44,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--layout', choices=['rows', 'columns'], default=None)
     parser.add_argument('--controller', choices=['constant', 'analytic', 'learned'], default=None)
     parser.add_argument('--no-feedback', action='store_true', help='write open loop')
-    parser.add_argument('--record', action='store_true', help='record the session to MCAP')
+    parser.add_argument(
+        '--record',
+        action='store_true',
+        help='record the session as a rosbag2 bag (OUT/session/, MCAP storage)',
+    )
     parser.add_argument(
         '--brush-seed',
         type=int,
@@ -255,7 +259,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         if args.record:
             from calligraphy_bringup.recording import SessionRecorder
 
-            recorder = SessionRecorder(observer, out / 'session.mcap')
+            recorder = SessionRecorder(observer, out / 'session')
         # The client's action clients live on this node, in the writer's own context (one DDS
         # participant): a client of its own context joined the graph only now, and the writer
         # could answer the goal before it had discovered the client's reader; the answer was then

@@ -18,7 +18,9 @@ from calligraphy_bringup.write_watch import MotionClock
 
 
 def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
-    return argparse.Namespace(out=out, size_mm=size_mm, timeout_s=timeout_s)
+    return argparse.Namespace(
+        out=out, size_mm=size_mm, timeout_s=timeout_s, brush_file=None, brush_seed=None
+    )
 
 
 def _result(**fields):
