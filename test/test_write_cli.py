@@ -59,6 +59,7 @@ def test_write_saves_the_sheet_the_animation_the_report_and_the_session(tmp_path
     assert report['success'] and report['error_code'] == 0
     assert report['simulated_brush']['file'] == str(brush_file.resolve())
     assert report['simulated_brush']['streak_noise'] == 0.1
+    assert report['model']['shipped'] and report['model']['path'].endswith('brush_policy.onnx')
     (character,) = report['characters']
     assert character['char'] == '一' and character['strokes'] == 1
     assert character['iou'] > 0.6, f'IoU {character["iou"]} below the floor'
@@ -163,6 +164,7 @@ def test_write_reports_bad_input_with_a_message_and_a_non_zero_exit(tmp_path):
         (['一', '--brush-file', str(typo)], 'unknown brush parameter(s) belly_diameter'),
         (['一', '--brush-file', str(tmp_path / 'none.yaml')], 'cannot read it'),
         (['一', '--brush-file', str(typo), '--brush-seed', '1'], 'give one'),
+        (['一', '--model', str(tmp_path / 'none.onnx')], 'none.onnx: no such file'),
     ):
         if '--out' not in args:
             args = [*args, '--out', str(tmp_path / 'refused')]

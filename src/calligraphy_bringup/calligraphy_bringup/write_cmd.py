@@ -24,8 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
+from calligraphy_bringup.write_inputs import WriteInputs
 from calligraphy_bringup.write_report import announce, build_report
 from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames, SimClock
 
@@ -64,32 +63,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         'ones nominal); the controller is not told',
     )
     parser.add_argument(
+        '--model',
+        type=Path,
+        default=None,
+        help='run this ONNX policy (its <stem>.card.json beside it) instead of the shipped one',
+    )
+    parser.add_argument(
         '--timeout-s', type=float, default=900.0,
         help='give up after this many seconds of writing: cancel, save what was written, exit 1',
     )  # fmt: skip
     parser.set_defaults(func=run)
-
-
-def eval_brush(seed: int):
-    """The brush of episode 0 of the offline evaluation with `seed` (brush_policy_node's
-    make_episodes draws episode e's brush from the evaluation distribution with [seed, e])."""
-    from calligraphy_model.brush import BrushParams
-
-    return BrushParams.sample(np.random.default_rng([seed, 0]), 'eval')
-
-
-def brush_parameters(brush) -> dict[str, float]:
-    """virtual_paper_node parameters that make it simulate `brush` (a BrushParams), each of the
-    type the node declares (the nominal brush's)."""
-    import dataclasses
-
-    from calligraphy_model.brush import BrushParams
-
-    nominal = BrushParams()
-    return {
-        f'brush.{f.name}': type(getattr(nominal, f.name))(getattr(brush, f.name))
-        for f in dataclasses.fields(brush)
-    }
 
 
 def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
@@ -144,15 +127,10 @@ def _usage_error(args: argparse.Namespace, text: str) -> str | None:
         return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
     if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
         return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
-    if args.brush_file is not None and args.brush_seed is not None:
-        return '--brush-file and --brush-seed both choose the brush: give one'
-    if args.brush_file is not None:
-        from calligraphy_model.brush import load_brush_file
-
-        try:
-            args.brush = load_brush_file(args.brush_file)
-        except ValueError as error:
-            return f'--brush-file {error}'
+    args.inputs = WriteInputs(args.brush_seed, args.brush_file, args.model)
+    problem = args.inputs.problem()
+    if problem:
+        return problem
     try:
         _prepare_out(args.out)
     except OSError as error:
@@ -240,10 +218,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     if args.layout:
         writer_overrides['layout'] = args.layout
     overrides = {'writer_node': writer_overrides}
-    if args.brush_seed is not None:
-        overrides['virtual_paper_node'] = brush_parameters(eval_brush(args.brush_seed))
-    if args.brush_file is not None:
-        overrides['virtual_paper_node'] = brush_parameters(args.brush)
+    overrides.update(args.inputs.overrides())
 
     started = time.monotonic()
     graph = observer = executor = spinner = recorder = cell = None
@@ -312,13 +287,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         _close(spinner, recorder, executor, observer, graph, cell)
 
     report = build_report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
-    # Which brush the virtual paper simulated: what a learning run from this session must know.
-    if args.brush_file is not None:
-        report['simulated_brush'] = {'file': str(args.brush_file.resolve()), **vars(args.brush)}
-    elif args.brush_seed is not None:
-        report['simulated_brush'] = {'seed': args.brush_seed, **vars(eval_brush(args.brush_seed))}
-    else:
-        report['simulated_brush'] = 'nominal'
+    # Which brush the virtual paper simulated and which model wrote: what a session is traced to.
+    report.update(args.inputs.report())
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
     announce(report, paper, (out / 'writing.gif').resolve() if animated else None, out)
     if timed_out:

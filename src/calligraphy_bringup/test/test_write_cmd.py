@@ -19,7 +19,7 @@ from calligraphy_bringup.write_watch import MotionClock
 
 def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
     return argparse.Namespace(
-        out=out, size_mm=size_mm, timeout_s=timeout_s, brush_file=None, brush_seed=None
+        out=out, size_mm=size_mm, timeout_s=timeout_s, brush_file=None, brush_seed=None, model=None
     )
 
 
@@ -137,3 +137,42 @@ def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
     assert moving_s == pytest.approx(4.0, abs=0.02)
     assert share == pytest.approx(0.75, abs=0.01)
     assert clock.of(1) == (0.0, 0.0)
+
+
+def test_the_model_and_brush_options_are_checked_before_the_cell_and_named_in_the_report(
+    tmp_path,
+):
+    import hashlib
+    import shutil
+
+    from brush_policy_node.runtime import SHIPPED_MODEL
+    from calligraphy_bringup.write_inputs import WriteInputs
+
+    missing = WriteInputs(None, None, tmp_path / 'none.onnx')
+    assert missing.problem() == f'--model {tmp_path / "none.onnx"}: no such file'
+    lonely = tmp_path / 'lonely.onnx'
+    shutil.copy(SHIPPED_MODEL, lonely)
+    assert 'its model card' in WriteInputs(None, None, lonely).problem()
+    brush = tmp_path / 'brush.yaml'
+    brush.write_text('brush:\n  streak_noise: 0.1\n')
+    assert 'give one' in WriteInputs(3, brush, None).problem()
+
+    # A copy of the shipped model with its card: run by path, named with both hashes.
+    model = tmp_path / 'mine.onnx'
+    shutil.copy(SHIPPED_MODEL, model)
+    shutil.copy(SHIPPED_MODEL.with_name('brush_policy.card.json'), tmp_path / 'mine.card.json')
+    inputs = WriteInputs(None, brush, model)
+    assert inputs.problem() is None
+    overrides = inputs.overrides()
+    assert overrides['brush_policy_node'] == {'model_path': str(model.resolve())}
+    assert overrides['virtual_paper_node']['brush.streak_noise'] == 0.1
+    report = inputs.report()
+    assert report['model']['shipped'] is False and report['model']['path'] == str(model)
+    card_hash = hashlib.sha256((tmp_path / 'mine.card.json').read_bytes()).hexdigest()
+    assert report['model']['card_sha256'] == card_hash
+    assert report['simulated_brush']['streak_noise'] == 0.1
+
+    shipped = WriteInputs(None, None, None)
+    assert shipped.problem() is None and shipped.overrides() == {}
+    assert shipped.report()['model']['shipped'] is True
+    assert shipped.report()['simulated_brush'] == 'nominal'

@@ -38,7 +38,7 @@ def test_the_target_glyph_on_the_sheet_scores_one_and_a_2_mm_shift_much_less():
 
 def test_brush_seed_simulates_the_brush_of_the_offline_evaluations_first_episode():
     from brush_policy_training.evaluation import make_episodes
-    from calligraphy_bringup.write_cmd import brush_parameters, eval_brush
+    from calligraphy_bringup.write_inputs import brush_parameters, eval_brush
 
     assert eval_brush(7) == make_episodes('十', 1, 7)[0].params
     parameters = brush_parameters(eval_brush(7))
@@ -55,7 +55,7 @@ def test_a_brush_file_outside_the_training_ranges_is_the_brush_the_virtual_paper
     from rclpy.context import Context
     from rclpy.parameter import Parameter
 
-    from calligraphy_bringup.write_cmd import brush_parameters
+    from calligraphy_bringup.write_inputs import brush_parameters
     from calligraphy_model.brush import PARAM_RANGES, BrushParams, load_brush_file
     from calligraphy_sim.virtual_paper_node import VirtualPaperNode
 

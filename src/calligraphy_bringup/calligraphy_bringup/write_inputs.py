@@ -1,0 +1,97 @@
+"""What `calligraphy write` writes with, besides the text: the brush the virtual paper simulates
+(nominal, an evaluation seed's, or a YAML file's) and the policy model the controller runs. Each
+is checked before the cell comes up, turned into node parameters, and named in report.json so a
+session can be traced to what produced it."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from calligraphy_model.brush import BrushParams, load_brush_file
+
+
+def eval_brush(seed: int) -> BrushParams:
+    """The brush of episode 0 of the offline evaluation with `seed` (brush_policy_training's
+    make_episodes draws episode e's brush from the evaluation distribution with [seed, e])."""
+    return BrushParams.sample(np.random.default_rng([seed, 0]), 'eval')
+
+
+def brush_parameters(brush: BrushParams) -> dict[str, float]:
+    """virtual_paper_node parameters that make it simulate `brush`, each of the type the node
+    declares (the nominal brush's)."""
+    nominal = BrushParams()
+    return {
+        f'brush.{f.name}': type(getattr(nominal, f.name))(getattr(brush, f.name))
+        for f in dataclasses.fields(brush)
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class WriteInputs:
+    """The brush and model options of one `calligraphy write` run (argparse's namespace)."""
+
+    def __init__(self, brush_seed: int | None, brush_file: Path | None, model: Path | None):
+        self.brush_seed, self.brush_file, self.model = brush_seed, brush_file, model
+        self.brush: BrushParams | None = None
+
+    def problem(self) -> str | None:
+        """What is wrong with the options (one line for the CLI), or None; loads the brush."""
+        if self.brush_file is not None and self.brush_seed is not None:
+            return '--brush-file and --brush-seed both choose the brush: give one'
+        if self.brush_file is not None:
+            try:
+                self.brush = load_brush_file(self.brush_file)
+            except ValueError as error:
+                return f'--brush-file {error}'
+        elif self.brush_seed is not None:
+            self.brush = eval_brush(self.brush_seed)
+        if self.model is not None:
+            from brush_policy_node.model_card import card_path_for
+
+            if not self.model.is_file():
+                return f'--model {self.model}: no such file'
+            if not card_path_for(self.model).is_file():
+                return (
+                    f'--model {self.model}: its model card {card_path_for(self.model)} is missing'
+                )
+        return None
+
+    def overrides(self) -> dict[str, dict]:
+        """Node parameters, by node, that make the cell write with these choices."""
+        overrides: dict[str, dict] = {}
+        if self.brush is not None:
+            overrides['virtual_paper_node'] = brush_parameters(self.brush)
+        if self.model is not None:
+            overrides['brush_policy_node'] = {'model_path': str(self.model.resolve())}
+        return overrides
+
+    def report(self) -> dict:
+        """report.json's `simulated_brush` and `model`: which brush and which model wrote."""
+        from brush_policy_node.model_card import card_path_for
+        from brush_policy_node.runtime import SHIPPED_MODEL
+
+        if self.brush_file is not None:
+            brush: dict | str = {'file': str(self.brush_file.resolve()), **vars(self.brush)}
+        elif self.brush_seed is not None:
+            brush = {'seed': self.brush_seed, **vars(self.brush)}
+        else:
+            brush = 'nominal'
+        model = (self.model or SHIPPED_MODEL).resolve()
+        card = card_path_for(model)
+        return {
+            'simulated_brush': brush,
+            'model': {
+                'path': str(model),
+                'shipped': self.model is None,
+                'sha256': _sha256(model),
+                'card': str(card),
+                'card_sha256': _sha256(card),
+            },
+        }
