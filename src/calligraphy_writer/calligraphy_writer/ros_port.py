@@ -77,6 +77,8 @@ class RosWriterPort:
         self.moved = False
         # The controller's depth-clipping warnings of this goal, per character.
         self.depth_clipped: dict[str, list[str]] = {}
+        # The learned policy's fallbacks of this goal (strokes outside its training data).
+        self.fell_back: dict[str, list[str]] = {}
         self.plan_client = node.create_client(PlanStrokes, 'plan_strokes', callback_group=group)
         self.path_client = node.create_client(
             ComputeBrushPath, 'compute_brush_path', callback_group=group
@@ -103,6 +105,7 @@ class RosWriterPort:
         self.cancel_requested = cancel_requested
         self.moved = False
         self.depth_clipped = {}
+        self.fell_back = {}
 
     def _log(self):
         return self.node.get_logger()
@@ -142,6 +145,11 @@ class RosWriterPort:
                 # The stroke is wider than the brush writes at the depth limit: the caller should
                 # know the character came out thinner than the font's, not only the log.
                 self.depth_clipped.setdefault(plan.character, []).append(warning)
+        if any(response.fell_back):
+            # Out of the model's distribution: the analytic controller wrote this stroke. The
+            # caller should see it (a brush or stroke unlike the training data), not only the log.
+            reason = next((w for w in response.warnings if 'fell back' in w), 'no reason given')
+            self.fell_back.setdefault(plan.character, []).append(reason)
         path = response.paths[0]
         stroke = plan.strokes[stroke_index]
         self.feedback.commanded(

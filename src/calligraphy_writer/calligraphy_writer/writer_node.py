@@ -203,6 +203,12 @@ class WriterNode(Node):
                 f'{planned.character}: {len(thinned)} stroke(s) wider than the brush writes at '
                 f'the pressing depth limit were written thinner ({thinned[0]})'
             )
+        fell_back = self.port.fell_back.get(planned.character)
+        if fell_back:
+            outcome.warnings.append(
+                f"{planned.character}: {len(fell_back)} stroke(s) outside the learned policy's "
+                f'training data were written by the analytic fallback ({fell_back[0]})'
+            )
         for warning in outcome.warnings:
             self.get_logger().warning(warning)
         return outcome

@@ -52,6 +52,7 @@ class FakeCell(Node):
         self.fail_stroke: int | None = None
         self.stroke_s = 0.02
         self.path_warnings: list[str] = []  # what the fake policy says with each path
+        self.fell_back = False  # the fake policy's learned controller falls back on every path
         self.create_service(PlanStrokes, 'plan_strokes', self._plan, callback_group=group)
         self.create_service(
             ComputeBrushPath, 'compute_brush_path', self._path, callback_group=group
@@ -105,7 +106,7 @@ class FakeCell(Node):
                 time_from_start_s=[0.0, 0.5],
             )
         ]
-        response.fell_back = [False]
+        response.fell_back = [self.fell_back]
         response.warnings = list(self.path_warnings)
         return response
 
@@ -394,5 +395,24 @@ def test_strokes_written_thinner_at_the_depth_limit_are_reported_once_per_charac
     assert len(result.warnings) == 1, result.warnings
     assert result.warnings[0].startswith('三: 3 stroke(s) wider than the brush writes')
     cell.fake.path_warnings = []
+    result, _ = cell.write('三')
+    assert result.success and list(result.warnings) == []
+
+
+@pytest.mark.timeout(120)
+def test_strokes_the_learned_policy_hands_to_its_fallback_are_reported_once_per_character(graph):
+    cell = graph()
+    cell.fake.fell_back = True
+    cell.fake.path_warnings = [
+        'stroke 0: learned policy fell back to analytic: width_gain 3.10 outside [0.60, 1.60]'
+    ]
+    result, _ = cell.write('三')
+    assert result.success, result.error_msg
+    assert len(result.warnings) == 1, result.warnings
+    assert result.warnings[0].startswith(
+        "三: 3 stroke(s) outside the learned policy's training data were written by the analytic"
+    )
+    assert 'width_gain 3.10 outside' in result.warnings[0]
+    cell.fake.fell_back, cell.fake.path_warnings = False, []
     result, _ = cell.write('三')
     assert result.success and list(result.warnings) == []
