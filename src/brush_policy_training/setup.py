@@ -25,6 +25,7 @@ setup(
         'calligraphy.commands': [
             'train = brush_policy_training.cli:add_train_parser',
             'eval = brush_policy_training.cli:add_eval_parser',
+            'learn = brush_policy_training.learn_cli:add_learn_parser',
         ],
         'calligraphy.benchmarks': [
             'policy = brush_policy_training.benchmark:measure_inference_latency',

@@ -47,6 +47,9 @@ class ModelCard:
     training_curve: list = field(default_factory=list)
     evaluation: dict = field(default_factory=dict)
     created_utc: str = ''
+    # For a model fine-tuned by `calligraphy learn`: the brush identified from the sessions'
+    # camera measurements, with the fit's residuals and uncertainties (empty otherwise).
+    identified_brush: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + '\n'

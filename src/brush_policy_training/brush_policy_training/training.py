@@ -104,9 +104,16 @@ class Dataset:
         return digest.hexdigest()
 
 
-def generate_dataset(config: TrainConfig, log=print) -> Dataset:
-    """Simulated episodes of training characters under randomised brushes, with teacher targets."""
+def generate_dataset(config: TrainConfig, log=print, sample_brush=None) -> Dataset:
+    """Simulated episodes of training characters under randomised brushes, with teacher targets.
+    `sample_brush(rng) -> BrushParams` draws each episode's brush (default: the training
+    distribution, BrushParams.sample(rng, 'train'))."""
     from calligraphy_model.brush import BrushParams
+
+    if sample_brush is None:
+
+        def sample_brush(rng):
+            return BrushParams.sample(rng, 'train')
 
     rng = np.random.default_rng(config.seed)
     nominal = nominal_width_model(config.controllers.max_depth_m)
@@ -120,7 +127,7 @@ def generate_dataset(config: TrainConfig, log=print) -> Dataset:
             episodes.append(
                 {
                     'strokes': strokes,
-                    'params': BrushParams.sample(rng, 'train'),
+                    'params': sample_brush(rng),
                     'load': float(rng.uniform(*config.initial_ink_load)),
                 }
             )
@@ -191,8 +198,9 @@ class TrainResult:
     module: object
 
 
-def train(config: TrainConfig, log=print, evaluate=None) -> TrainResult:
-    """The whole pipeline; `evaluate(model_path, card) -> dict` adds evaluation figures."""
+def train(config: TrainConfig, log=print, evaluate=None, sample_brush=None) -> TrainResult:
+    """The whole pipeline; `evaluate(model_path, card) -> dict` adds evaluation figures;
+    `sample_brush(rng)` draws the training brushes (see generate_dataset)."""
     import torch
 
     from brush_policy_training.policy_model import (
@@ -205,7 +213,7 @@ def train(config: TrainConfig, log=print, evaluate=None) -> TrainResult:
     started = time.perf_counter()
     torch.set_num_threads(config.torch_threads)
     torch.manual_seed(config.seed)
-    data = generate_dataset(config, log)
+    data = generate_dataset(config, log, sample_brush)
     generated_s = time.perf_counter() - started
     log(f'dataset: {data.strokes} strokes, {len(data.features)} points in {generated_s:.1f} s')
 
