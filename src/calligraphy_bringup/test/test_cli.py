@@ -9,7 +9,7 @@ import subprocess
 from calligraphy_ros_kit.cli import benchmark_names, build_parser
 
 # Subcommands the cell's packages register (stroke_planner, brush_policy_training, this one).
-SUBCOMMANDS = ('bench', 'eval', 'plan', 'train', 'write')
+SUBCOMMANDS = ('bench', 'eval', 'learn', 'plan', 'train', 'write')
 
 
 def _calligraphy(*args: str) -> subprocess.CompletedProcess:
@@ -70,6 +70,7 @@ def _minimal(name: str) -> list[str]:
     return {
         'bench': ['writer'],
         'eval': ['--controller', 'learned'],
+        'learn': ['out/session', '--output-dir', 'out/learn'],
         'plan': ['永'],
         'train': [],
         'write': ['永'],
