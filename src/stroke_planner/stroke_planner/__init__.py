@@ -1,6 +1,12 @@
 """Stroke planner: ordered brush strokes of characters from stroke-order data, any outline
 font's skeleton, or a single-line font, placed on the sheet in the `paper` frame (metres).
 
+In any outline font, a character the stroke-order data knows is planned with the data's order,
+direction and stroke count matched onto that font's glyph (stroke_match: the geometry from the
+font, the order from the data), unless the match is not trusted; then, and for characters the
+data lacks, the glyph's skeleton is used, and the plan says why (`fallback_reason`). The
+stroke-order figure of a plan is `order_accuracy.plan_stroke_order_accuracy`.
+
 Core API (no ROS imports): `plan_character`, `plan_text`, `StrokePlanner`, `target_mask`,
 `ideal_reconstruction`, `ceiling_iou` (scored by calligraphy_model.scoring), the types `Stroke`,
 `CharacterPlan`, `Source`, and `PlanningError` with `ErrorCode` (the PlanStrokes.srv codes).

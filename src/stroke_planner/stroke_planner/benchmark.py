@@ -7,16 +7,27 @@ time per character (median, p95; target median <= 20 ms), measured on a fresh pl
 every character's first plan, glyph loading and alignment included, is what is timed. A ceiling
 IoU is undefined (NaN, calligraphy_model.scoring) only where target and reconstruction are both
 empty: such a character is left out of the means.
+
+Stroke order in other fonts (`stroke_order`): per font (UKai, UMing and the held-out Kaiti font
+cwTeX Kai, which the data was not made from and the tuning never looked at) and per character
+set (`dev`: the tuning set; `test`: held out), over the set's characters the font has: the mean
+stroke-order accuracy (order_accuracy) and ceiling IoU of the default plans, the fraction planned
+from the stroke-order data (the rest fell back to the skeleton), and the same two figures for the
+skeleton route alone (the route such fonts took before the data was matched onto them). Target
+on cwTeX Kai's held-out characters: accuracy >= 0.95, ceiling IoU >= 0.88.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
 from calligraphy_model.raster import DEFAULT_MPP
 from stroke_planner.char_sets import load_set
+from stroke_planner.fonts import outline_font, resolve_font
+from stroke_planner.order_accuracy import plan_stroke_order_accuracy
 from stroke_planner.planner import StrokePlanner
 from stroke_planner.raster import ceiling_iou
 from stroke_planner.stroke_data import load_stroke_data
@@ -24,6 +35,8 @@ from stroke_planner.types import Source
 
 SIZE_M = 0.06
 MPP = DEFAULT_MPP  # EVALUATION.md's resolution
+CWTEX_KAI = Path('/usr/share/fonts/truetype/cwtex/cwkai.ttf')  # Debian fonts-cwtex-kai
+ORDER_FONTS = {'ukai': 'ukai', 'uming': 'uming', 'cwtex_kai': str(CWTEX_KAI)}
 
 
 def _timed(planner: StrokePlanner, character: str, **kwargs) -> tuple[object, float]:
@@ -73,4 +86,41 @@ def measure_planner_targets(quick: bool = False) -> dict:
         'skeleton_plan_ms_median': round(float(np.median(skeleton_ms)), 2),
         'skeleton_plan_ms_p95': round(float(np.percentile(skeleton_ms, 95)), 2),
         'hershey_plan_ms_median': round(float(np.median(hershey_ms)), 3),
+        **{f'stroke_order/{k}': v for k, v in measure_stroke_order(quick).items()},
     }
+
+
+def _order_figures(planner: StrokePlanner, font: str, characters: list[str], **kwargs) -> dict:
+    accuracy, overlap, from_data = [], [], []
+    for character in characters:
+        plan = planner.plan_character(character, font, size_m=SIZE_M, **kwargs)
+        accuracy.append(plan_stroke_order_accuracy(plan))
+        overlap.append(ceiling_iou(plan, MPP))
+        from_data.append(plan.source == Source.STROKE_DATA)
+    return {
+        'accuracy_mean': round(float(np.mean(accuracy)), 4),
+        'ceiling_iou_mean': round(float(np.nanmean(overlap)), 4),
+        'stroke_data_fraction': round(float(np.mean(from_data)), 4),
+    }
+
+
+def measure_stroke_order(quick: bool = False) -> dict:
+    """Stroke-order accuracy and ceiling IoU per font and character set (module docstring)."""
+    planner = StrokePlanner()
+    figures = {'accuracy_target': 0.95, 'ceiling_iou_target': 0.88}
+    for name, font in ORDER_FONTS.items():
+        if font == str(CWTEX_KAI) and not CWTEX_KAI.exists():
+            figures[name] = 'not installed (Debian fonts-cwtex-kai; scripts/setup.sh)'
+            continue
+        spec = resolve_font(font)
+        has = outline_font(spec.path, spec.face_index).has_glyph
+        for set_name in ('dev', 'test'):
+            characters = [c for c in load_set(set_name).cjk if has(c)]
+            characters = characters[:20] if quick else characters
+            row = {'characters': len(characters)}
+            row.update(_order_figures(planner, font, characters))
+            skeleton = _order_figures(planner, font, characters, source=Source.SKELETON)
+            row['skeleton_accuracy_mean'] = skeleton['accuracy_mean']
+            row['skeleton_ceiling_iou_mean'] = skeleton['ceiling_iou_mean']
+            figures[f'{name}/{set_name}'] = row
+    return figures

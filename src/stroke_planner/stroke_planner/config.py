@@ -20,6 +20,11 @@ class StrokePlannerConfig:
     """
 
     font: str = setting('ukai', 'default font: ukai, uming, hershey[:name] or a TTF/OTF/TTC path')
+    fallback_font: str = setting(
+        'ukai',
+        'outline font used for a character the requested outline font lacks (empty: none, '
+        'such a character is an error)',
+    )
     char_size_m: float = setting(0.06, 'default character box side', unit='m', low=0.0)
     min_char_size_m: float = setting(0.005, 'smallest accepted box side', unit='m', low=0.0)
     max_char_size_m: float = setting(0.2, 'largest accepted box side', unit='m', low=0.0)

@@ -9,26 +9,18 @@ import cv2
 import numpy as np
 
 from stroke_planner.config import StrokePlannerConfig
-from stroke_planner.fonts import FontSpec, glyph_mask, resolve_font
-from stroke_planner.geometry import resample_polyline, sample, snap_to_ridge
+from stroke_planner.fonts import NAMED_FONTS, FontSpec, glyph_mask, outline_font, resolve_font
+from stroke_planner.geometry import resample_polyline, sample
 from stroke_planner.layout import layout_text
 from stroke_planner.single_line import hershey_strokes
 from stroke_planner.skeleton import skeleton_strokes
-from stroke_planner.stroke_data import (
-    apply_affine,
-    box_to_pixels,
-    fit_alignment,
-    load_stroke_data,
-    pixels_to_box,
-)
+from stroke_planner.stroke_data import load_stroke_data, pixels_to_box
+from stroke_planner.stroke_match import StrokeMatch, match_strokes
 from stroke_planner.types import CharacterPlan, ErrorCode, PlanningError, Source, Stroke
 
-# The stroke-order data was extracted from the AR PL Kaiti glyphs; it is used with UKai only.
-STROKE_DATA_FONTS = ('ukai',)
-# Resolutions at which the stroke data is aligned to the glyph (coarse to fine).
-ALIGNMENT_LEVELS = (96, 192)
-# Largest sideways move of a data median onto the glyph's stroke ridge, fraction of the box.
-SNAP_REACH = 0.025
+# The fonts the stroke-order data was made from (AR PL Kaiti): its strokes are these glyphs' own,
+# so they are used whatever the match's confidence (which is still reported).
+DATA_FONTS = {(str(NAMED_FONTS['ukai'][0]), NAMED_FONTS['ukai'][1])}
 # Planned widths at a crossing are capped at this multiple of the stroke's median width, so the
 # bulge of the distance transform where strokes cross does not make a blot.
 CROSSING_WIDTH_CAP = 1.3
@@ -45,10 +37,21 @@ def _distance(path: str, face_index: int, character: str, box_px: int) -> np.nda
 
 
 @lru_cache(maxsize=4096)
-def _alignment(path: str, face_index: int, character: str) -> np.ndarray:
+def _match(path: str, face_index: int, character: str, box_px: int) -> StrokeMatch | None:
+    """The stroke-order data matched onto the glyph (None where the data lacks the character)."""
     data = load_stroke_data(character)
-    glyphs = {n: glyph_mask(path, face_index, character, n) for n in ALIGNMENT_LEVELS}
-    return fit_alignment(data, glyphs, ALIGNMENT_LEVELS)
+    if data is None:
+        return None
+    return match_strokes(
+        data,
+        lambda n: glyph_mask(path, face_index, character, n),
+        _distance(path, face_index, character, box_px),
+    )
+
+
+def _alignment(path: str, face_index: int, character: str, box_px: int = 256) -> np.ndarray:
+    """(2, 3) global affine from the data's unit square onto the glyph's."""
+    return _match(path, face_index, character, box_px).affine
 
 
 def _with_widths(
@@ -93,15 +96,49 @@ class StrokePlanner:
                 f'{size_m * 1000:g} mm box]',
             )
 
-    def choose_source(self, spec: FontSpec, character: str) -> Source:
+    def _with_glyph(self, spec: FontSpec, character: str) -> tuple[FontSpec, str]:
+        """The font to plan `character` in: the requested one, or the fallback font where an
+        outline font lacks the glyph (with the reason); a font that cannot serve it raises
+        CHARACTER_NOT_IN_FONT when the glyph is rendered."""
+        if spec.kind != 'outline' or outline_font(spec.path, spec.face_index).has_glyph(character):
+            return spec, ''
+        if not self.config.fallback_font.strip():
+            return spec, ''
+        fallback = resolve_font(self.config.fallback_font)
+        if (
+            fallback.kind != 'outline'
+            or fallback == spec
+            or not outline_font(fallback.path, fallback.face_index).has_glyph(character)
+        ):
+            return spec, ''
+        return fallback, (
+            f'font {spec.name!r} has no glyph for {character!r} (U+{ord(character):04X}); '
+            f'planned in the fallback font {fallback.name!r}'
+        )
+
+    def choose_source(
+        self, spec: FontSpec, character: str, forced: Source | None = None
+    ) -> tuple[Source, StrokeMatch | None, str]:
+        """The glyph source, the data matched onto the glyph (None where there is none) and
+        why the stroke-order data is not used ('' when it is, or when `forced`)."""
         if spec.kind == 'single_line':
-            return Source.SINGLE_LINE
-        if spec.name in STROKE_DATA_FONTS and load_stroke_data(character) is not None:
-            return Source.STROKE_DATA
-        return Source.SKELETON
+            return forced or Source.SINGLE_LINE, None, ''
+        match = _match(spec.path, spec.face_index, character, self.config.work_px)
+        if forced is not None:
+            return forced, match, ''
+        if match is None:
+            return Source.SKELETON, None, f'no stroke-order data for {character!r}'
+        if not match.trusted and (spec.path, spec.face_index) not in DATA_FONTS:
+            return Source.SKELETON, match, match.reason()
+        return Source.STROKE_DATA, match, ''
 
     def _box_strokes(
-        self, spec: FontSpec, character: str, source: Source, step: float
+        self,
+        spec: FontSpec,
+        character: str,
+        source: Source,
+        step: float,
+        match: StrokeMatch | None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Strokes in normalised box coordinates (0..1, y up): (points, widths) pairs."""
         if source == Source.SINGLE_LINE:
@@ -115,13 +152,7 @@ class StrokePlanner:
         distance = _distance(spec.path, spec.face_index, character, n)
         step_px = step * n
         if source == Source.STROKE_DATA:
-            affine = _alignment(spec.path, spec.face_index, character)
-            data = load_stroke_data(character)
-            polylines = []
-            for median in data.medians:
-                pixels = box_to_pixels(apply_affine(affine, median), n)
-                pixels = resample_polyline(pixels, step_px)
-                polylines.append(snap_to_ridge(pixels, distance, SNAP_REACH * n))
+            polylines = list(match.polylines)
         else:
             polylines = skeleton_strokes(glyph_mask(spec.path, spec.face_index, character, n))
         return [
@@ -147,8 +178,12 @@ class StrokePlanner:
             box_x_m, box_y_m: lower-left corner of the character box in `paper`, metres.
             size_m: side of the box, metres (default: config).
             resample_step_m: arc-length spacing of centreline points (default: config).
-            source: force a glyph source (`skeleton` on a font with stroke data, for
-                comparison); default picks stroke data where it exists for the font.
+            source: force a glyph source (`skeleton` where there is stroke-order data, for
+                comparison; `stroke_data` even where the match is not trusted); default: the
+                stroke-order data matched onto the font's glyph where the data has the
+                character and the match is trusted (stroke_match), else the glyph's skeleton.
+                An outline font lacking the glyph falls back to `config.fallback_font`; the
+                plan's `fallback_reason` says what fell back and why.
 
         Raises:
             PlanningError: EMPTY_TEXT, CHARACTER_NOT_IN_FONT, FONT_UNREADABLE,
@@ -164,11 +199,10 @@ class StrokePlanner:
         step_m = self.config.resample_step_m if resample_step_m is None else float(resample_step_m)
         self._check_size(size_m)
         self._check_step(step_m, size_m)
-        spec = resolve_font(font or self.config.font)
-        chosen = self.choose_source(spec, character) if source is None else Source(source)
-        if chosen == Source.STROKE_DATA and (
-            spec.name not in STROKE_DATA_FONTS or load_stroke_data(character) is None
-        ):
+        spec, font_note = self._with_glyph(resolve_font(font or self.config.font), character)
+        forced = None if source is None else Source(source)
+        chosen, match, data_note = self.choose_source(spec, character, forced)
+        if chosen == Source.STROKE_DATA and match is None:
             raise PlanningError(
                 ErrorCode.CHARACTER_NOT_IN_FONT,
                 f'no stroke-order data for {character!r} with font {spec.name!r}',
@@ -181,7 +215,7 @@ class StrokePlanner:
             raise PlanningError(
                 ErrorCode.FONT_UNREADABLE, f'font {spec.name!r} has no outlines to skeletonize'
             )
-        box_strokes = self._box_strokes(spec, character, chosen, step_m / size_m)
+        box_strokes = self._box_strokes(spec, character, chosen, step_m / size_m, match)
         origin = np.array([box_x_m, box_y_m], float)
         strokes = []
         previous_end = origin
@@ -204,6 +238,9 @@ class StrokePlanner:
             box_size_m=size_m,
             strokes=tuple(strokes),
             step_m=step_m,
+            data_to_box=None if match is None else match.affine.copy(),
+            match_confidence=None if match is None else round(match.confidence, 4),
+            fallback_reason='; '.join(note for note in (font_note, data_note) if note),
         )
 
     def plan_text(

@@ -1,13 +1,9 @@
-"""Stroke-order data (hanzi-writer-data / Make Me a Hanzi) aligned with a font's glyph.
+"""Stroke-order data (hanzi-writer-data / Make Me a Hanzi): loading and box conversions.
 
 The data gives, per character, one outline and one median polyline per stroke, in writing
-order, in a 1024-unit box (y up, top at 900, bottom at -124). It was extracted from an AR PL Kaiti
-font whose glyphs are close to, but not exactly, AR PL UKai's: measured on common characters the
-data's filled outlines overlap the UKai glyph with IoU ≈ 0.82 as given, and the difference is
-mostly a per-character scale and shift. So each character's data is mapped onto the UKai glyph by
-an affine transform found by maximising the correlation of the two masks (OpenCV ECC, coarse to
-fine), after which the IoU is ≈ 0.90; the medians are then snapped onto the glyph's own stroke
-ridges, and widths come from the glyph's distance transform.
+order, in a 1024-unit box (y up, top at 900, bottom at -124). It was extracted from AR PL Kaiti
+glyphs, close to but not exactly AR PL UKai's (the data's filled outlines overlap the UKai glyph
+with IoU ≈ 0.82 as given); stroke_match maps it onto the glyph of whatever font is asked for.
 """
 
 from __future__ import annotations
@@ -119,55 +115,6 @@ def outline_mask(outlines: tuple[np.ndarray, ...], box_px: int) -> np.ndarray:
     polygons = [np.round(box_to_pixels(o, box_px) * 16).astype(np.int32) for o in outlines]
     cv2.fillPoly(mask, polygons, 1, cv2.LINE_8, 4)
     return mask
-
-
-def fit_alignment(
-    data: StrokeData, glyph_at: dict[int, np.ndarray], levels: tuple[int, ...] = (96, 192)
-) -> np.ndarray:
-    """Affine (2, 3) mapping the data's normalised box coordinates onto the glyph's.
-
-    `glyph_at[n]` is the glyph mask at n pixels per box side for each n in `levels`. The ECC
-    criterion is run on blurred masks coarse to fine; where it fails to converge, or ends
-    worse than no transform, the identity is kept.
-    """
-    affine = np.eye(3)
-    converged = np.eye(3)
-    for box_px in levels:
-        glyph = glyph_at[box_px].astype(np.float32)
-        strokes = outline_mask(data.outlines, box_px).astype(np.float32)
-        # Box coordinates -> pixels of this level.
-        to_px = np.array([[box_px, 0, -0.5], [0, -box_px, box_px - 0.5], [0, 0, 1.0]])
-        warp = (to_px @ np.linalg.inv(affine) @ np.linalg.inv(to_px))[:2].astype(np.float32)
-        sigma = 192.0 / box_px
-        try:
-            _, warp = cv2.findTransformECC(
-                cv2.GaussianBlur(glyph, (0, 0), sigma),
-                cv2.GaussianBlur(strokes, (0, 0), sigma),
-                warp,
-                cv2.MOTION_AFFINE,
-                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4),
-                None,
-                1,
-            )
-        except cv2.error:
-            break
-        candidate = np.linalg.inv(to_px) @ np.linalg.inv(np.vstack([warp, [0, 0, 1]])) @ to_px
-        # A sane alignment is close to the identity (the two fonts differ by a few per cent).
-        if (
-            np.abs(candidate[:2, :2] - np.eye(2)).max() > 0.2
-            or np.abs(candidate[:2, 2]).max() > 0.2
-        ):
-            break
-        affine = converged = candidate
-    finest = levels[-1]
-    glyph = glyph_at[finest]
-
-    def overlap(transform: np.ndarray) -> float:
-        moved = tuple(apply_affine(transform[:2], o) for o in data.outlines)
-        strokes = outline_mask(moved, finest).astype(bool)
-        return np.count_nonzero(strokes & glyph) / max(np.count_nonzero(strokes | glyph), 1)
-
-    return converged[:2] if overlap(converged) >= overlap(np.eye(3)) else np.eye(3)[:2]
 
 
 def apply_affine(affine: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -50,9 +50,11 @@ class StrokePlannerNode(Node):
             and the node keeps serving.
 
     Parameters (read once at start-up; runtime changes are rejected), one per field of
-    StrokePlannerConfig: font, char_size_m, min_char_size_m, max_char_size_m, resample_step_m,
-    layout, layout.margin_m, layout.spacing_m, layout.line_spacing_m, sheet.width_m,
-    sheet.height_m, single_line_width_ratio, work_px.
+    StrokePlannerConfig: font, fallback_font, char_size_m, min_char_size_m, max_char_size_m,
+    resample_step_m, layout, layout.margin_m, layout.spacing_m, layout.line_spacing_m,
+    sheet.width_m, sheet.height_m, single_line_width_ratio, work_px. A plan that is not what was
+    asked for (stroke-order data missing or not trusted on the glyph, a glyph taken from the
+    fallback font) is logged with its reason.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -89,6 +91,9 @@ class StrokePlannerNode(Node):
             response.error_msg = f'{type(error).__name__}: {error}'
             self.get_logger().error(f'plan_strokes failed: {response.error_msg}')
             return response
+        for plan in plans:
+            if plan.fallback_reason:
+                self.get_logger().info(f'plan_strokes: {plan.character}: {plan.fallback_reason}')
         stamp = self.get_clock().now().to_msg()
         response.plans = [plan_to_msg(plan, stamp) for plan in plans]
         response.error_code = int(ErrorCode.SUCCESS)

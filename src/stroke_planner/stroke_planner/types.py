@@ -81,6 +81,14 @@ class CharacterPlan:
         strokes: strokes in writing order.
         step_m: arc-length spacing of centreline points, metres (the requested maximum; each
             stroke uses its length divided evenly, so the actual spacing is at most this).
+        data_to_box: (2, 3) affine from the stroke-order data's unit square onto this glyph's,
+            where the data has the character and the font has outlines (else None); the
+            reference frame of the stroke-order figure (order_accuracy).
+        match_confidence: how well the data's strokes fit the glyph, 0..1 (stroke_match),
+            where they were matched (else None).
+        fallback_reason: why the plan is not what was asked for: the stroke-order data was
+            not used (missing, or not trusted on this glyph), or the requested font lacks the
+            glyph and `font` is the fallback font ('' when nothing fell back).
     """
 
     character: str
@@ -91,3 +99,6 @@ class CharacterPlan:
     box_size_m: float
     strokes: tuple[Stroke, ...]
     step_m: float
+    data_to_box: np.ndarray | None = None
+    match_confidence: float | None = None
+    fallback_reason: str = ''
