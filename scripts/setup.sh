@@ -9,13 +9,14 @@ VENV="$ROOT/.venv"
 STAMPS="$ROOT/.setup"
 PYTHON="${PYTHON:-python3}"
 HANZI_WRITER_DATA_VERSION=2.0.1
-APT_PACKAGES=(libosmesa6 libgl1 fonts-arphic-ukai fonts-arphic-uming fonts-dejavu-core libusb-1.0-0 cmake g++)
+APT_PACKAGES=(libosmesa6 libgl1 fonts-arphic-ukai fonts-arphic-uming fonts-cwtex-kai fonts-dejavu-core libusb-1.0-0 cmake g++)
 
 mkdir -p "$STAMPS"
 log() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages: MuJoCo offscreen rendering (OSMesa), Kaiti/Mingti fonts, librealsense's USB
-#    runtime, the C++ toolchain that colcon needs for the interface package, npm for stroke data.
+# 1. Debian packages: MuJoCo offscreen rendering (OSMesa), Kaiti/Mingti fonts (cwTeX Kai: the
+#    held-out Kaiti font of the stroke-order figure), librealsense's USB runtime, the C++
+#    toolchain that colcon needs for the interface package, npm for stroke data.
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -70,12 +71,13 @@ fi
 exec 9>"$STAMPS/colcon.lock"
 flock 9
 if [ ! -f "$STAMPS/colcon.stamp" ] || [ ! -f install/setup.bash ] \
-  || [ -n "$(find src launch urdf -newer "$STAMPS/colcon.stamp" -print -quit)" ]; then
+  || [ -n "$(find src launch urdf test/ros_interfaces -newer "$STAMPS/colcon.stamp" -print -quit)" ]; then
   log "colcon: building src/"
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
   export CMAKE_PREFIX_PATH="$VENV" AMENT_PREFIX_PATH="$VENV"
-  colcon --log-base build/log build --symlink-install --base-paths src \
+  # test/ros_interfaces: upstream interfaces no registry here ships (control_msgs), for tests.
+  colcon --log-base build/log build --symlink-install --base-paths src test/ros_interfaces \
     --event-handlers console_cohesion- summary+ \
     --cmake-args -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF
   touch "$STAMPS/colcon.stamp"

@@ -28,12 +28,14 @@ setup(
         ],
         'calligraphy.commands': [
             'write = calligraphy_bringup.write_cmd:add_parser',
+            'calibrate = calligraphy_bringup.calibrate_cmd:add_parser',
         ],
         'calligraphy.benchmarks': [
             'writer = calligraphy_bringup.writer_bench:measure_cell_against_offline',
             'soak = calligraphy_bringup.soak_bench:measure_unexpected_outcomes',
             'motion = calligraphy_bringup.motion_bench:measure_motion_tracking',
             'camera = calligraphy_bringup.camera_bench:measure_camera_accuracy',
+            'speed = calligraphy_bringup.speed_bench:measure_speed',
         ],
     },
 )

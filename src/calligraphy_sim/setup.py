@@ -22,6 +22,7 @@ setup(
             'mujoco_arm_node = calligraphy_sim.mujoco_arm_node:main',
             'sim_camera_node = calligraphy_sim.sim_camera_node:main',
             'virtual_paper_node = calligraphy_sim.virtual_paper_node:main',
+            'tip_pose_node = calligraphy_sim.tip_pose_node:main',
         ],
         # `calligraphy bench NAME`: `NAME = calligraphy_sim.<module>:<what it measures>`.
         'calligraphy.benchmarks': [

@@ -5,20 +5,24 @@ Where the description is found, in order: beside $CALLIGRAPHY_URDF, in $CALLIGRA
 the urdf/ folder of the checkout this module lives in (colcon symlink installs point back into
 src/), then in the installed calligraphy_bringup share of a prefix on $AMENT_PREFIX_PATH.
 
-`cell.yaml` gives base_link poses that mirror the URDF (a test checks both agree): `xyz_m` and
-`rpy_rad` (URDF fixed-axis roll, pitch, yaw). Units: metres, radians.
+`cell.yaml` is the one cell description (the sheet, the ink well, the camera's extrinsics, the
+brush tip on tool0), which calibration writes and every node reads: poses in base_link as `xyz_m`
+and `rpy_rad` (URDF fixed-axis roll, pitch, yaw). The URDF's copies of them follow it
+(calligraphy_model.cell_urdf; the real cell's xacro reads cell.yaml itself). Units: m, rad.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy.spatial.transform import Rotation
 
 from calligraphy_model.settings import setting
 
@@ -110,21 +114,22 @@ def sheet_size_m(cell: dict | None = None) -> tuple[float, float]:
 
 
 def pose_matrix(xyz: tuple[float, float, float], rpy: tuple[float, float, float]) -> np.ndarray:
-    """4x4 homogeneous transform from a URDF-style origin (fixed-axis roll, pitch, yaw)."""
-    roll, pitch, yaw = rpy
-    cr, sr, cp, sp = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch)
-    cy, sy = np.cos(yaw), np.sin(yaw)
-    rotation = np.array(
-        [
-            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-            [-sp, cp * sr, cp * cr],
-        ]
-    )
+    """4x4 homogeneous transform from a URDF-style origin (fixed-axis roll, pitch, yaw: scipy's
+    extrinsic 'xyz' Euler angles, the frame library of this project)."""
     transform = np.eye(4)
-    transform[:3, :3] = rotation
+    transform[:3, :3] = Rotation.from_euler('xyz', rpy).as_matrix()
     transform[:3, 3] = xyz
     return transform
+
+
+def origin_of(pose: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(xyz, rpy) of a 4x4 pose, as a URDF <origin> writes them; the inverse of pose_matrix."""
+    with warnings.catch_warnings():
+        # A pitch of +-90 degrees (the camera's mount) leaves roll and yaw one sum: scipy
+        # warns and puts it all in roll, which composes to the same rotation.
+        warnings.simplefilter('ignore', UserWarning)
+        rpy = Rotation.from_matrix(pose[:3, :3]).as_euler('xyz')
+    return tuple(float(v) for v in pose[:3, 3]), tuple(float(v) for v in rpy)
 
 
 def fixed_pose_in_base(cell: dict, name: str) -> np.ndarray:

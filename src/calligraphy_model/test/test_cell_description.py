@@ -53,9 +53,9 @@ def test_fixed_poses_follow_urdf_rpy_and_the_camera_looks_down_on_the_sheet(cell
     yaw = pose_matrix((0.0, 0.0, 0.0), (0.0, 0.0, math.pi / 2))
     np.testing.assert_allclose(yaw[:3, :3] @ [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], atol=1e-12)
     camera = fixed_pose_in_paper(cell, 'camera_color_optical_frame')
-    # 0.75 m above the sheet's centre, its optical axis (z) into the paper.
+    # 0.6 m above the sheet's centre, its optical axis (z) into the paper.
     np.testing.assert_allclose(camera[:2, 3], [SHEET_WIDTH_M / 2, SHEET_HEIGHT_M / 2], atol=1e-3)
-    assert camera[2, 3] == pytest.approx(0.75, abs=1e-3)
+    assert camera[2, 3] == pytest.approx(0.6, abs=1e-3)
     np.testing.assert_allclose(camera[:3, 2], [0.0, 0.0, -1.0], atol=1e-9)
     with pytest.raises(ValueError, match='no'):
         fixed_pose_in_paper(cell, 'nothing')

@@ -7,6 +7,12 @@ the optics, and read out with shot and read noise into an 8-bit rgb frame.
 
 Conventions: camera pose in the `paper` frame; optical frame per REP-103 (z forward, x right, y
 down in the image); pixel centres at integer coordinates, as in OpenCV.
+
+Where the camera is: in the simulated cell, where the cell description says
+(`camera_color_optical_frame` of urdf/cell.yaml, seen from its `paper` entry:
+:func:`camera_pose_from_cell`), the same extrinsics every other node reads. The config's own
+default pose (an oblique view from 0.33 m) is for unit tests and benchmarks that render the sheet
+without a cell; the sim camera node takes no pose parameters, only the cell description.
 """
 
 from __future__ import annotations
@@ -17,7 +23,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
+from calligraphy_model.cell_description import (
+    SHEET_HEIGHT_M,
+    SHEET_WIDTH_M,
+    fixed_pose_in_base,
+    load_cell_yaml,
+)
 from calligraphy_model.raster import DEFAULT_MPP
 from calligraphy_model.settings import setting
 from calligraphy_model.sheet_markers import SheetMarkers
@@ -30,6 +41,11 @@ class SimCameraNodeConfig:
     rate_hz: float = setting(5.0, 'frames per second', unit='Hz')
     frame_id: str = setting('camera_color_optical_frame', 'optical frame')
     seed: int = setting(0, 'noise seed')
+    cell_yaml: str = setting(
+        '',
+        "cell description whose camera_color_optical_frame and paper pose the camera ('' = "
+        'urdf/cell.yaml)',
+    )
 
     def __post_init__(self) -> None:
         if not (self.rate_hz > 0 and math.isfinite(self.rate_hz)):
@@ -67,6 +83,11 @@ class SimCameraConfig:
     look_at_m: tuple[float, float, float] = setting(
         (0.1485, 0.105, 0.0), 'point looked at, paper', unit='m'
     )
+    # Orientation of the optical frame in `paper` (quaternion x, y, z, w); NaN = look at
+    # look_at_m with the image upright on the sheet (see rotation_paper_from_camera).
+    orientation_xyzw: tuple[float, float, float, float] = setting(
+        (math.nan, math.nan, math.nan, math.nan), 'optical frame in paper, quaternion xyzw'
+    )
     # Brightest paper (digital numbers of 255) at the brightest point of the light.
     exposure: float = 235.0
     # Fraction of the light lost from the brightest spot to the farthest sheet corner.
@@ -95,6 +116,13 @@ class SimCameraConfig:
             raise ValueError('light_falloff must lie in [0, 1)')
         if self.supersample < 1:
             raise ValueError('supersample must be >= 1')
+        if self.has_orientation:
+            quaternion = np.asarray(self.orientation_xyzw, dtype=float)
+            if abs(np.linalg.norm(quaternion) - 1.0) > 1e-6:
+                raise ValueError(f'orientation_xyzw must be a unit quaternion, got {quaternion}')
+            if self.rotation_paper_from_camera()[2, 2] >= 0.0:
+                raise ValueError('the camera must look down at the sheet (optical z towards -z)')
+            return
         forward = np.subtract(self.look_at_m, self.position_m)
         if np.linalg.norm(forward) < 1e-6:
             raise ValueError('camera position and look-at point coincide')
@@ -107,9 +135,17 @@ class SimCameraConfig:
         cy = (self.height_px - 1) / 2 if np.isnan(self.cy_px) else self.cy_px
         return np.array([[self.fx_px, 0.0, cx], [0.0, self.fy_px, cy], [0.0, 0.0, 1.0]])
 
+    @property
+    def has_orientation(self) -> bool:
+        """Whether the orientation is given (orientation_xyzw) rather than looked at."""
+        return bool(np.all(np.isfinite(self.orientation_xyzw)))
+
     def rotation_paper_from_camera(self) -> np.ndarray:
-        """3x3 rotation whose columns are the optical frame's axes in `paper`. The image's up
-        direction is kept as close as possible to the sheet's +y (its top)."""
+        """3x3 rotation whose columns are the optical frame's axes in `paper`: orientation_xyzw
+        when given, else looking at look_at_m with the image's up direction as close as possible
+        to the sheet's +y (its top)."""
+        if self.has_orientation:
+            return _rotation_from_quaternion(np.asarray(self.orientation_xyzw, dtype=float))
         z_axis = np.subtract(self.look_at_m, self.position_m).astype(float)
         z_axis /= np.linalg.norm(z_axis)
         sheet_up = np.array([0.0, 1.0, 0.0])
@@ -131,6 +167,59 @@ class SimCameraConfig:
         """Paper points (N, 2) on the sheet plane → image pixels (N, 2)."""
         points = np.asarray(points_m, dtype=float).reshape(-1, 1, 2)
         return cv2.perspectiveTransform(points, self.homography_image_from_paper()).reshape(-1, 2)
+
+
+def _rotation_from_quaternion(quaternion_xyzw: np.ndarray) -> np.ndarray:
+    x, y, z, w = quaternion_xyzw / np.linalg.norm(quaternion_xyzw)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def _quaternion_from_rotation(rotation: np.ndarray) -> tuple[float, float, float, float]:
+    """Unit quaternion (x, y, z, w) of a 3x3 rotation (Shepperd's method)."""
+    m = rotation
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    candidates = [trace, m[0, 0], m[1, 1], m[2, 2]]
+    k = int(np.argmax(candidates))
+    if k == 0:
+        s = 2.0 * math.sqrt(1.0 + trace)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
+    elif k == 1:
+        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif k == 2:
+        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
+    q = np.asarray(q) / np.linalg.norm(q)
+    return tuple(float(v) for v in (q if q[3] >= 0 else -q))
+
+
+def camera_pose_from_cell(cell: dict | str | None = None) -> dict[str, tuple[float, ...]]:
+    """The camera's pose in `paper` from a cell description (its loaded contents, a path, or None
+    for urdf/cell.yaml): SimCameraConfig fields `position_m` and `orientation_xyzw`.
+
+    Both the optical frame (`camera_color_optical_frame`) and the sheet (`paper`) are given in
+    base_link there; the camera sees the sheet from
+    paper_T_camera = inv(base_T_paper) · base_T_camera.
+    A cell description whose sheet was moved (calligraphy calibrate --sim-perturb) therefore moves
+    the sheet in the picture, not the camera.
+    """
+    description = cell if isinstance(cell, dict) else load_cell_yaml(cell)
+    paper = fixed_pose_in_base(description, 'paper')
+    camera = fixed_pose_in_base(description, 'camera_color_optical_frame')
+    pose = np.linalg.inv(paper) @ camera
+    return {
+        'position_m': tuple(float(v) for v in pose[:3, 3]),
+        'orientation_xyzw': _quaternion_from_rotation(pose[:3, :3]),
+    }
 
 
 def print_markers(sheet_rgb: np.ndarray, sheet_mpp: float, markers: SheetMarkers) -> np.ndarray:

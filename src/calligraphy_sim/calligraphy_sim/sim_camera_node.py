@@ -18,6 +18,7 @@ from calligraphy_sim.camera import (
     SimCameraConfig,
     SimCameraNodeConfig,
     SimulatedCamera,
+    camera_pose_from_cell,
 )
 from calligraphy_sim.camera_conversions import array_to_rgb8, camera_info, rgb8_to_array
 
@@ -26,16 +27,19 @@ class SimCameraNode(Node):
     """Renders camera frames of the virtual paper.
 
     Subscribes:
-        /virtual_paper/image (sensor_msgs/Image, rgb8, `paper.metres_per_pixel`, row 0 = top of
+        virtual_paper/image (sensor_msgs/Image, rgb8, `paper.metres_per_pixel`, row 0 = top of
             the sheet).
     Publishes (at most `rate_hz`: one frame per new sheet image, stamped with the sheet's stamp;
     an unstamped sheet is imaged at every period, stamped then; nothing before the first sheet):
-        /camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
-        /camera/color/camera_info (sensor_msgs/CameraInfo)
+        camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
+        camera/color/camera_info (sensor_msgs/CameraInfo)
+    Names are relative: in the cell's namespace. Remapped to realsense2_camera's names
+    (`/camera/camera/color/...`) it stands in for the real camera (test_real_cell_contract).
     Parameters:
         rate_hz, frame_id, seed, paper.width_m, paper.height_m, paper.metres_per_pixel,
         camera.width_px, camera.height_px, camera.fx_px, camera.fy_px,
-        camera.position_m [x, y, z] and camera.look_at_m [x, y, z] (paper frame),
+        cell_yaml ('' = urdf/cell.yaml): the camera is posed where its
+        camera_color_optical_frame and paper entries put it (no pose parameters),
         camera.light_falloff, camera.blur_px, camera.read_noise, camera.shot_noise_gain,
         camera.paper_texture, markers.dictionary, markers.ids, markers.size_m, markers.margin_m.
     """
@@ -59,6 +63,8 @@ class SimCameraNode(Node):
             SimCameraConfig,
             prefix='camera.',
             markers=markers,
+            look_at_m=defaults.look_at_m,  # unused: the cell description gives the orientation
+            **camera_pose_from_cell(node.cell_yaml or None),
             **{name: getattr(defaults, name) for name in unset},
         )
         self._frame_id = node.frame_id
@@ -69,9 +75,9 @@ class SimCameraNode(Node):
         self._sheet_stamp = None
         self._rendered_stamp = None  # stamp of the sheet of the last frame
         self._lock = threading.Lock()
-        self._image_pub = self.create_publisher(Image, '/camera/color/image_raw', 2)
-        self._info_pub = self.create_publisher(CameraInfo, '/camera/color/camera_info', 2)
-        self.create_subscription(Image, '/virtual_paper/image', self._on_sheet, 2)
+        self._image_pub = self.create_publisher(Image, 'camera/color/image_raw', 2)
+        self._info_pub = self.create_publisher(CameraInfo, 'camera/color/camera_info', 2)
+        self.create_subscription(Image, 'virtual_paper/image', self._on_sheet, 2)
         self.create_timer(1.0 / node.rate_hz, self._publish)
 
     def _on_sheet(self, msg: Image) -> None:

@@ -5,6 +5,9 @@
         result = cell.write('永')
         print(result.success, result.score.iou)
 
+    with CalligraphyClient(namespace='cell_a') as cell_a:   # /cell_a/write_character
+        cell_a.write('永')
+
 It owns a node and an executor thread of its own (or uses the node it is given, which its owner
 must spin, and only once the client exists: see __init__), and every wait has a timeout. Ctrl-C
 while a goal runs cancels it (the writer lifts the brush) before the KeyboardInterrupt goes on;
@@ -57,6 +60,20 @@ class WriterLostError(CalligraphyClientError):
     """The writer's action server left the graph while a goal was running."""
 
 
+def _namespace_prefix(namespace: str) -> str:
+    """'cell_a' or '/cell_a/' → '/cell_a/'; '' → '' (names stay relative to the node)."""
+    parts = [part for part in namespace.strip().split('/') if part]
+    for part in parts:
+        if not (part[0].isalpha() or part[0] == '_') or not all(
+            c.isalnum() or c == '_' for c in part
+        ):
+            raise ValueError(
+                f'namespace {namespace!r}: each part must start with a letter or _ and hold only '
+                'letters, digits and _'
+            )
+    return '/' + '/'.join(parts) + '/' if parts else ''
+
+
 class CalligraphyClient:
     """Writes through the writer's actions.
 
@@ -68,6 +85,9 @@ class CalligraphyClient:
             Ctrl-C (the writer lifts the brush first).
         server_lost_s: how long the writer's action server must have been missing from the
             graph, continuously, before a running goal is given up as lost.
+        namespace: the cell's namespace ('cell_a' or '/cell_a': its actions are
+            /cell_a/write_character and /cell_a/write_text); '' = the node's own namespace
+            (the root for the client's own node), as a cell launched without one.
     """
 
     def __init__(
@@ -76,7 +96,10 @@ class CalligraphyClient:
         server_timeout_s: float = 30.0,
         cancel_timeout_s: float = 30.0,
         server_lost_s: float = 2.0,
+        namespace: str = '',
     ) -> None:
+        prefix = _namespace_prefix(namespace)  # a bad namespace: ValueError before anything
+        self.namespace = prefix.rstrip('/')
         self._own_context: Context | None = None
         self._executor: SingleThreadedExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -91,8 +114,8 @@ class CalligraphyClient:
         self._stop_spinning = threading.Event()
         # Before any spinning: rclpy's ActionClient joins the node's waitables before it has
         # its lock, and an executor spinning the node meanwhile dies on the missing attribute.
-        self._character = ActionClient(node, WriteCharacter, 'write_character')
-        self._text = ActionClient(node, WriteText, 'write_text')
+        self._character = ActionClient(node, WriteCharacter, f'{prefix}write_character')
+        self._text = ActionClient(node, WriteText, f'{prefix}write_text')
         if self._own_context is not None:
             self._executor = SingleThreadedExecutor(context=self._own_context)
             self._executor.add_node(node)

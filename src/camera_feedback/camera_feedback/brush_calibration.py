@@ -1,7 +1,8 @@
 """Calibration by camera, no ruler: contact height and the width-vs-depth curve of the brush.
 
-Not wired into the graph yet (the calibration issue will); it lives beside the observer whose
-observations it reads, and fits the core's width law (calligraphy_model.brush.footprint_width).
+`calligraphy calibrate` runs these on the cell (camera_feedback.calibration_run, which measures
+contact with rows of dabs and widths by integrated darkening); they live beside the observer whose
+observations they read, and fit the core's width law (calligraphy_model.brush.footprint_width).
 
 1. Contact height: the brush is lowered over a test spot in small steps, touching down and lifting
    at each; the camera looks after every touch. The first commanded depth that leaves ink tells
@@ -146,9 +147,25 @@ def fit_width_curve(
         if valid.sum() >= 3 and depth > 0:
             depths.append(depth)
             widths.append(float(np.median(measured.measured_width_m[valid])))
-    if len(depths) < 3:
-        raise ValueError(f'only {len(depths)} pattern strokes measurable; need 3')
-    depths_a, widths_a = np.array(depths), np.array(widths)
+    return fit_width_points(depths, widths)
+
+
+def fit_width_points(
+    depths_m: Sequence[float], widths_m: Sequence[float], outlier_m: float = math.inf
+) -> tuple[WidthCurve, float]:
+    """Fit the brush width model to (true pressing depth, ink width) pairs; returns the curve and
+    its rms residual (m). Pairs at no depth or without a finite positive width are left out.
+
+    With a finite `outlier_m` the fit is robust (soft-L1 loss at that scale: a stroke the brush
+    did not write as commanded pulls it little) and the rms counts the pairs within 3·outlier_m."""
+    pairs = [
+        (float(d), float(w))
+        for d, w in zip(depths_m, widths_m, strict=True)
+        if d > 0 and math.isfinite(w) and w > 0
+    ]
+    if len(pairs) < 3:
+        raise ValueError(f'only {len(pairs)} pattern strokes measurable; need 3')
+    depths_a, widths_a = np.array(pairs).T
 
     def residual(p: np.ndarray) -> np.ndarray:
         return WidthCurve(*p).width_at_depth(depths_a) - widths_a
@@ -159,9 +176,11 @@ def fit_width_curve(
         start,
         bounds=([0.0, 0.001, 0.1], [0.003, 0.015, 5.0]),
         x_scale=[1e-3, 1e-3, 1.0],
+        **({} if math.isinf(outlier_m) else {'loss': 'soft_l1', 'f_scale': outlier_m}),
     )
     curve = WidthCurve(*(float(v) for v in fit.x))
-    return curve, float(math.sqrt(np.mean(fit.fun**2)))
+    kept = fit.fun[np.abs(fit.fun) <= 3.0 * outlier_m]
+    return curve, float(math.sqrt(np.mean(kept**2))) if kept.size else math.inf
 
 
 def write_brush_file(

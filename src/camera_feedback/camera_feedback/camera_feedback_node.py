@@ -8,7 +8,7 @@ import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 
 from calligraphy_interfaces.msg import PaperObservation
 from calligraphy_interfaces.srv import ObservePaper
@@ -42,24 +42,32 @@ from camera_feedback.frame_sources import (
 )
 from camera_feedback.observer import PaperObserver
 from camera_feedback.types import INTERNAL_ERROR, NO_IMAGE, SUCCESS, ObservationError
+from camera_feedback.undistortion import LensModel, Undistorter, UnsupportedLensError
 
 
 class CameraFeedbackNode(Node):
     """Looks at the sheet, scores a character box against its target and measures its strokes.
 
     Services:
-        /observe_paper (calligraphy_interfaces/ObservePaper): error codes NO_IMAGE (no frame, or
-            the camera stopped), MARKERS_NOT_FOUND (sheet not registered — never a zero score),
-            BAD_ENCODING (unusable pixel format), BOX_OUTSIDE_SHEET, INVALID_BOX (a box, or the
-            target's box, with NaN / infinite values or a negative size), INTERNAL_ERROR.
+        observe_paper (calligraphy_interfaces/ObservePaper): error codes NO_IMAGE (no frame, or
+            the camera stopped, or no camera_info yet while `camera_info_topic` is set),
+            MARKERS_NOT_FOUND (sheet not registered — never a zero score), BAD_ENCODING
+            (unusable pixel format, or a camera_info whose lens model cannot be corrected: only
+            plumb_bob, rational_polynomial and equidistant can), BOX_OUTSIDE_SHEET, INVALID_BOX
+            (a box, or the target's box, with NaN / infinite values or a negative size),
+            INTERNAL_ERROR.
     Publishes:
-        /paper_observation (calligraphy_interfaces/PaperObservation, transient-local, depth 1):
+        paper_observation (calligraphy_interfaces/PaperObservation, transient-local, depth 1):
             the latest successful observation, for late joiners.
+    Names without a leading '/' resolve in the node's namespace (several cells on one network).
     Subscribes (source = topic):
         `image_topic` (sensor_msgs/Image; rgb8, bgr8, rgba8, bgra8 or mono8).
+        `camera_info_topic` (sensor_msgs/CameraInfo), when set: each frame is undistorted with
+            its K and D (camera_feedback.undistortion) before the sheet is rectified.
     Parameters (read once):
         source: topic | realsense | files.
-        image_topic: default /camera/color/image_raw.
+        image_topic: default camera/color/image_raw.
+        camera_info_topic: default '' (no lens correction).
         frame_timeout_s: how long a request waits for a frame.
         max_frame_age_s: a topic frame older than this means the camera is gone.
         realsense.width_px, realsense.height_px, realsense.fps, realsense.serial.
@@ -120,17 +128,22 @@ class CameraFeedbackNode(Node):
                 2,
                 callback_group=MutuallyExclusiveCallbackGroup(),
             )
+        self._camera_info_topic = node.camera_info_topic
+        self._lens: LensModel | ObservationError | None = None
+        self._undistorter = Undistorter()
+        if self._camera_info_topic:
+            self.create_subscription(CameraInfo, self._camera_info_topic, self._on_camera_info, 2)
         latched = QoSProfile(
             depth=1,
             durability=DurabilityPolicy.TRANSIENT_LOCAL,
             reliability=ReliabilityPolicy.RELIABLE,
         )
         self._observation_pub = self.create_publisher(
-            PaperObservation, '/paper_observation', latched
+            PaperObservation, 'paper_observation', latched
         )
         self.create_service(
             ObservePaper,
-            '/observe_paper',
+            'observe_paper',
             self._on_observe,
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
@@ -146,6 +159,33 @@ class CameraFeedbackNode(Node):
         except ObservationError as error:
             stamp = msg.header.stamp
             self._latest.push_error(error, stamp.sec + 1e-9 * stamp.nanosec)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            lens = LensModel(
+                msg.width, msg.height, tuple(msg.k), msg.distortion_model, tuple(msg.d)
+            )
+        except UnsupportedLensError as error:
+            if not isinstance(self._lens, ObservationError):
+                self.get_logger().error(f'{self._camera_info_topic}: {error.message}')
+            self._lens = error
+            return
+        self._lens = lens
+
+    def _undistorted(self, image: np.ndarray) -> np.ndarray:
+        """`image` without its lens distortion (camera_info_topic set), else as it is."""
+        if not self._camera_info_topic:
+            return image
+        lens = self._lens
+        if lens is None:
+            raise ObservationError(
+                NO_IMAGE,
+                f'no camera_info on {self.resolve_topic_name(self._camera_info_topic)} yet: the '
+                'lens distortion cannot be corrected',
+            )
+        if isinstance(lens, ObservationError):
+            raise lens
+        return self._undistorter.undistort(image, lens)
 
     def _open_source(self) -> FrameSource:
         """The configured frame source, opened on first use and reopened after a failure (a
@@ -209,7 +249,8 @@ class CameraFeedbackNode(Node):
             frame = self._latest.read(self._frame_timeout_s, not_before_s=requested_at)
         else:
             frame = self._open_source().read(self._frame_timeout_s)
-        observation = self._observer.observe(frame.image, box, target_mask, strokes)
+        image = self._undistorted(frame.image)
+        observation = self._observer.observe(image, box, target_mask, strokes)
         return observation_to_msg(
             observation, stamp_from_seconds(frame.stamp_s), request.include_images
         )

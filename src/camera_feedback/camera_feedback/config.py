@@ -66,7 +66,13 @@ class CameraNodeConfig:
     """Where the camera feedback node gets its frames (parameters without a prefix)."""
 
     source: str = setting('topic', 'where frames come from', choices=SOURCES)
-    image_topic: str = setting('/camera/color/image_raw', 'camera image topic (source = topic)')
+    # Relative names resolve in the node's namespace (a cell under /cell_a listens in /cell_a).
+    image_topic: str = setting('camera/color/image_raw', 'camera image topic (source = topic)')
+    camera_info_topic: str = setting(
+        '',
+        "the image's sensor_msgs/CameraInfo: its K and D undo the lens distortion before the "
+        "sheet is rectified ('' = the image is taken as an ideal pinhole image)",
+    )
     frame_timeout_s: float = setting(1.0, 'how long a request waits for a frame', unit='s')
     max_frame_age_s: float = setting(2.0, 'older topic frames mean no camera', unit='s')
 

@@ -80,7 +80,7 @@ class DipNodeConfig:
         high=1.0,
     )
     ink_load_topic: str = setting(
-        '/virtual_paper/ink_load', "the brush's measured ink load (std_msgs/Float64; '' = none)"
+        'virtual_paper/ink_load', "the brush's measured ink load (std_msgs/Float64; '' = none)"
     )
     motion_timeout_s: float = setting(60.0, 'longest wait for one motion', unit='s', low=0.0)
     max_wipe_count: int = setting(10, 'largest wipe_count a goal may ask for', low=0)

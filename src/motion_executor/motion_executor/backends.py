@@ -1,7 +1,8 @@
 """Motion backends by name: who solves IK for a brush path (no ROS in the native one).
 
-`native` uses pinocchio on the cell's URDF; `moveit` asks MoveIt 2 (moveit_py) for IK, where it is
-installed (the real cell). Both share the planner's timing, so the trajectories differ only in
+`native` uses pinocchio on the cell's URDF (damped least squares IK); `moveit` asks MoveIt 2
+(moveit_py, the planning group's kinematics plugin) for IK, where it is installed (the real cell).
+Both share the planner's timing, collision check and tracking, so the trajectories differ only in
 where the joint solutions come from.
 """
 
@@ -13,6 +14,7 @@ from calligraphy_model.kinematics import ArmKinematics
 from motion_executor.brush_motion import BrushMotionConfig
 from motion_executor.brush_motion_planner import BrushMotionPlanner
 from motion_executor.collision import CellCollisionModel
+from motion_executor.config import MoveItSettings
 from motion_executor.motion_backend import MotionBackend
 
 
@@ -37,18 +39,26 @@ def create_backend(
     kinematics: ArmKinematics,
     config: BrushMotionConfig,
     paper_in_base: np.ndarray | None = None,
-    planning_group: str = 'ur_manipulator',
+    moveit: MoveItSettings | None = None,
     collision: CellCollisionModel | None = None,
 ) -> MotionBackend:
-    """The backend called `name`, its plans checked against `collision` (None = unchecked);
+    """The backend called `name` (`moveit`: MoveIt's group and how far its calibrated model may
+    differ from the nominal one), its plans checked against `collision` (None = unchecked);
     raises BackendUnavailableError or ValueError."""
     if name == 'native':
         backend: MotionBackend = NativeBackend(kinematics, config, paper_in_base)
     elif name == 'moveit':
         # Imported here only: the module needs moveit_py, which exists on the real cell alone.
-        from motion_executor.moveit_backend import MoveItBackend
+        from motion_executor.moveit_backend import IkCheck, MoveItBackend
 
-        backend = MoveItBackend(kinematics, config, paper_in_base, planning_group)
+        settings = moveit or MoveItSettings()
+        backend = MoveItBackend(
+            kinematics,
+            config,
+            paper_in_base,
+            settings.planning_group,
+            check=IkCheck(max_model_deviation_m=settings.max_model_deviation_m),
+        )
     else:
         raise ValueError(f"unknown motion backend {name!r} (use 'native' or 'moveit')")
     backend.planner.collision = collision

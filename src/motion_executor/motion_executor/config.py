@@ -41,11 +41,19 @@ class MoveItSettings:
     """The MoveIt backend's settings: parameters `moveit.*`."""
 
     planning_group: str = setting('ur_manipulator', 'MoveIt planning group')
+    max_model_deviation_m: float = setting(
+        0.02,
+        "how far the cell URDF's nominal kinematics may put brush_tip from a target MoveIt's "
+        '(calibrated) model reaches: a factory calibration moves it by up to centimetres, a '
+        'wrong ur_type or brush length by more',
+        unit='m',
+        low=0.0,
+    )
 
 
 @dataclass(frozen=True)
 class ExecutorConfig:
-    """Everything the node needs; SI units. Empty `paper_xyz_m` = the URDF's `paper` frame."""
+    """Everything the node needs; SI units. Empty `paper_xyz_m` = cell.yaml's `paper`."""
 
     backend: str = setting(
         'native', "motion backend: 'native' (pinocchio + ruckig) or 'moveit'", choices=BACKENDS
@@ -92,7 +100,7 @@ class ExecutorConfig:
         choices=CONTROLLER_INTERFACES,
     )
     controller_action: str = setting(
-        '/arm_controller/follow_joint_trajectory',
+        'arm_controller/follow_joint_trajectory',
         'the FollowJointTrajectory action of the arm controller (controller_interface '
         'follow_joint_trajectory)',
     )
@@ -133,10 +141,16 @@ class ExecutorConfig:
         300.0, 'longest writing time of a path (after time_scale)', unit='s', low=0.0
     )
     max_time_scale: float = setting(10.0, 'largest accepted goal time_scale', low=0.0)
-    # Parameters `limits.*` and `moveit.planning_group`.
+    speed_scaling_topic: str = setting(
+        '',
+        "the arm's speed scaling (std_msgs/Float64, percent, as ur_controllers' "
+        'speed_scaling_state_broadcaster publishes it; empty = the arm runs at 100 %): '
+        'wall-clock waits for a motion stretch by it',
+    )
+    # Parameters `limits.*` and `moveit.*`.
     limits: MotionLimits = setting(default_factory=MotionLimits)
-    moveit_planning_group: str = setting('ur_manipulator', 'MoveIt planning group')
-    # Parameters `paper_pose.xyz_m` and `paper_pose.rpy_rad` (unset = the URDF's `paper` frame).
+    moveit: MoveItSettings = setting(default_factory=MoveItSettings)
+    # Parameters `paper_pose.xyz_m` and `paper_pose.rpy_rad` (unset = cell.yaml's `paper`).
     paper_xyz_m: tuple[float, ...] = setting((), 'sheet position in base_link', unit='m')
     paper_rpy_rad: tuple[float, ...] = setting((), 'sheet orientation in base_link', unit='rad')
 
@@ -187,7 +201,7 @@ class ExecutorConfig:
         )
 
     def paper_in_base(self) -> np.ndarray | None:
-        """The configured sheet pose in base_link (4x4), or None to take the URDF's."""
+        """The configured sheet pose in base_link (4x4), or None to take cell.yaml's."""
         if not self.paper_xyz_m:
             return None
         return pose_matrix(tuple(self.paper_xyz_m), tuple(self.paper_rpy_rad))

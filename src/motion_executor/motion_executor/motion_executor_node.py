@@ -17,11 +17,13 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from calligraphy_interfaces.action import ExecuteBrushPath
 from calligraphy_interfaces.msg import TrajectoryAck
+from calligraphy_model.cell_description import fixed_pose_in_base, load_cell_yaml
 from calligraphy_model.kinematics import ArmKinematics
 from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
 from calligraphy_ros_kit.parameters import declare_config, read_only_at_run_time
@@ -87,30 +89,34 @@ class MotionExecutorNode(Node):
         time_scale, approach_height_m and retreat_height_m (INVALID_ARGUMENT), the path's point
         count and duration (INVALID_PATH).
     Parameters (read once at start; runtime changes are rejected): ExecutorConfig's fields,
-        MotionLimits' as `limits.*`, `moveit.planning_group`, and paper_pose.xyz_m,
-        paper_pose.rpy_rad (double[3] each; unset = the URDF's `paper` frame).
+        MotionLimits' as `limits.*`, MoveItSettings' as `moveit.*`, and paper_pose.xyz_m,
+        paper_pose.rpy_rad (double[3] each; unset = cell.yaml's `paper`).
+    Subscribes also, where speed_scaling_topic is set, to the arm's speed scaling
+        (std_msgs/Float64, percent: /speed_scaling_state_broadcaster/speed_scaling on a UR).
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__('motion_executor_node', **kwargs)
         self.config = self._read_config()
         kinematics = ArmKinematics(self.config.urdf_path or None)
+        cell = load_cell_yaml(self.config.cell_yaml or None)
+        # The sheet where the one cell description (cell.yaml, written by calibration) puts it,
+        # unless paper_pose.* overrides it.
         paper_in_base = self.config.paper_in_base()
+        if paper_in_base is None:
+            paper_in_base = fixed_pose_in_base(cell, 'paper')
         self.backend = create_backend(
             self.config.backend,
             kinematics,
             self.config.planner_config(),
             paper_in_base,
-            self.config.moveit_planning_group,
-            CellCollisionModel.from_cell_yaml(
-                self.config.cell_yaml or None,
-                kinematics.paper_in_base if paper_in_base is None else paper_in_base,
-            ),
+            self.config.moveit,
+            CellCollisionModel.from_cell_yaml(cell, paper_in_base),
         )
         self._joint_names = kinematics.joint_names
         self._group = ReentrantCallbackGroup()
         self._trajectory_pub = self.create_publisher(
-            JointTrajectory, '/arm_controller/joint_trajectory', 10
+            JointTrajectory, 'arm_controller/joint_trajectory', 10
         )
         # A ros2_control cell: trajectories go as FollowJointTrajectory goals (control_msgs comes
         # with the ROS distribution; it has no wheel, so the simulated cell uses the topic).
@@ -132,13 +138,18 @@ class MotionExecutorNode(Node):
                 callback_group=self._group,
             )  # fmt: skip
         self.supervisor = MotionSupervisor(self.config, self.backend, self, self.get_logger())
+        if self.config.speed_scaling_topic:
+            self.create_subscription(
+                Float64, self.config.speed_scaling_topic, self._on_speed_scaling, 10,
+                callback_group=self._group,
+            )  # fmt: skip
         self.create_subscription(
-            TrajectoryAck, '/arm_controller/trajectory_ack', self._on_ack, 10,
+            TrajectoryAck, 'arm_controller/trajectory_ack', self._on_ack, 10,
             callback_group=self._group,
         )  # fmt: skip
         self.create_subscription(
             JointState,
-            '/joint_states',
+            'joint_states',
             self._on_joint_state,
             # Newest only: a backlog of old states would make every stamp we derive stale.
             QoSProfile(depth=1),
@@ -182,15 +193,13 @@ class MotionExecutorNode(Node):
     def _read_config(self) -> ExecutorConfig:
         fixed = {
             'limits': declare_config(self, MotionLimits, 'limits.'),
-            'moveit_planning_group': declare_config(
-                self, MoveItSettings, 'moveit.'
-            ).planning_group,
+            'moveit': declare_config(self, MoveItSettings, 'moveit.'),
         }
         for name, field_name in _PAPER_POSE:
             self.declare_parameter(
                 name,
                 Parameter.Type.DOUBLE_ARRAY,
-                ParameterDescriptor(description='sheet pose in base_link (unset = from URDF)'),
+                ParameterDescriptor(description='sheet pose in base_link (unset = cell.yaml)'),
             )
             try:
                 fixed[field_name] = tuple(self.get_parameter(name).value)
@@ -213,6 +222,9 @@ class MotionExecutorNode(Node):
         )
         if sample is not None:
             self.supervisor.on_controller_sample(*sample)
+
+    def _on_speed_scaling(self, msg: Float64) -> None:
+        self.supervisor.speed_fraction = min(max(float(msg.data) / 100.0, 0.0), 1.0)
 
     def _on_ack(self, msg: TrajectoryAck) -> None:
         requested = msg.requested_start
@@ -265,7 +277,7 @@ class MotionExecutorNode(Node):
         return self._trajectory_pub.get_subscription_count() > 0
 
     def ack_published(self) -> bool:
-        return self.count_publishers('/arm_controller/trajectory_ack') > 0
+        return self.count_publishers(self.resolve_topic_name('arm_controller/trajectory_ack')) > 0
 
     def publish(self, plan: MotionPlan, start_ns: int) -> None:
         self._trajectory_pub.publish(self._trajectory(plan, start_ns))

@@ -137,7 +137,8 @@ class SafeLift:
         if not wait:
             return
         monitor = TrackingMonitor(plan, s.backend.planner)
-        deadline = s.clock() + 5.0 + 3.0 * plan.duration_s
+        # A slowed-down arm (speed scaling) takes longer; a paused one (0 %) is given 20x.
+        deadline = s.clock() + 5.0 + 3.0 * plan.duration_s / max(s.speed_fraction, 0.05)
         while s.clock() < deadline:
             s.sleep(1.0 / s.config.feedback_rate_hz)
             with s.lock:

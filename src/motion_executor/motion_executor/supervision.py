@@ -121,6 +121,10 @@ class MotionSupervisor:
         )  # fmt: skip
         self.lock = threading.Lock()
         self.latest: JointSample | None = None
+        # The arm's speed scaling (0-1; a UR pendant's slider), where the node reads it: waits in
+        # wall time for a motion stretch by it. Tracking needs none: a controller's feedback
+        # already tells where along the trajectory the arm is.
+        self.speed_fraction = 1.0
         self._recent: list[JointSample] = []
         self.busy = False
         # A lift outside any goal (the lift_brush service or the idle watchdog) is under way.
