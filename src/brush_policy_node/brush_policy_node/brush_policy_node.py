@@ -24,8 +24,8 @@ class BrushPolicyNode(Node):
     Parameters (NodeConfig's fields, read once at start-up; changes at runtime are rejected):
         controller (str, 'learned'): default controller: constant | analytic | learned.
         model_path (str, ''): ONNX policy with its `<stem>.card.json` beside it; '' = shipped.
-        speed.nominal_mps (float, 0.02): writing speed of constant/analytic, m/s.
-        speed.min_mps, speed.max_mps (float, 0.008, 0.04): limits of the learned speed, m/s.
+        speed.nominal_mps (float, 0.06): writing speed of constant/analytic, m/s.
+        speed.min_mps, speed.max_mps (float, 0.02, 0.1): limits of the learned speed, m/s.
         constant.pressing_depth_m (float, 0.0): constant's depth; 0 = nominal depth of the
             stroke's mean planned width.
         max_depth_m (float, 0.008): deepest pressing any controller commands, metres: the motion
@@ -45,6 +45,12 @@ class BrushPolicyNode(Node):
         self.controllers = build_controllers(
             self.config.controllers, self.config.controller, self.config.model_path
         )
+        card = self.controllers.get('learned').card
+        differ = card.speed_difference(self.config.controllers) if card else None
+        if differ:
+            self.get_logger().warning(
+                f'the learned policy runs at writing speeds it was not trained with: {differ}'
+            )
         self.service = self.create_service(
             ComputeBrushPath, 'compute_brush_path', self._on_compute_brush_path
         )

@@ -88,3 +88,16 @@ class ModelCard:
                     f'{seen_low:.4g}..{seen_high:.4g}'
                 )
         return reasons
+
+    def speed_difference(self, speeds: object) -> str | None:
+        """How the writing speeds `speeds` (a ControllerConfig) differ from those the policy was
+        trained with, in one line, or None: the policy's speed output is a factor on the nominal
+        speed, and its corrections were learned at the training speeds."""
+        trained = self.training.get('config', {}).get('controllers', {})
+        names = ('speed_nominal_mps', 'speed_min_mps', 'speed_max_mps')
+        differ = [
+            f'{name} {getattr(speeds, name):g} (trained {trained[name]:g})'
+            for name in names
+            if name in trained and abs(getattr(speeds, name) - trained[name]) > 1e-9
+        ]
+        return ', '.join(differ) or None

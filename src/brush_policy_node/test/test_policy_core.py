@@ -172,3 +172,21 @@ def test_features_do_not_depend_on_where_or_which_way_the_stroke_is_written():
         stroke_features(moved, stroke.width_m, depth, 0.8, 1.1), base, atol=1e-4
     )
     assert base.shape == (41, N_FEATURES) and base.dtype == np.float32
+
+
+def test_writing_speeds_other_than_the_trained_ones_are_named_and_the_shipped_ones_match():
+    from dataclasses import replace
+
+    from brush_policy_node.runtime import SHIPPED_MODEL
+
+    card = card_with_ranges()
+    card.training = {'config': {'controllers': vars(ControllerConfig())}}
+    assert card.speed_difference(ControllerConfig()) is None
+    slower = replace(ControllerConfig(), speed_nominal_mps=0.02, speed_min_mps=0.008)
+    difference = card.speed_difference(slower)
+    assert 'speed_nominal_mps 0.02 (trained 0.06)' in difference
+    assert 'speed_min_mps 0.008 (trained 0.02)' in difference
+    assert 'speed_max_mps' not in difference
+    # The shipped policy was trained at the speeds the node runs it at by default.
+    shipped = ModelCard.load(SHIPPED_MODEL.with_name('brush_policy.card.json'))
+    assert shipped.speed_difference(ControllerConfig()) is None

@@ -11,6 +11,7 @@ from geometry_msgs.msg import Point
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
+from brush_policy_node.config import ControllerConfig
 from calligraphy_interfaces.msg import PlannedStroke, StrokePlan
 from calligraphy_interfaces.srv import ComputeBrushPath
 
@@ -55,8 +56,10 @@ def test_service_answers_paths_and_bad_requests_get_codes(rclpy_context, spawn_p
             for a, b in zip(path.time_from_start_s[:-1], path.time_from_start_s[1:], strict=True)
         )
         assert ok.fell_back == [False]
-        # 19.5 mm at speeds within the 8..40 mm/s limits.
-        assert 0.0195 / 0.04 - 1e-6 <= path.time_from_start_s[-1] <= 0.0195 / 0.008 + 1e-6
+        # 19.5 mm at speeds within the node's limits (20..100 mm/s by default).
+        limits = ControllerConfig()
+        shortest, longest = 0.0195 / limits.speed_max_mps, 0.0195 / limits.speed_min_mps
+        assert shortest - 1e-6 <= path.time_from_start_s[-1] <= longest + 1e-6
 
         request = ComputeBrushPath.Request(plan=_plan(), controller='constant')
         constant = _call(executor, client, request)

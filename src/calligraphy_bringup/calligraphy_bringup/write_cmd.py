@@ -69,6 +69,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help='run this ONNX policy (its <stem>.card.json beside it) instead of the shipped one',
     )
     parser.add_argument(
+        '--param',
+        action='append',
+        default=[],
+        metavar='NODE:NAME=VALUE',
+        help='set a node parameter over config/sim.yaml (repeatable; the value is YAML, e.g. '
+        'motion_executor_node:limits.joint_acceleration_rad_s2=4.0)',
+    )
+    parser.add_argument(
         '--timeout-s', type=float, default=900.0,
         help='give up after this many seconds of writing: cancel, save what was written, exit 1',
     )  # fmt: skip
@@ -127,7 +135,10 @@ def _usage_error(args: argparse.Namespace, text: str) -> str | None:
         return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
     if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
         return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
-    args.inputs = WriteInputs(args.brush_seed, args.brush_file, args.model)
+    from calligraphy_bringup.graph import SIM_CELL
+
+    nodes = tuple(spec.name for spec in SIM_CELL)
+    args.inputs = WriteInputs(args.brush_seed, args.brush_file, args.model, args.param, nodes)
     problem = args.inputs.problem()
     if problem:
         return problem
@@ -218,9 +229,12 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     if args.layout:
         writer_overrides['layout'] = args.layout
     overrides = {'writer_node': writer_overrides}
-    overrides.update(args.inputs.overrides())
+    for node, values in args.inputs.overrides().items():
+        overrides.setdefault(node, {}).update(values)
 
     started = time.monotonic()
+    # Where the wall time went (report.json `wall_s`): bringing the cell up, writing, saving.
+    marks: dict[str, float] = {}
     graph = observer = executor = spinner = recorder = cell = None
     timed_out = ''
     try:
@@ -255,6 +269,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         frames.first.wait(timeout=20.0)
         _new_sheet(observer)
         sim_start = clock.last
+        marks['cell_up'] = time.monotonic()
         try:
             result = cell.write_text(
                 text, font=args.font, size_m=args.size_mm / 1000.0,
@@ -273,6 +288,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
             # what was written and say that it timed out.
             result, timed_out = error.result, str(error)
         progress.finish()
+        marks['written'] = time.monotonic()
         time.sleep(0.6)  # the sheet image after the last stroke
         sim_time_s = clock.elapsed_since(sim_start)
         paper = _save_paper(observer, (out / 'paper.png').resolve())
@@ -284,9 +300,11 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         print(f'calligraphy write: error: {error}', file=sys.stderr)
         return 1
     finally:
+        marks['saved'] = time.monotonic()
         _close(spinner, recorder, executor, observer, graph, cell)
 
     report = build_report(text, result, motion, time.monotonic() - started, sim_time_s, timed_out)
+    report['wall_s'] = wall_breakdown(started, marks, time.monotonic())
     # Which brush the virtual paper simulated and which model wrote: what a session is traced to.
     report.update(args.inputs.report())
     (out / 'report.json').write_text(json.dumps(report, indent=2, ensure_ascii=False) + '\n')
@@ -318,6 +336,23 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         )
         return 1
     return 0
+
+
+def wall_breakdown(started: float, marks: dict[str, float], ended: float) -> dict[str, float]:
+    """Seconds spent bringing the cell up (until the camera saw the sheet), writing, saving the
+    sheet and animation, and stopping the cell; a stage not reached is left out."""
+    stages, previous, spent = ('cell_up', 'written', 'saved'), started, {}
+    for stage in stages:
+        if stage in marks:
+            spent[stage] = round(marks[stage] - previous, 2)
+            previous = marks[stage]
+    spent['stopped'] = round(ended - previous, 2)
+    return {
+        'cell_start': spent.get('cell_up'),
+        'writing': spent.get('written'),
+        'saving': spent.get('saved'),
+        'stopping': spent['stopped'],
+    }
 
 
 def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:

@@ -1,7 +1,8 @@
 """What `calligraphy write` writes with, besides the text: the brush the virtual paper simulates
-(nominal, an evaluation seed's, or a YAML file's) and the policy model the controller runs. Each
-is checked before the cell comes up, turned into node parameters, and named in report.json so a
-session can be traced to what produced it."""
+(nominal, an evaluation seed's, or a YAML file's), the policy model the controller runs and any
+node parameter set with `--param NODE:NAME=VALUE`. Each is checked before the cell comes up,
+turned into node parameters, and named in report.json so a session can be traced to what produced
+it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from calligraphy_model.brush import BrushParams, load_brush_file
 
@@ -34,12 +36,40 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class WriteInputs:
-    """The brush and model options of one `calligraphy write` run (argparse's namespace)."""
+def parse_param(text: str, nodes: tuple[str, ...]) -> tuple[str, str, object]:
+    """`NODE:NAME=VALUE` as (node, parameter, value); the value is read as YAML (as in the
+    nodes' config files), so `0.15` is a float, `4` an integer and `true` a boolean."""
+    node, sep, rest = text.partition(':')
+    name, eq, raw = rest.partition('=')
+    if not (sep and eq and node and name and raw):
+        raise ValueError(f'--param {text!r}: expected NODE:NAME=VALUE')
+    if node not in nodes:
+        raise ValueError(f'--param {text!r}: no node {node!r} in the cell ({", ".join(nodes)})')
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        problem = getattr(error, 'problem', None) or type(error).__name__
+        raise ValueError(f'--param {text!r}: the value is not valid YAML ({problem})') from error
+    if not isinstance(value, (bool, int, float, str, list)):
+        raise ValueError(f'--param {text!r}: a parameter takes a number, text, bool or list')
+    return node, name, value
 
-    def __init__(self, brush_seed: int | None, brush_file: Path | None, model: Path | None):
+
+class WriteInputs:
+    """The brush, model and parameter options of one `calligraphy write` run."""
+
+    def __init__(
+        self,
+        brush_seed: int | None,
+        brush_file: Path | None,
+        model: Path | None,
+        params: list[str] | None = None,
+        nodes: tuple[str, ...] = (),
+    ):
         self.brush_seed, self.brush_file, self.model = brush_seed, brush_file, model
         self.brush: BrushParams | None = None
+        self.param_texts, self.nodes = list(params or []), nodes
+        self.params: dict[str, dict] = {}
 
     def problem(self) -> str | None:
         """What is wrong with the options (one line for the CLI), or None; loads the brush."""
@@ -52,6 +82,12 @@ class WriteInputs:
                 return f'--brush-file {error}'
         elif self.brush_seed is not None:
             self.brush = eval_brush(self.brush_seed)
+        for text in self.param_texts:
+            try:
+                node, name, value = parse_param(text, self.nodes)
+            except ValueError as error:
+                return str(error)
+            self.params.setdefault(node, {})[name] = value
         if self.model is not None:
             from brush_policy_node.model_card import card_path_for
 
@@ -70,6 +106,8 @@ class WriteInputs:
             overrides['virtual_paper_node'] = brush_parameters(self.brush)
         if self.model is not None:
             overrides['brush_policy_node'] = {'model_path': str(self.model.resolve())}
+        for node, values in self.params.items():
+            overrides.setdefault(node, {}).update(values)
         return overrides
 
     def report(self) -> dict:
@@ -86,6 +124,7 @@ class WriteInputs:
         model = (self.model or SHIPPED_MODEL).resolve()
         card = card_path_for(model)
         return {
+            'parameters': self.params,
             'simulated_brush': brush,
             'model': {
                 'path': str(model),

@@ -19,8 +19,9 @@ from calligraphy_bringup.write_watch import MotionClock
 
 def _args(out: Path, size_mm: float = 0.0, timeout_s: float = 900.0) -> argparse.Namespace:
     return argparse.Namespace(
-        out=out, size_mm=size_mm, timeout_s=timeout_s, brush_file=None, brush_seed=None, model=None
-    )
+        out=out, size_mm=size_mm, timeout_s=timeout_s, brush_file=None, brush_seed=None,
+        model=None, param=[],
+    )  # fmt: skip
 
 
 def _result(**fields):
@@ -176,3 +177,36 @@ def test_the_model_and_brush_options_are_checked_before_the_cell_and_named_in_th
     assert shipped.problem() is None and shipped.overrides() == {}
     assert shipped.report()['model']['shipped'] is True
     assert shipped.report()['simulated_brush'] == 'nominal'
+
+
+@pytest.mark.parametrize(
+    ('param', 'message'),
+    [
+        ('motion_executor_node.limits=1', 'expected NODE:NAME=VALUE'),
+        ('motion_executor_node:limits.joint_velocity_rad_s=', 'expected NODE:NAME=VALUE'),
+        ('arm_node:publish_rate_hz=5.0', "no node 'arm_node' in the cell"),
+        ('writer_node:hop_height_m=[1, 2', 'not valid YAML'),
+        ('writer_node:hop_height_m={a: 1}', 'takes a number, text, bool or list'),
+    ],
+)
+def test_a_malformed_node_parameter_is_refused_before_the_cell_comes_up(tmp_path, param, message):
+    args = _args(tmp_path)
+    args.param = [param]
+    problem = _usage_error(args, '永')
+    assert problem is not None and message in problem and '\n' not in problem
+
+
+def test_node_parameters_reach_their_nodes_typed_as_yaml_and_are_named_in_the_report(tmp_path):
+    args = _args(tmp_path)
+    args.param = [
+        'motion_executor_node:limits.joint_acceleration_rad_s2=4.0',
+        'brush_policy_node:speed.nominal_mps=0.02',
+        'writer_node:use_feedback=false',
+        'writer_node:controller=analytic',
+    ]
+    assert _usage_error(args, '永') is None
+    overrides = args.inputs.overrides()
+    assert overrides['motion_executor_node'] == {'limits.joint_acceleration_rad_s2': 4.0}
+    assert overrides['writer_node'] == {'use_feedback': False, 'controller': 'analytic'}
+    assert isinstance(overrides['brush_policy_node']['speed.nominal_mps'], float)
+    assert args.inputs.report()['parameters'] == overrides

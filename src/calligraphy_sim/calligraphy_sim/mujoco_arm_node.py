@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseStamped
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -22,20 +23,27 @@ from calligraphy_sim import arm_conversions
 from calligraphy_sim.arm import ArmNodeConfig, ArmSimConfig, ArmSimulation
 from calligraphy_sim.arm_trajectory import TrajectoryRejectedError
 
+# A joint slower than this (rad/s) counts as standing still; the tip pose then goes out at one
+# publish cycle in IDLE_TIP_DIVIDER.
+STILL_RAD_S = 1e-3
+IDLE_TIP_DIVIDER = 10
+
 
 class MujocoArmNode(Node):
     """The cell's arm in MuJoCo, driven like joint_trajectory_controller.
 
+    Names are relative (the cell's namespace) except /clock, which ROS time reads globally.
     Subscribes:
-        /arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory): replaces the active
+        arm_controller/joint_trajectory (trajectory_msgs/JointTrajectory): replaces the active
             trajectory at its stamp (zero stamp = on arrival), interpolated as the controller does.
             A trajectory that arrives after its stamp starts on arrival, from its first point
             (never part-way through).
     Publishes (at publish_rate_hz of simulated time):
         /clock (rosgraph_msgs/Clock): simulated time, starting at 0.
-        /joint_states (sensor_msgs/JointState): the six arm joints, stamped in simulated time.
-        /brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame.
-        /arm_controller/trajectory_ack (calligraphy_interfaces/TrajectoryAck): for each
+        joint_states (sensor_msgs/JointState): the six arm joints, stamped in simulated time.
+        brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame (a tenth
+            of the rate while the arm stands still).
+        arm_controller/trajectory_ack (calligraphy_interfaces/TrajectoryAck): for each
             trajectory received, whether it was taken and the robot time it starts at.
     Parameters (read once at start):
         real_time_factor (float, 1.0): 1 = real time, N = N times faster, 0 = as fast as possible.
@@ -59,12 +67,17 @@ class MujocoArmNode(Node):
         group = ReentrantCallbackGroup()
         qos = QoSProfile(depth=10)
         self._clock_pub = self.create_publisher(Clock, '/clock', qos)
-        self._joint_pub = self.create_publisher(JointState, '/joint_states', qos)
-        self._tip_pub = self.create_publisher(PoseStamped, '/brush_tip_pose', qos)
-        self._ack_pub = self.create_publisher(TrajectoryAck, '/arm_controller/trajectory_ack', qos)
+        self._joint_pub = self.create_publisher(JointState, 'joint_states', qos)
+        # The virtual paper inks from every tip pose: keep 2.5 s of them (at 4x real time) for
+        # a reader its process left waiting, so that a starved paper inks a fast stroke late
+        # instead of losing it. With 10, a loaded machine lost whole strokes of 60 mm/s writing.
+        self._tip_pub = self.create_publisher(
+            PoseStamped, 'brush_tip_pose', QoSProfile(depth=1000)
+        )
+        self._ack_pub = self.create_publisher(TrajectoryAck, 'arm_controller/trajectory_ack', qos)
         self.create_subscription(
             JointTrajectory,
-            '/arm_controller/joint_trajectory',
+            'arm_controller/joint_trajectory',
             self._on_trajectory,
             10,
             callback_group=group,
@@ -102,6 +115,7 @@ class MujocoArmNode(Node):
         steps = max(1, round(period / sim.model.opt.timestep))
         rate = self.config.real_time_factor
         wall_start, sim_start = time.monotonic(), sim.time_s
+        cycle = 0
         while not self._stop.is_set():
             with self._lock:
                 sim.step(steps)
@@ -109,6 +123,12 @@ class MujocoArmNode(Node):
                 positions, velocities = sim.joint_positions, sim.joint_velocities
                 efforts = sim.joint_efforts
                 tip_position, tip_rotation = sim.brush_tip_in_paper()
+            # The tip pose at the full rate while the arm moves, a tenth of it while it stands
+            # still: the virtual paper inks every pose it gets, and at 4x real time a standing
+            # arm's 400 poses a second only kept it busy (it fell seconds behind under load).
+            cycle += 1
+            moving = float(np.max(np.abs(velocities))) > STILL_RAD_S
+            send_tip = moving or cycle % IDLE_TIP_DIVIDER == 0
             try:
                 stamp = arm_conversions.seconds_to_time(now)
                 self._clock_pub.publish(Clock(clock=stamp))
@@ -117,9 +137,10 @@ class MujocoArmNode(Node):
                         now, sim.joint_names, positions, velocities, efforts
                     )
                 )
-                self._tip_pub.publish(
-                    arm_conversions.pose_stamped_msg(now, 'paper', tip_position, tip_rotation)
-                )
+                if send_tip:
+                    self._tip_pub.publish(
+                        arm_conversions.pose_stamped_msg(now, 'paper', tip_position, tip_rotation)
+                    )
             except Exception:  # noqa: BLE001 - the context went away during shutdown
                 if self._stop.is_set() or not rclpy.ok(context=self.context):
                     return
