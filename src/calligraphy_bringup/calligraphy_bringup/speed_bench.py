@@ -10,7 +10,8 @@ writing, the mean IoU the camera reports and its 95 % CI over characters, dips, 
 
 The baseline (`before`) is the motion limits and writing speeds the cell had before: 20 mm/s
 nominal writing (8-40 mm/s for the policy), descents and lifts at 0.15 m/s and 1 m/s^2, travel at
-1 rad/s and 4 rad/s^2. It runs the same policy model, so the comparison is of speed alone.
+1 rad/s and 4 rad/s^2, dips with two wipes at 0.12 m/s (0.06 m/s over the rim). It runs the same
+policy model, so the comparison is of speed alone.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ BEFORE = {
         'limits.joint_acceleration_rad_s2': 4.0,
         'limits.joint_jerk_rad_s3': 40.0,
     },
+    'ink_dipping_node': {'wipe_count': 2, 'travel_speed_m_s': 0.12, 'wipe_speed_m_s': 0.06},
 }
 SETTINGS = {'now': {}, 'before': BEFORE}
 

@@ -312,9 +312,10 @@ class BrushMotionPlanner:
         times, positions, velocities, accelerations, phases = [], [], [], [], []
         path_time = np.zeros(0)
         offset = 0.0
+        last = None  # the last joint sample joined so far
         for segment in segments:
             start_index = 0
-            if times and np.allclose(segment.positions[0], positions[-1][-1], atol=1e-9):
+            if last is not None and np.allclose(segment.positions[0], last, atol=1e-9):
                 # The segment starts where the previous one ended: do not repeat the point.
                 start_index = 1
             elif times:
@@ -327,6 +328,7 @@ class BrushMotionPlanner:
             positions.append(segment.positions[start_index:])
             velocities.append(segment.velocities[start_index:])
             accelerations.append(segment.accelerations[start_index:])
+            last = segment.positions[-1]
             end = float(segment_times[-1])
             if phases and phases[-1][0] == segment.phase:
                 phases[-1] = (segment.phase, phases[-1][1], end)

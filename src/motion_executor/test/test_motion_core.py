@@ -240,3 +240,16 @@ def test_a_path_in_the_air_may_leave_the_sheet_but_contact_may_not():
     with pytest.raises(MotionError) as error:
         validate_path(_line(x0=0.35, depth=0.0), config)
     assert error.value.code == MotionErrorCode.OUTSIDE_PAPER
+
+
+def test_a_single_point_path_is_planned_with_its_approach_and_retreat(planner):
+    # A dab: one point, as the ink well's holds are. Joining its phases once failed with an
+    # IndexError (the writing phase adds no sample of its own after the descent to the point).
+    dab = BrushPathSpec(np.array([0.10]), np.array([0.10]), np.array([0.002]), np.array([0.0]))
+    plan = planner.plan(dab, HOME, retreat_height_m=0.01)
+    assert [name for name, _, _ in plan.phases] == ['approach', 'writing', 'retreat']
+    assert plan.tip_reference(plan.writing_window()[0]) == pytest.approx(
+        [0.10, 0.10, -0.002], abs=1e-5
+    )
+    assert plan.tip_in_paper[-1] == pytest.approx([0.10, 0.10, 0.01], abs=1e-5)
+    assert np.all(np.diff(plan.time_s) > 0.0)
