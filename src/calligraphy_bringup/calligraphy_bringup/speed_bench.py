@@ -44,7 +44,11 @@ BEFORE = {
         'limits.joint_acceleration_rad_s2': 4.0,
         'limits.joint_jerk_rad_s3': 40.0,
     },
-    'ink_dipping_node': {'wipe_count': 2, 'travel_speed_m_s': 0.12, 'wipe_speed_m_s': 0.06},
+    'ink_dipping_node': {
+        'dip.wipe_count': 2,
+        'dip.travel_speed_m_s': 0.12,
+        'dip.wipe_speed_m_s': 0.06,
+    },
 }
 SETTINGS = {'now': {}, 'before': BEFORE}
 
