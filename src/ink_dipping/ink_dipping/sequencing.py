@@ -30,6 +30,12 @@ from ink_dipping.routine import DipSegment, dip_routine
 
 # How long the result waits for the measured ink load after the last motion (s).
 LOAD_READING_WAIT_S = 0.3
+# Every dip soaks the brush full: a measured load this high says the measurement has seen the
+# soak. The result waits up to LOAD_SOAK_WAIT_S after the motions for it (a sheet simulation that
+# is behind the arm on a loaded machine still reports the load from before the dip), then
+# LOAD_READING_WAIT_S more for the wipe's reading.
+SOAKED_LOAD = 0.99
+LOAD_SOAK_WAIT_S = 3.0
 # How long a motion goal, and a cancel, may take to be answered (s).
 ANSWER_TIMEOUT_S = 10.0
 # How long the motion executor may take to appear (s).
@@ -127,6 +133,7 @@ class DipSequencer:
         self.sleep = sleep
         self.writing = False
         self.ink_load: float | None = None
+        self._soak_seen = False
         self._busy = threading.Lock()
         self._handle: MotionHandle | None = None
 
@@ -135,6 +142,8 @@ class DipSequencer:
 
     def on_ink_load(self, load: float) -> None:
         self.ink_load = float(load)
+        if self.ink_load >= SOAKED_LOAD:
+            self._soak_seen = True
 
     def run(self, mode: str, wipe_count: int, goal: DipGoal) -> DipOutcome:
         """One dip goal to its outcome (mode '' = full); never raises."""
@@ -153,8 +162,9 @@ class DipSequencer:
             if not self._busy.acquire(blocking=False):
                 raise DipError(DipErrorCode.BUSY_WRITING, 'another dip is running')
             try:
-                self.ink_load = None
+                self.ink_load, self._soak_seen = None, False
                 self._dip(goal, mode, wipe_count)
+                self._wait_for_the_soaks_reading()
                 # The wipe's reading is published at once; let the last one arrive.
                 self.sleep(LOAD_READING_WAIT_S)
                 measured = self.ink_load
@@ -170,6 +180,13 @@ class DipSequencer:
             DipErrorCode.SUCCESS,
             ink_load=measured if measured is not None else self.wipe_target_load,
         )
+
+    def _wait_for_the_soaks_reading(self) -> None:
+        """Wait (up to LOAD_SOAK_WAIT_S) until the measured load has shown the soak, where a
+        measurement is coming at all."""
+        deadline = self.clock() + LOAD_SOAK_WAIT_S
+        while self.ink_load is not None and not self._soak_seen and self.clock() < deadline:
+            self.sleep(0.05)
 
     def _dip(self, goal: DipGoal, mode: str, wipe_count: int) -> None:
         segments = dip_routine(self.well, self.routine, mode, wipe_count)

@@ -131,6 +131,27 @@ def test_a_full_dip_runs_every_phase_as_one_motion_each_and_reports_the_measured
     assert [f[1] for f in goal.feedback_seen[:-1]] == [i / 6 for i in range(6)]
 
 
+def test_a_load_measurement_behind_the_arm_is_waited_for_until_it_shows_the_soak():
+    # The sheet simulation lags the arm: until 1.2 s after the last motion it still reports the
+    # dry brush, then the soak (full) and the wipe. The result is the wipe's reading, not the
+    # stale one a fixed short wait would have taken.
+    sequencer, port, clock, _ = _sequencer()
+    readings = {'end': None}
+
+    def tick():
+        if not port.sent:
+            return
+        if len(port.sent) == len(PHASES) and readings['end'] is None:
+            readings['end'] = clock.t + port.takes_s
+        late = readings['end'] is not None and clock.t >= readings['end'] + 1.2
+        sequencer.on_ink_load(0.9 if late and clock.t >= readings['end'] + 1.3 else
+                              1.0 if late else 0.1)  # fmt: skip
+
+    clock.on_tick = tick
+    outcome = sequencer.run('full', -1, Goal(clock))
+    assert outcome.success and outcome.ink_load == pytest.approx(0.9)
+
+
 def test_without_a_load_reading_the_result_reports_the_wipe_target():
     sequencer, _, clock, _ = _sequencer(wipe_target_load=0.85)
     outcome = sequencer.run('quick', -1, Goal(clock))
