@@ -38,6 +38,7 @@ NODES = [
     ('ink_dipping', 'ink_dipping_node'),
     ('camera_feedback', 'camera_feedback_node'),
     ('calligraphy_writer', 'writer_node'),
+    ('calligraphy_bringup', 'calibration_node'),
     ('calligraphy_sim', 'virtual_paper_node'),
     ('calligraphy_sim', 'sim_camera_node'),
     ('calligraphy_sim', 'tip_pose_node'),

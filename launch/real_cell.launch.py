@@ -40,6 +40,7 @@ NODES = [
     ('ink_dipping', 'ink_dipping_node'),
     ('camera_feedback', 'camera_feedback_node'),
     ('calligraphy_writer', 'writer_node'),
+    ('calligraphy_bringup', 'calibration_node'),
 ]
 
 # The cell's nodes use relative names, resolved in the launch's `namespace`. The UR driver's

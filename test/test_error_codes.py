@@ -8,7 +8,14 @@ from enum import IntEnum
 import pytest
 
 from brush_policy_node import types as policy_types
-from calligraphy_interfaces.action import DipInk, ExecuteBrushPath, WriteCharacter, WriteText
+from calligraphy_bringup.calibration_common import CalibrationErrorCode
+from calligraphy_interfaces.action import (
+    CalibrateCell,
+    DipInk,
+    ExecuteBrushPath,
+    WriteCharacter,
+    WriteText,
+)
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_writer import sequencer
 from camera_feedback import types as camera_types
@@ -36,8 +43,9 @@ def enum_codes(codes: type[IntEnum]) -> dict[str, int]:
         (PlanErrorCode, PlanStrokes.Response),
         (MotionErrorCode, ExecuteBrushPath.Result),
         (DipErrorCode, DipInk.Result),
+        (CalibrationErrorCode, CalibrateCell.Result),
     ],
-    ids=['planner', 'motion', 'dipping'],
+    ids=['planner', 'motion', 'dipping', 'calibration'],
 )
 def test_an_error_enum_equals_its_interface(mirror, interface):
     assert enum_codes(mirror) == constants(interface)

@@ -423,6 +423,14 @@ def test_the_launch_sets_only_declared_parameters_and_every_name_used_is_served(
     executor = tables['motion_executor_node']
     assert set(executor['action_clients']) == set(UR_ACTIONS)
     assert set(UR_PUBLISHES) <= set(executor['subscribes'])
+    # The calibration node subscribes to the camera from its first goal on: the camera
+    # feedback's topics. Its goals go to the cell's own motion and dip actions.
+    calibration = files.parameters['calibration_node']
+    camera = files.parameters['camera_feedback_node']
+    assert calibration['image_topic'] == camera['image_topic']
+    assert calibration['camera_info_topic'] == camera['camera_info_topic']
+    assert {'/execute_brush_path', '/dip_ink'} <= set(action_servers)
+    assert '/calibrate_cell' in tables['calibration_node']['action_servers']
 
 
 def test_the_standins_speak_the_interfaces_the_files_name():

@@ -15,6 +15,9 @@ setup(
         # Launch files and the robot description live at the repository's top level.
         ('share/' + package_name + '/launch', glob('../../launch/*.launch.py')),
         ('share/' + package_name + '/urdf', glob('../../urdf/*')),
+        # calibration_node's executable where `ros2 run` and launch look (console scripts go to
+        # bin/, where `calligraphy` must stay).
+        ('lib/' + package_name, ['scripts/calibration_node']),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
@@ -25,6 +28,7 @@ setup(
     entry_points={
         'console_scripts': [
             'calligraphy = calligraphy_ros_kit.cli:main',
+            'calibration_node = calligraphy_bringup.calibration_node:main',
         ],
         'calligraphy.commands': [
             'write = calligraphy_bringup.write_cmd:add_parser',

@@ -10,7 +10,8 @@ joint) is updated too, only when everything was measured. A failed calibration w
 calibration.json with the reason and nothing else; exit 1.
 
 Without --sim/--sim-perturb it calibrates the cell that is running (the real one: the motion
-executor's and dipping's actions, the camera's topics). With --sim the simulated cell is brought
+executor's and dipping's actions, the camera's topics); a running cell also offers the same as
+its action `calibrate_cell` (calibration_node). With --sim the simulated cell is brought
 up for it; --sim-perturb SEED also moves the simulated sheet (up to 5 mm, 2°, 2 mm in height)
 and simulates a brush drawn from the evaluation distribution, both hidden from the calibration,
 and calibration.json gets `errors: {paper_position_mm, paper_yaw_deg, contact_height_mm,
@@ -23,15 +24,15 @@ Exit status: 0 calibrated; 1 the calibration failed (markers not seen, no contac
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import re
 import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+from calligraphy_bringup.calibration_common import jsonable, save_calibration, write_report
 
 WIDTH_ERROR_DEPTHS_M = np.linspace(0.0005, 0.004, 36)  # where the width curve error is judged
 
@@ -58,39 +59,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--info-topic', default='/camera/color/camera_info')
     parser.add_argument('--timeout-s', type=float, default=60.0, help='wait per step, seconds')
     parser.set_defaults(func=run)
-
-
-def update_cell_text(text: str, fields: dict[str, list[float]], entry: str = 'paper') -> str:
-    """cell.yaml's text with `entry`'s keys (xyz_m, rpy_rad, quaternion_xyzw) set to `fields`,
-    comments and everything else kept; ValueError when a key is not found in the entry."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == f'{entry}:'), None)
-    if start is None:
-        raise ValueError(f'the cell description has no top-level {entry!r} entry')
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in (' ', '\n', '#', '')),
-        len(lines),
-    )
-    for key, values in fields.items():
-        pattern = re.compile(rf'^(\s+){key}:\s*\[[^\]]*\]')
-        hits = [i for i in range(start + 1, end) if pattern.match(lines[i])]
-        if len(hits) != 1:
-            raise ValueError(f'{entry}.{key} is not a one-line list in the cell description')
-        indent = pattern.match(lines[hits[0]]).group(1)
-        lines[hits[0]] = f'{indent}{key}: [{", ".join(repr(float(v)) for v in values)}]\n'
-    return ''.join(lines)
-
-
-def update_urdf_text(text: str, xyz: list[float], rpy: list[float]) -> str:
-    """The URDF's text with the `world_to_paper` joint's origin set; ValueError without one."""
-    joint = re.compile(
-        r'(<joint\s+name="world_to_paper"[^>]*>.*?<origin\s+)xyz="[^"]*"\s+rpy="[^"]*"', re.S
-    )
-    origin = 'xyz="{} {} {}" rpy="{} {} {}"'.format(*(repr(float(v)) for v in (*xyz, *rpy)))
-    new, count = joint.subn(lambda m: m.group(1) + origin, text, count=1)
-    if count != 1:
-        raise ValueError('the URDF has no world_to_paper joint with an origin xyz/rpy')
-    return new
 
 
 def _usage_error(args: argparse.Namespace) -> str | None:
@@ -235,11 +203,11 @@ def _calibrate(args: argparse.Namespace, context) -> int:
     except (CalibrationError, CellPortError) as error:
         report['error'] = str(error)
         report['error_code'] = getattr(error, 'code', None)
-        report['details'] = _jsonable(getattr(error, 'details', {}))
+        report['details'] = jsonable(getattr(error, 'details', {}))
         print(f'calligraphy calibrate: failed: {error}; nothing written', file=sys.stderr)
     finally:
         report['duration_s'] = round(time.monotonic() - started, 1)
-        (args.out / 'calibration.json').write_text(json.dumps(report, indent=2) + '\n')
+        write_report(args.out, report)
         stop.set()
         spinner.join(timeout=5.0)
         if port is not None:
@@ -262,53 +230,14 @@ def _calibration_nodes():
 
 
 def _save(args, cell_path: Path, result, truth: dict | None, report: dict) -> int:
-    from calligraphy_model.cell_description import URDF_NAME, default_urdf_path
-    from camera_feedback.brush_calibration import write_brush_file
-
-    fields = result.sheet.cell_yaml_fields()
-    cell_text = update_cell_text(cell_path.read_text(), fields)
-    (args.out / 'cell.yaml').write_text(cell_text)
-    write_brush_file(
-        args.out / 'brush.yaml', result.curve, result.contact_offset_m, result.width_rms_m
-    )
-    report.update(
-        status='calibrated',
-        sheet={**fields, 'fit_rms_mm': 1e3 * result.sheet.fit_rms_m},
-        contact_offset_mm=1e3 * result.contact_offset_m,
-        width_curve={
-            'touch_width_m': result.curve.touch_width_m,
-            'belly_diameter_m': result.curve.belly_diameter_m,
-            'width_slope': result.curve.width_slope,
-            'fit_rms_mm': 1e3 * result.width_rms_m,
-            'points_mm': [[1e3 * d, 1e3 * w] for d, w in result.widths],
-        },
-        details=_jsonable(result.details),
+    save_calibration(
+        args.out, cell_path, args.cell_yaml is not None, result, args.write_cell, report
     )
     if truth is not None:
         report['errors'] = _errors(result, truth)
         report['targets'] = {'paper_position_mm': 1.0, 'paper_yaw_deg': 0.3,
                              'contact_height_mm': 0.2, 'width_curve_rms_mm': 0.1}  # fmt: skip
-    if args.write_cell:
-        # The URDF beside the cell description mirrors it (cell_description's rule).
-        urdf = cell_path.parent / URDF_NAME if args.cell_yaml else default_urdf_path()
-        written = [(cell_path, cell_text)]
-        if urdf.is_file():
-            urdf_text = update_urdf_text(urdf.read_text(), fields['xyz_m'], fields['rpy_rad'])
-            written.append((urdf, urdf_text))
-        for path, text in written:
-            path.write_text(text)
-        report['written'] = [str(path) for path, _ in written]
     for key, value in report.get('errors', {}).items():
         print(f'{key:>22}: {value:.3f}')
     print(f'calligraphy calibrate: saved {args.out}/cell.yaml, brush.yaml, calibration.json')
     return 0
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return value

@@ -60,6 +60,7 @@ SIM_CELL = (
     NodeSpec('ink_dipping_node', 'ink_dipping.ink_dipping_node', 'InkDippingNode'),
     NodeSpec('camera_feedback_node', 'camera_feedback.camera_feedback_node', 'CameraFeedbackNode'),
     NodeSpec('writer_node', 'calligraphy_writer.writer_node', 'WriterNode'),
+    NodeSpec('calibration_node', 'calligraphy_bringup.calibration_node', 'CalibrationNode'),
 )
 
 

@@ -27,8 +27,26 @@ class CellPortError(RuntimeError):
     """The cell did not do what the calibration asked (no server, a refused goal, no frame)."""
 
 
+class CellActions:
+    """The calibration's action clients (motion executor, dipping). A node that calibrates more
+    than once keeps one for its life and destroys it when it is destroyed: rclpy's
+    ActionClient.destroy under a spinning executor invalidates the client in its wait set."""
+
+    def __init__(self, node: Node, callback_group=None) -> None:
+        group = {'callback_group': callback_group}
+        self.motion = ActionClient(node, ExecuteBrushPath, 'execute_brush_path', **group)
+        self.dip = ActionClient(node, DipInk, 'dip_ink', **group)
+
+    def destroy(self) -> None:
+        self.motion.destroy()
+        self.dip.destroy()
+
+
 class RosCalibrationPort:
-    """CalibrationPort over ROS. `node` must be spinning on another thread."""
+    """CalibrationPort over ROS. `node` must be spinning on another thread (and, where the
+    calibration runs in one of its callbacks, `callback_group` must let the port's callbacks
+    run beside it). Waits up to `timeout_s` for camera_info; CellPortError without one. Uses
+    `actions` where given (the caller keeps them), else makes its own (close() destroys them)."""
 
     def __init__(
         self,
@@ -37,17 +55,31 @@ class RosCalibrationPort:
         image_topic: str = '/camera/color/image_raw',
         info_topic: str = '/camera/color/camera_info',
         timeout_s: float = 60.0,
+        callback_group=None,
+        actions: CellActions | None = None,
     ) -> None:
         self.node = node
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._frames: list[tuple[float, np.ndarray]] = []
         self._info: CameraInfo | None = None
-        self._motion = ActionClient(node, ExecuteBrushPath, 'execute_brush_path')
-        self._dip = ActionClient(node, DipInk, 'dip_ink')
-        node.create_subscription(Image, image_topic, self._on_image, 2)
-        node.create_subscription(CameraInfo, info_topic, self._on_info, 2)
+        group = {'callback_group': callback_group}
+        self._owned = actions is None
+        self._actions = actions or CellActions(node, callback_group)
+        self._subscriptions = [
+            node.create_subscription(Image, image_topic, self._on_image, 2, **group),
+            node.create_subscription(CameraInfo, info_topic, self._on_info, 2, **group),
+        ]
         self._image_topic, self._base_from_camera = image_topic, base_from_camera
+        self.camera = self._camera_model()
+
+    def begin(self, base_from_camera: np.ndarray) -> None:
+        """Calibrate again with this port (a node keeps one: rclpy's destroy of a subscription or
+        an action client under a spinning executor breaks the executor's wait set): the camera's
+        extrinsics as the cell description now says, camera_info waited for again."""
+        with self._lock:
+            self._info = None
+        self._base_from_camera = base_from_camera
         self.camera = self._camera_model()
 
     def _on_image(self, msg: Image) -> None:
@@ -127,14 +159,19 @@ class RosCalibrationPort:
         msg.pressing_depth_m = [float(v) for v in path.depth_m]
         msg.time_from_start_s = [float(v) for v in path.t_s]
         goal = ExecuteBrushPath.Goal(path=msg, time_scale=1.0)
-        self._run_goal(self._motion, goal, 'execute_brush_path')
+        self._run_goal(self._actions.motion, goal, 'execute_brush_path')
 
     def dip(self) -> None:
-        self._run_goal(self._dip, DipInk.Goal(mode='full', wipe_count=-1), 'dip_ink')
+        self._run_goal(self._actions.dip, DipInk.Goal(mode='full', wipe_count=-1), 'dip_ink')
 
     def close(self) -> None:
-        self._motion.destroy()
-        self._dip.destroy()
+        """Leave the graph: the camera subscriptions and the action clients where the port made
+        them. Only once the node no longer spins (see begin)."""
+        if self._owned:
+            self._actions.destroy()
+        for subscription in self._subscriptions:
+            self.node.destroy_subscription(subscription)
+        self._subscriptions = []
 
 
 def sim_time_parameter() -> Parameter:

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from calligraphy_bringup.calibrate_cmd import update_cell_text, update_urdf_text
+from calligraphy_bringup.calibration_common import update_cell_text, update_urdf_text
 from calligraphy_model.cell_description import (
     default_cell_yaml_path,
     default_urdf_path,

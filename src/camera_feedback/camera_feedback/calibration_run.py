@@ -21,7 +21,7 @@ implements it on the cell's ROS actions and camera topic.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -218,12 +218,17 @@ def calibrate_cell(
     port: CalibrationPort,
     base_from_nominal_paper: np.ndarray,
     settings: CalibrationSettings | None = None,
+    on_stage: Callable[[str, int, int], None] | None = None,
 ) -> CalibrationResult:
     """Measure the sheet's pose and height and the brush's width law (see module).
 
-    Raises CalibrationError (markers not seen, no contact, pattern not measurable); the port's
-    own errors pass through."""
+    `on_stage(stage, step, steps)` is told where the calibration is: stage `sheet` (the markers),
+    `contact` (touching down: step 0 the coarse row, then each fine row, of 4) and `width` (the
+    dip and the pattern). Raises CalibrationError (markers not seen, no contact, pattern not
+    measurable); the port's own errors (and `on_stage`'s) pass through."""
     s = settings or CalibrationSettings()
+    report = on_stage or (lambda stage, step, steps: None)
+    report('sheet', 0, 1)
     detector = MarkerDetector(s.markers)
     nominal = np.asarray(base_from_nominal_paper, dtype=np.float64)
     nominal_z = float(nominal[2, 3])
@@ -232,6 +237,7 @@ def calibrate_cell(
     first = sheet_pose_from_markers(blank.corners, s.markers, port.camera, nominal_z)
 
     coarse = list(s.coarse_depths_m)
+    report('contact', 0, 4)
     inked, coarse_areas, after = _contact_row(
         port, s, coarse, s.contact_row_m, first, nominal, blank, detector
     )
@@ -245,6 +251,7 @@ def calibrate_cell(
             fine = list(np.round(np.arange(clean - s.fine_step_m, touched + 1.5 * s.fine_step_m,
                                            s.fine_step_m), 7))  # fmt: skip
             row = (s.contact_row_m[0], s.contact_row_m[1] + 0.01 * (attempt + 1))
+            report('contact', attempt + 1, 4)
             fine_inked, fine_areas, after = _contact_row(
                 port, s, fine, row, first, nominal, after, detector
             )
@@ -265,6 +272,7 @@ def calibrate_cell(
     offset = -contact_depth  # the sheet lies this much above nominal
     sheet = sheet_pose_from_markers(blank.corners, s.markers, port.camera, nominal_z + offset)
 
+    report('width', 0, 1)
     port.dip()
     before = after
     x0, y0 = s.pattern_origin_m
