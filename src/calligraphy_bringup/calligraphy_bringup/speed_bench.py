@@ -80,8 +80,16 @@ def write_sheet(text: str, params: dict[str, dict], folder: Path) -> dict:
     report_path = folder / 'report.json'
     if not report_path.exists():
         return {'error': (run.stderr or run.stdout)[-400:], 'wall_s': wall, 'characters': []}
-    report = json.loads(report_path.read_text())
-    return {'error': report['error_msg'] or None, 'wall_s': wall, **report}
+    return sheet_result(json.loads(report_path.read_text()), wall)
+
+
+def sheet_result(report: dict, wall_s: float) -> dict:
+    """One sheet's report.json with the run's error and its whole wall time (`wall_s`, seconds;
+    the report's own `wall_s` breakdown is kept as `wall_breakdown_s`)."""
+    result = dict(report)
+    result['wall_breakdown_s'] = result.pop('wall_s', None)
+    result.update(error=report.get('error_msg') or None, wall_s=wall_s)
+    return result
 
 
 def summarise(characters: list[dict], wall_s: float) -> dict:

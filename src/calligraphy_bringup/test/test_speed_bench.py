@@ -11,7 +11,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.parameter import Parameter
 
-from calligraphy_bringup.speed_bench import BEFORE, summarise
+from calligraphy_bringup.speed_bench import BEFORE, sheet_result, summarise
 
 
 @pytest.mark.parametrize('node_name', sorted(BEFORE))
@@ -53,3 +53,14 @@ def test_robot_time_per_stroke_counts_dips_and_only_characters_written():
     assert figures['iou_ci95'][0] < 0.75 < figures['iou_ci95'][1]
     assert figures['dips'] == 1
     assert figures['yong_robot_s'] == 6.0 and figures['yong_iou'] == 0.8
+
+
+def test_a_sheets_result_keeps_the_runs_wall_time_beside_the_reports_breakdown():
+    report = {'characters': [], 'error_msg': '', 'wall_s': {'cell_start': 4.0, 'writing': 20.0}}
+    result = sheet_result(report, 31.5)
+    assert result['wall_s'] == 31.5 and result['error'] is None
+    assert result['wall_breakdown_s'] == {'cell_start': 4.0, 'writing': 20.0}
+    assert (
+        summarise(result['characters'], sum(r['wall_s'] for r in [result, result]))['wall_s']
+        == 63.0
+    )
