@@ -13,6 +13,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from calligraphy_interfaces.msg import PaperObservation
 from calligraphy_interfaces.srv import ObservePaper
 from calligraphy_model.cell_description import SheetSize
+from calligraphy_model.polling import wait_until
 from calligraphy_model.raster import Region
 from calligraphy_model.sheet_markers import SheetMarkers
 from calligraphy_model.types import GlyphScore
@@ -132,7 +133,12 @@ class CameraFeedbackNode(Node):
         self._lens: LensModel | ObservationError | None = None
         self._undistorter = Undistorter()
         if self._camera_info_topic:
-            self.create_subscription(CameraInfo, self._camera_info_topic, self._on_camera_info, 2)
+            # A group of its own: an observation waiting for the first camera_info must not
+            # hold up its delivery.
+            self.create_subscription(
+                CameraInfo, self._camera_info_topic, self._on_camera_info, 2,
+                callback_group=MutuallyExclusiveCallbackGroup(),
+            )  # fmt: skip
         latched = QoSProfile(
             depth=1,
             durability=DurabilityPolicy.TRANSIENT_LOCAL,
@@ -176,6 +182,9 @@ class CameraFeedbackNode(Node):
         """`image` without its lens distortion (camera_info_topic set), else as it is."""
         if not self._camera_info_topic:
             return image
+        # camera_info and the image come on two topics: a frame can arrive before the first
+        # calibration does (seen in a loaded test run); give it the frame timeout to come.
+        wait_until(lambda: self._lens is not None, self._frame_timeout_s, interval_s=0.02)
         lens = self._lens
         if lens is None:
             raise ObservationError(
