@@ -10,7 +10,7 @@ from calligraphy_model.cell_description import ink_well_in_paper
 from ink_dipping.config import DipRoutineConfig
 from ink_dipping.errors import DipError, DipErrorCode
 from ink_dipping.routine import PHASES, dip_routine
-from ink_dipping.sequencing import DipSequencer, MotionResult
+from ink_dipping.sequencing import LOAD_SETTLE_TIMEOUT_S, DipSequencer, MotionResult
 
 WELL = ink_well_in_paper()
 
@@ -117,7 +117,11 @@ def _sequencer(takes_s: float = 1.0, **kwargs):
 
 def test_a_full_dip_runs_every_phase_as_one_motion_each_and_reports_the_measured_load():
     sequencer, port, clock, _ = _sequencer()
-    clock.on_tick = lambda: sequencer.on_ink_load(0.88) if port.sent else None
+    # The load measured as the brush goes: full once it has soaked, 0.88 once it has wiped.
+    phases = lambda: [s[0] for s in port.sent]  # noqa: E731
+    clock.on_tick = lambda: sequencer.on_ink_load(
+        0.88 if 'retreat' in phases() else 1.0 if 'rise' in phases() else 0.1
+    )
     goal = Goal(clock)
     outcome = sequencer.run('', -1, goal)  # '' = full
     assert outcome.success and outcome.code == DipErrorCode.SUCCESS
@@ -150,6 +154,16 @@ def test_a_load_measurement_behind_the_arm_is_waited_for_until_it_shows_the_soak
     clock.on_tick = tick
     outcome = sequencer.run('full', -1, Goal(clock))
     assert outcome.success and outcome.ink_load == pytest.approx(0.9)
+
+
+def test_a_load_reading_that_never_shows_the_soak_is_reported_with_a_warning():
+    sequencer, _, clock, log = _sequencer()
+    clock.on_tick = lambda: sequencer.on_ink_load(0.4)
+    started = clock.t
+    outcome = sequencer.run('quick', -1, Goal(clock))
+    assert outcome.success and outcome.ink_load == pytest.approx(0.4)
+    assert clock.t - started >= LOAD_SETTLE_TIMEOUT_S
+    assert any('did not show the soak and wipe' in line for _, line in log.lines), log.lines
 
 
 def test_without_a_load_reading_the_result_reports_the_wipe_target():
