@@ -25,7 +25,11 @@ from pathlib import Path
 
 import yaml
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import (
+    ExternalShutdownException,
+    MultiThreadedExecutor,
+    SingleThreadedExecutor,
+)
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
@@ -157,7 +161,13 @@ class SimNodeGraph:
             parameters.setdefault(node, {}).update(values)
         self.context = context
         self.nodes: dict[str, Node] = {}
-        self.executor = MultiThreadedExecutor(num_threads=threads, context=context)
+        # One thread: rclpy's single-threaded executor (see calligraphy_ros_kit.runner: the
+        # multi-threaded one re-polls ready entities and cost the paper most of its CPU).
+        self.executor = (
+            SingleThreadedExecutor(context=context)
+            if threads == 1
+            else MultiThreadedExecutor(num_threads=threads, context=context)
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         try:
@@ -220,7 +230,7 @@ class SimNodeGraph:
         self.close()
 
 
-def _finish_running_callbacks(executor: MultiThreadedExecutor, timeout_s: float) -> None:
+def _finish_running_callbacks(executor, timeout_s: float) -> None:
     """Wait up to `timeout_s` for the callbacks already running on the executor's threads.
 
     The thread pool is not public rclpy API: where it is missing this returns at once.
@@ -276,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        graph = SimNodeGraph(context, config, json.loads(args.overrides), nodes=specs, threads=4)
+        # The virtual paper alone spins on one thread (its callbacks share one lock anyway).
+        threads = 1 if args.nodes == ['virtual_paper_node'] else 4
+        graph = SimNodeGraph(
+            context, config, json.loads(args.overrides), nodes=specs, threads=threads
+        )
         try:
             graph.start()
             # Python runs signal handlers in the main thread: wake up at least twice a second.

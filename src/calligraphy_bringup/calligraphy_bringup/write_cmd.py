@@ -289,8 +289,17 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
             result, timed_out = error.result, str(error)
         progress.finish()
         marks['written'] = time.monotonic()
-        time.sleep(0.6)  # the sheet image after the last stroke
         sim_time_s = clock.elapsed_since(sim_start)
+        # The sheet as of now: the virtual paper inks the arm's tip poses as they reach its
+        # process, seconds late on a loaded machine, and a sheet saved at once lacked the last
+        # stroke (a Ctrl-C test saved a blank sheet). An observation that succeeds was captured
+        # from a sheet stamped after this moment in robot time, so the saved one shows it all.
+        try:
+            wait_until_cell_sees_now(observer, timeout_s=30.0)
+        except TimeoutError as error:
+            print(
+                f'calligraphy write: warning: saving the sheet as it is: {error}', file=sys.stderr
+            )
         paper = _save_paper(observer, (out / 'paper.png').resolve())
         frames.add_final(paper)
         animated = frames.save_gif(out / 'writing.gif')
