@@ -46,6 +46,12 @@ class SimCameraNodeConfig:
         "cell description whose camera_color_optical_frame and paper pose the camera ('' = "
         'urdf/cell.yaml)',
     )
+    render_arm: bool = setting(
+        False,
+        'render the arm and brush over the sheet, and their shadow, posed from joint_states at '
+        "each frame's time (MuJoCo, calligraphy_sim.arm_view)",
+    )
+    urdf_path: str = setting('', "cell URDF the arm is rendered from ('' = the checkout's urdf/)")
 
     def __post_init__(self) -> None:
         if not (self.rate_hz > 0 and math.isfinite(self.rate_hz)):
@@ -303,8 +309,11 @@ class SimulatedCamera:
         distance = np.linalg.norm(paper - np.asarray(cfg.light_centre_m), axis=-1) / farthest
         return (1.0 - cfg.light_falloff * np.clip(distance, 0.0, 1.5) ** 2).astype(np.float32)
 
-    def render(self, sheet_rgb: np.ndarray | None = None) -> np.ndarray:
-        """uint8 rgb (height_px, width_px, 3) camera frame of the sheet (None = blank sheet)."""
+    def render(self, sheet_rgb: np.ndarray | None = None, arm=None) -> np.ndarray:
+        """uint8 rgb (height_px, width_px, 3) camera frame of the sheet (None = blank sheet).
+
+        `arm`: an :class:`~calligraphy_sim.arm_view.ArmOverlay` of this camera's frame, or None:
+        the arm and brush hide the sheet where its mask says, and its shadow dims the sheet."""
         sheet = self.blank_sheet() if sheet_rgb is None else sheet_rgb
         if sheet.shape[:2] != self._sheet_shape or sheet.dtype != np.uint8:
             raise ValueError(
@@ -316,6 +325,12 @@ class SimulatedCamera:
             self._exposure = self._expose(sheet)
             self._exposed_sheet = sheet.copy()
         signal, noise_sigma = self._exposure
+        if arm is not None:
+            cfg = self.config
+            signal = signal * arm.shade[..., None]
+            lit_arm = arm.rgb * (cfg.exposure * self._lighting[..., None])
+            signal = np.where(arm.mask[..., None], lit_arm, signal).astype(np.float32)
+            noise_sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * signal)
         noisy = signal + noise_sigma * self._rng.standard_normal(signal.shape, dtype=np.float32)
         return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 import sys
 import threading
+from collections import deque
 
 import numpy as np
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import Header
 
+from calligraphy_model.cell_description import ARM_JOINTS, default_urdf_path
 from calligraphy_model.sheet_markers import SheetMarkers
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
@@ -29,6 +33,8 @@ class SimCameraNode(Node):
     Subscribes:
         virtual_paper/image (sensor_msgs/Image, rgb8, `paper.metres_per_pixel`, row 0 = top of
             the sheet).
+        joint_states (sensor_msgs/JointState), with `render_arm`: the arm is drawn as it stood at
+            each frame's stamp (the newest joint state not after it), from the cell URDF.
     Publishes (at most `rate_hz`: one frame per new sheet image, stamped with the sheet's stamp;
     an unstamped sheet is imaged at every period, stamped then; nothing before the first sheet):
         camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
@@ -36,7 +42,8 @@ class SimCameraNode(Node):
     Names are relative: in the cell's namespace. Remapped to realsense2_camera's names
     (`/camera/camera/color/...`) it stands in for the real camera (test_real_cell_contract).
     Parameters:
-        rate_hz, frame_id, seed, paper.width_m, paper.height_m, paper.metres_per_pixel,
+        rate_hz, frame_id, seed, render_arm (false), urdf_path ('' = urdf/ of the checkout),
+        paper.width_m, paper.height_m, paper.metres_per_pixel,
         camera.width_px, camera.height_px, camera.fx_px, camera.fy_px,
         cell_yaml ('' = urdf/cell.yaml): the camera is posed where its
         camera_color_optical_frame and paper entries put it (no pose parameters),
@@ -75,6 +82,25 @@ class SimCameraNode(Node):
         self._sheet_stamp = None
         self._rendered_stamp = None  # stamp of the sheet of the last frame
         self._lock = threading.Lock()
+        self._arm_view = None
+        # (stamp s, positions in ARM_JOINTS order) of the last 4 s of robot time, oldest first.
+        self._joint_states: deque[tuple[float, np.ndarray]] = deque()
+        if node.render_arm:
+            from calligraphy_sim.arm_view import ArmView
+
+            self._arm_view = ArmView(
+                node.urdf_path or default_urdf_path(),
+                np.asarray(config.position_m, float),
+                config.rotation_paper_from_camera(),
+                config.camera_matrix(),
+                config.width_px,
+                config.height_px,
+            )
+            # Its own group: 400 joint states a second must not wait behind a frame's render.
+            self.create_subscription(
+                JointState, 'joint_states', self._on_joint_state, 50,
+                callback_group=MutuallyExclusiveCallbackGroup(),
+            )  # fmt: skip
         self._image_pub = self.create_publisher(Image, 'camera/color/image_raw', 2)
         self._info_pub = self.create_publisher(CameraInfo, 'camera/color/camera_info', 2)
         self.create_subscription(Image, 'virtual_paper/image', self._on_sheet, 2)
@@ -96,6 +122,29 @@ class SimCameraNode(Node):
         with self._lock:
             self._sheet, self._sheet_stamp = sheet, msg.header.stamp
 
+    def _on_joint_state(self, msg: JointState) -> None:
+        names = list(msg.name)
+        if not set(ARM_JOINTS) <= set(names) or len(msg.position) != len(names):
+            return
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        positions = np.array([msg.position[names.index(n)] for n in ARM_JOINTS])
+        with self._lock:
+            if self._joint_states and stamp < self._joint_states[-1][0]:
+                self._joint_states.clear()  # time went back: a restarted simulation
+            self._joint_states.append((stamp, positions))
+            while stamp - self._joint_states[0][0] > 4.0:
+                self._joint_states.popleft()
+
+    def _arm_at(self, stamp) -> np.ndarray | None:
+        """The arm's joint positions at robot time `stamp` (the newest state not after it)."""
+        t = stamp.sec + stamp.nanosec * 1e-9
+        with self._lock:
+            states = list(self._joint_states)
+        if not states:
+            return None
+        index = bisect.bisect_right([s for s, _ in states], t) - 1
+        return states[max(index, 0)][1]
+
     def _publish(self) -> None:
         with self._lock:
             sheet, stamp = self._sheet, self._sheet_stamp
@@ -105,7 +154,12 @@ class SimCameraNode(Node):
         if not unstamped and stamp == self._rendered_stamp:
             return  # no new sheet since the last frame: the same view again tells nobody more
         self._rendered_stamp = stamp
-        frame = self._camera.render(sheet)
+        arm = None
+        if self._arm_view is not None:
+            positions = self._arm_at(stamp)
+            if positions is not None:
+                arm = self._arm_view.render(positions)
+        frame = self._camera.render(sheet, arm)
         # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
         # picture taken after some moment (camera_feedback) can rely on the stamp, as with a
         # real camera's capture time.
@@ -114,6 +168,12 @@ class SimCameraNode(Node):
         header = Header(frame_id=self._frame_id, stamp=stamp)
         self._image_pub.publish(array_to_rgb8(frame, header))
         self._info_pub.publish(camera_info(self._camera.config, header))
+
+    def destroy_node(self) -> None:
+        if self._arm_view is not None:
+            self._arm_view.close()
+            self._arm_view = None
+        super().destroy_node()
 
 
 def main(args: list[str] | None = None) -> int:

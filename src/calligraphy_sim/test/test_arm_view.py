@@ -1,0 +1,123 @@
+"""The simulated camera sees the arm: its silhouette hides the sheet, its shadow dims it (MuJoCo,
+OSMesa), and the node draws the arm as it stood at each frame's stamp."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from builtin_interfaces.msg import Time
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Header
+
+from calligraphy_model.cell_description import ARM_JOINTS, HOME_POSITIONS_RAD, default_urdf_path
+from calligraphy_model.kinematics import ArmKinematics
+from calligraphy_sim.arm_view import ArmView
+from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera, camera_pose_from_cell
+from calligraphy_sim.camera_conversions import array_to_rgb8, rgb8_to_array
+from calligraphy_sim.occlusion_bench import CLEAR_HEIGHT_M, CLEAR_Y_M, HOP_M, _pose
+
+CAMERA = SimCameraConfig(**camera_pose_from_cell())
+# The writer's first 60 mm cell (rows layout, 15 mm margin): lower-left corner in `paper`.
+CELL = np.array([0.015, 0.135])
+
+
+@pytest.fixture(scope='module')
+def view():
+    arm_view = ArmView(
+        default_urdf_path(), np.asarray(CAMERA.position_m), CAMERA.rotation_paper_from_camera(),
+        CAMERA.camera_matrix(), CAMERA.width_px, CAMERA.height_px,
+    )  # fmt: skip
+    yield arm_view
+    arm_view.close()
+
+
+def _hovering_over(point: np.ndarray, height: float = HOP_M) -> np.ndarray:
+    home = np.asarray(HOME_POSITIONS_RAD, float)
+    return _pose(ArmKinematics(), home, np.array([*point, height]))
+
+
+def _pixel(point) -> tuple[int, int]:
+    u, v = np.rint(CAMERA.project(np.asarray(point, float).reshape(1, 2))[0]).astype(int)
+    return int(u), int(v)
+
+
+def test_the_brush_over_a_stroke_hides_it_and_the_frame_shows_the_arm_there(view):
+    point = CELL + 0.03
+    overlay = view.render(_hovering_over(point))
+    u, v = _pixel(point)
+    assert overlay.mask[v, u], 'the brush hanging 10 mm over the point does not hide it'
+    camera = SimulatedCamera(CAMERA)
+    bare, seen = camera.render(), camera.render(arm=overlay)
+    # Paper there is near white without the arm; with it, the pixel has the arm's colour.
+    assert bare[v, u].mean() > 150
+    assert np.abs(seen[v, u].astype(float) - 255 * overlay.rgb[v, u] * 0.9).max() < 60
+
+
+def test_the_clear_view_pose_leaves_the_whole_character_cell_in_sight(view):
+    overlay = view.render(_hovering_over(np.array([CELL[0] + 0.03, CLEAR_Y_M]), CLEAR_HEIGHT_M))
+    grid = np.stack(np.meshgrid(np.linspace(0, 0.06, 13), np.linspace(0, 0.06, 13)), -1)
+    pixels = np.rint(CAMERA.project((CELL + grid).reshape(-1, 2))).astype(int)
+    assert not overlay.mask[pixels[:, 1], pixels[:, 0]].any()
+
+
+def test_the_arm_casts_a_shadow_that_dims_the_frame(view):
+    overlay = view.render(_hovering_over(CELL + 0.03))
+    shadowed = (overlay.shade < 0.7) & ~overlay.mask
+    assert shadowed.mean() > 0.005, 'no shadow in the frame'
+    camera = SimulatedCamera(CAMERA, seed=3)
+    bare = camera.render().astype(float).mean(axis=-1)
+    seen = camera.render(arm=overlay).astype(float).mean(axis=-1)
+    ratio = seen[shadowed].mean() / bare[shadowed].mean()
+    assert ratio == pytest.approx(overlay.shade[shadowed].mean(), abs=0.05)
+
+
+@pytest.mark.timeout(60)
+def test_the_node_draws_the_arm_as_it_stood_at_the_frame_stamp(rclpy_context):
+    from calligraphy_sim.sim_camera_node import SimCameraNode
+
+    camera_node = SimCameraNode(
+        context=rclpy_context, parameter_overrides=[Parameter('render_arm', value=True)]
+    )
+    probe = Node('arm_view_probe', context=rclpy_context)
+    executor = SingleThreadedExecutor(context=rclpy_context)
+    for node in (camera_node, probe):
+        executor.add_node(node)
+    frames: list[Image] = []
+    probe.create_subscription(Image, '/camera/color/image_raw', frames.append, 2)
+    sheets = probe.create_publisher(Image, '/virtual_paper/image', 2)
+    joints = probe.create_publisher(JointState, '/joint_states', 50)
+    point = CELL + 0.03
+    u, v = _pixel(point)
+    # At t = 1 s the arm stands at home (off the cell); from t = 2 s it hovers over the point.
+    states = ((1, np.asarray(HOME_POSITIONS_RAD, float)), (2, _hovering_over(point)))
+    blank = np.full((*SimulatedCamera(CAMERA).sheet_shape, 3), 255, np.uint8)
+    try:
+        seen = {}
+        deadline = time.monotonic() + 40.0
+        for stamp_s in (1, 3):
+            while time.monotonic() < deadline and stamp_s not in seen:
+                for t, positions in states:
+                    joints.publish(
+                        JointState(
+                            header=Header(stamp=Time(sec=t)), name=list(ARM_JOINTS),
+                            position=positions.tolist(),
+                        )
+                    )  # fmt: skip
+                sheets.publish(array_to_rgb8(blank, Header(stamp=Time(sec=stamp_s))))
+                for _ in range(4):
+                    executor.spin_once(timeout_sec=0.1)
+                for frame in frames:
+                    if frame.header.stamp.sec == stamp_s and camera_node._joint_states:
+                        seen[stamp_s] = rgb8_to_array(frame)[v, u].astype(float)
+        assert set(seen) == {1, 3}, f'frames for stamps {sorted(seen)}'
+        assert seen[1].mean() > 150, 'at 1 s the arm was at home: the sheet shows'
+        assert seen[3].mean() < 150, 'at 3 s the brush hovered there: the arm shows'
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        camera_node.destroy_node()
