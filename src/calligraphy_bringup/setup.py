@@ -40,6 +40,7 @@ setup(
             'motion = calligraphy_bringup.motion_bench:measure_motion_tracking',
             'camera = calligraphy_bringup.camera_bench:measure_camera_accuracy',
             'speed = calligraphy_bringup.speed_bench:measure_speed',
+            'occlusion = calligraphy_bringup.occlusion_cell_bench:measure_occlusion',
         ],
     },
 )

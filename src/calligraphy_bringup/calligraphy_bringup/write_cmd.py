@@ -292,13 +292,13 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         sim_time_s = clock.elapsed_since(sim_start)
         # The sheet as of now: the virtual paper inks the arm's tip poses as they reach its
         # process, seconds late on a loaded machine, and a sheet saved at once lacked the last
-        # stroke (a Ctrl-C test saved a blank sheet). An observation that succeeds was captured
-        # from a sheet stamped after this moment in robot time, so the saved one shows it all.
-        try:
-            wait_until_cell_sees_now(observer, timeout_s=30.0)
-        except TimeoutError as error:
+        # stroke (a Ctrl-C test saved a blank sheet). Its images are stamped with the newest tip
+        # pose they show: wait for one stamped at the robot time the writing ended.
+        if clock.last is not None and not frames.wait_until_stamp(clock.last, timeout_s=30.0):
             print(
-                f'calligraphy write: warning: saving the sheet as it is: {error}', file=sys.stderr
+                'calligraphy write: warning: the virtual paper had not caught up with the arm '
+                'in 30 s; saving the sheet as it is',
+                file=sys.stderr,
             )
         paper = _save_paper(observer, (out / 'paper.png').resolve())
         frames.add_final(paper)

@@ -52,9 +52,21 @@ class SheetFrames:
         self.every, self.max_px, self._count = every, max_px, 0
         self._lock = threading.Lock()
         self.first = threading.Event()  # set once a sheet image has arrived
+        # Robot time of the newest tip pose the newest sheet image shows (its stamp).
+        self._stamp_s = -math.inf
+        self._stamped = threading.Condition()
         node.create_subscription(Image, '/virtual_paper/image', self._on_image, 2)
 
+    def wait_until_stamp(self, robot_time_s: float, timeout_s: float) -> bool:
+        """Wait (up to `timeout_s`, wall clock) for a sheet image that shows every tip pose up
+        to `robot_time_s`; whether one came."""
+        with self._stamped:
+            return self._stamped.wait_for(lambda: self._stamp_s >= robot_time_s, timeout_s)
+
     def _on_image(self, msg) -> None:
+        with self._stamped:
+            self._stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+            self._stamped.notify_all()
         self._count += 1
         if self._count % self.every:
             return

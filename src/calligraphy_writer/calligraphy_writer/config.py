@@ -9,6 +9,7 @@ from calligraphy_model.settings import check, setting
 
 CONTROLLERS = ('constant', 'analytic', 'learned')
 LAYOUTS = ('rows', 'columns')
+OBSERVE_FROM = ('hover', 'clear_view')
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,27 @@ class WriterConfig:
         low=0.0,
         high=0.1,
     )
+    feedback_every_stroke: bool = setting(
+        True,
+        "with feedback, observe after every stroke; off: after each character's last stroke "
+        'only, its estimate conditioning the next character (fewer observations: each one from '
+        'a clear view costs robot time)',
+    )
+    observe_from: str = setting(
+        'hover',
+        "where the brush waits while the camera observes the sheet: 'hover' (at the hop height "
+        "over the stroke's end, where the arm hides much of the character from a camera above "
+        "it) or 'clear_view' (first moved out of the camera's way: clear_view_below_box_m below "
+        "the character box's lower edge, towards the robot, at the box's middle and "
+        'clear_view_height_m)',
+        choices=OBSERVE_FROM,
+    )
+    clear_view_below_box_m: float = setting(
+        0.08, "distance of the clear-view pose below the character box's lower edge", unit='m'
+    )
+    clear_view_height_m: float = setting(
+        0.01, 'tip height of the clear-view pose above the sheet', unit='m', low=0.005
+    )
     save_dir: str = setting('', "where observed images are saved ('' = not saved)")
     sheet_state_file: str = setting(
         '~/.cache/calligraphy/sheet.json',
@@ -66,6 +88,10 @@ class WriterConfig:
             )
         if self.controller not in CONTROLLERS:
             raise ValueError(f'controller must be one of {CONTROLLERS}, got {self.controller!r}')
+        if self.observe_from not in OBSERVE_FROM:
+            raise ValueError(
+                f'observe_from must be one of {OBSERVE_FROM}, got {self.observe_from!r}'
+            )
         if self.layout not in LAYOUTS:
             raise ValueError(f'layout must be one of {LAYOUTS}, got {self.layout!r}')
         if self.sheet_width_m <= 2 * self.margin_m or self.sheet_height_m <= 2 * self.margin_m:

@@ -246,7 +246,33 @@ class RosWriterPort:
                 seq.EXECUTION_FAILED, f'{result.error_msg} (code {result.error_code})'
             )
 
+    def _clear_view(self, plan) -> None:
+        """Move the brush out of the camera's way (observe_from: clear_view): a one-point path
+        clear_view_below_box_m below the character box, towards the robot, where the arm hides
+        none of the box from the cell's camera above the sheet (calligraphy_sim.occlusion_bench).
+        """
+        path = BrushPath(controller='clear_view', stroke_index=-1)
+        path.header.frame_id = 'paper'
+        path.x_m = [plan.box_x_m + plan.box_size_m / 2.0]
+        path.y_m = [plan.box_y_m - self.config.clear_view_below_box_m]
+        path.pressing_depth_m = [-self.config.clear_view_height_m]
+        path.time_from_start_s = [0.0]
+        goal = ExecuteBrushPath.Goal(
+            path=path, time_scale=1.0, skip_retreat=True,
+            approach_height_m=self.config.clear_view_height_m,
+        )  # fmt: skip
+        result = self._run_action(
+            self.motion_client, goal, self.config.motion_timeout_s, '/execute_brush_path'
+        )
+        if not result.success:
+            raise WriteError(
+                seq.EXECUTION_FAILED,
+                f'moving out of the camera view: {result.error_msg} (code {result.error_code})',
+            )
+
     def observe(self, plan, strokes_written: int, save: bool) -> Observation:
+        if self.config.observe_from == 'clear_view':
+            self._clear_view(plan)
         request = ObservePaper.Request(
             box_x_m=plan.box_x_m,
             box_y_m=plan.box_y_m,

@@ -123,10 +123,12 @@ class CharacterSequencer:
     """Writes planned characters stroke by stroke through a WriterPort.
 
     Ink is checked only between strokes. With feedback on, the paper is observed after every
-    stroke and the estimated brush state conditions the next stroke's path; without, it is observed
-    once, after the last stroke, for the score. The first observation that fails marks the camera
-    lost for the rest of the goal (until `start_goal`): the rest is written open loop without
-    waiting on the camera again, and the character's outcome says so once in its warnings.
+    stroke and the estimated brush state conditions the next stroke's path; without, it is
+    observed once, after the last stroke, for the score (with feedback and
+    `feedback_every_stroke` off, that observation's estimate conditions the next character).
+    The first observation that fails marks the camera lost for the rest of the goal (until
+    `start_goal`): the rest is written open loop without waiting on the camera again, and the
+    character's outcome says so once in its warnings.
     """
 
     def __init__(self, port: WriterPort, budget: InkBudget, initial_brush_state: Any = None):
@@ -134,6 +136,9 @@ class CharacterSequencer:
         self.budget = budget
         self.brush_state = initial_brush_state
         self.camera_lost = False
+        # With feedback: observe after every stroke (True), or after each character's last
+        # stroke only, whose estimate then conditions the next character (False).
+        self.feedback_every_stroke = True
 
     def start_goal(self) -> None:
         """A new goal: try the camera again."""
@@ -182,7 +187,8 @@ class CharacterSequencer:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1
                 self.budget.consume(area)
-                if (use_feedback or last) and not self.camera_lost:
+                observe = last or (use_feedback and self.feedback_every_stroke)
+                if observe and not self.camera_lost:
                     report('observing', index)
                     try:
                         observation = self.port.observe(

@@ -90,6 +90,18 @@ def test_feedback_observes_after_each_stroke_and_conditions_the_next_path():
     )
 
 
+def test_feedback_per_character_observes_the_last_stroke_and_conditions_the_next_character():
+    cell = RecordingCell()
+    sequencer = CharacterSequencer(cell, InkBudget(InkBudgetConfig()), initial_brush_state='s0')
+    sequencer.feedback_every_stroke = False
+    for _ in range(2):
+        assert sequencer.write(_planned([1e-4] * 2), 'learned', True).success
+    assert cell.log == [
+        'path0:s0:learned', 'exec0', 'path1:s0:learned', 'exec1', 'observe2',
+        'path0:s2:learned', 'exec0', 'path1:s2:learned', 'exec1', 'observe2',
+    ]  # fmt: skip
+
+
 def test_without_feedback_the_paper_is_observed_once_for_the_score():
     cell = RecordingCell()
     outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(

@@ -43,6 +43,9 @@ class FakeCell(Node):
         group = ReentrantCallbackGroup()
         self.plan_boxes: list[tuple[str, float, float]] = []
         self.executed: list[int] = []
+        # (stroke index, first point x, y, pressing depth, skip_retreat) of every motion goal,
+        # and the number of observations made by then, in order.
+        self.motions: list[tuple] = []
         self.observations = 0
         self.lifts = 0
         self.observe_answers = math.inf  # observations answered before the camera stops
@@ -128,7 +131,12 @@ class FakeCell(Node):
 
     def _execute(self, goal_handle):
         result = ExecuteBrushPath.Result()
-        index = goal_handle.request.path.stroke_index
+        request = goal_handle.request
+        index = request.path.stroke_index
+        self.motions.append(
+            (index, request.path.x_m[0], request.path.y_m[0], request.path.pressing_depth_m[0],
+             request.skip_retreat, self.observations)
+        )  # fmt: skip
         if self.camera == 'gone' and self.observations == self.observe_answers:
             # The camera node goes away while the next stroke is written.
             self.destroy_service(self.observe_service)
@@ -289,6 +297,25 @@ def test_a_text_after_a_character_and_a_restarted_writer_never_write_over_ink(gr
     cell.new_sheet()
     result, _ = cell.write('五')
     assert _boxes(cell.fake)[-1] == _grid()[0]
+
+
+@pytest.mark.timeout(120)
+def test_observing_from_a_clear_view_moves_the_brush_off_the_character_once_per_character(graph):
+    cell = graph(observe_from='clear_view', feedback_every_stroke=False)
+    result, _ = cell.write_text('二三')
+    assert result.success and result.characters_written == 2, result.error_msg
+    # One observation per character, after its last stroke, each preceded by the move out of
+    # the camera's way: 80 mm below the box, 10 mm above the sheet, at the box's middle.
+    assert cell.fake.observations == 2
+    clear = [m for m in cell.fake.motions if m[0] == -1]
+    strokes = [m for m in cell.fake.motions if m[0] >= 0]
+    assert len(clear) == 2 and len(strokes) == 2 * STROKES
+    for (x, y), move in zip(_grid()[:2], clear, strict=True):
+        size = WriterConfig().size_m
+        assert move[1:5] == pytest.approx((x + size / 2, y - 0.08, -0.01, True), abs=1e-3)
+    # Each clear-view move follows its character's last stroke, before that observation.
+    assert [m[5] for m in clear] == [0, 1]
+    assert cell.fake.motions.index(clear[0]) == STROKES
 
 
 @pytest.mark.timeout(120)
