@@ -10,9 +10,9 @@ the centreline points written so far are projected into the frame. Printed and s
 
 - hidden: the fraction of those points the arm or brush hides (ink the camera cannot see);
 - shadowed: the fraction in the arm's shadow (light below 90 %);
-- the same for the brush moved out of the character's way first (`clear_view` pose: 45 mm up,
-  above the sheet's edge nearest the robot, at the character's x), the alternative to rejecting
-  hidden observations.
+- the same for the brush moved out of the character's way first (the writer's `clear_view` pose:
+  80 mm below the character box, towards the robot, 10 mm up, at the box's middle), the
+  alternative to rejecting hidden observations.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from calligraphy_sim.arm_view import ArmView
 from calligraphy_sim.camera import SimCameraConfig, camera_pose_from_cell
 
 HOP_M = 0.010
-CLEAR_HEIGHT_M = 0.045
-CLEAR_Y_M = -0.03  # paper y of the clear-view pose: past the sheet's edge nearest the robot
+# The writer's clear-view pose (calligraphy_writer.config: clear_view_below_box_m, _height_m).
+CLEAR_BELOW_BOX_M = 0.08
+CLEAR_HEIGHT_M = 0.01
 
 
 def _boxes(count: int, size: float = 0.06, margin: float = 0.015, gap: float = 0.008):
@@ -79,7 +80,8 @@ def measure(characters: str) -> dict:
                 # IK seeded as the executor seeds it: from the arm's pose, which follows the
                 # writing (the clear-view pose is reached from the hovering one).
                 seed = _pose(kinematics, seed, np.array([*stroke.centreline[-1], HOP_M]))
-                clear = _pose(kinematics, seed, np.array([x + 0.03, CLEAR_Y_M, CLEAR_HEIGHT_M]))
+                clear_tip = np.array([x + 0.03, y - CLEAR_BELOW_BOX_M, CLEAR_HEIGHT_M])
+                clear = _pose(kinematics, seed, clear_tip)
                 for where, positions in (('hover', seed), ('clear_view', clear)):
                     overlay = view.render(positions)
                     renders += 1

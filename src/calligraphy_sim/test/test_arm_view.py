@@ -19,7 +19,7 @@ from calligraphy_model.kinematics import ArmKinematics
 from calligraphy_sim.arm_view import ArmView
 from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera, camera_pose_from_cell
 from calligraphy_sim.camera_conversions import array_to_rgb8, rgb8_to_array
-from calligraphy_sim.occlusion_bench import CLEAR_HEIGHT_M, CLEAR_Y_M, HOP_M, _pose
+from calligraphy_sim.occlusion_bench import CLEAR_BELOW_BOX_M, CLEAR_HEIGHT_M, HOP_M, _boxes, _pose
 
 CAMERA = SimCameraConfig(**camera_pose_from_cell())
 # The writer's first 60 mm cell (rows layout, 15 mm margin): lower-left corner in `paper`.
@@ -59,10 +59,13 @@ def test_the_brush_over_a_stroke_hides_it_and_the_frame_shows_the_arm_there(view
 
 
 def test_the_clear_view_pose_leaves_the_whole_character_cell_in_sight(view):
-    overlay = view.render(_hovering_over(np.array([CELL[0] + 0.03, CLEAR_Y_M]), CLEAR_HEIGHT_M))
+    # The writer's clear view for each of the sheet's first 12 cells (three rows of four).
     grid = np.stack(np.meshgrid(np.linspace(0, 0.06, 13), np.linspace(0, 0.06, 13)), -1)
-    pixels = np.rint(CAMERA.project((CELL + grid).reshape(-1, 2))).astype(int)
-    assert not overlay.mask[pixels[:, 1], pixels[:, 0]].any()
+    for x, y in _boxes(12):
+        clear = np.array([x + 0.03, y - CLEAR_BELOW_BOX_M])
+        overlay = view.render(_hovering_over(clear, CLEAR_HEIGHT_M))
+        pixels = np.rint(CAMERA.project((np.array([x, y]) + grid).reshape(-1, 2))).astype(int)
+        assert not overlay.mask[pixels[:, 1], pixels[:, 0]].any(), f'cell at ({x}, {y})'
 
 
 def test_the_arm_casts_a_shadow_that_dims_the_frame(view):
