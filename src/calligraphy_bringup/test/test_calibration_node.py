@@ -20,7 +20,8 @@ from calligraphy_interfaces.action import CalibrateCell
 from calligraphy_model.cell_description import load_cell_yaml
 from calligraphy_ros_kit.futures import wait_for_future
 
-SIM_NODES = ('mujoco_arm_node', 'virtual_paper_node', 'sim_camera_node')
+# The executor too: the calibration moves the brush out of the camera's way before it looks.
+SIM_NODES = ('mujoco_arm_node', 'virtual_paper_node', 'sim_camera_node', 'motion_executor_node')
 WAIT_S = 90.0  # a bound on waiting for an answer, not a timed assertion
 
 

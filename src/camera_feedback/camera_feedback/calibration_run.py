@@ -92,6 +92,12 @@ class CalibrationSettings:
         0.004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004,
     )  # fmt: skip
     speed_m_s: float = 0.01
+    # Where the brush waits while the camera looks (nominal `paper`, m; depth < 0 is above the
+    # sheet): below the sheet's lower edge, towards the robot, where the arm hides none of the
+    # markers, dab rows or width pattern from the reference cell's camera above the sheet (at the
+    # arm's home pose it hid the rows and a marker). Measured with calligraphy_sim.arm_view.
+    clear_view_m: tuple[float, float] = (0.1485, -0.05)
+    clear_view_depth_m: float = -0.01
     # The paper's bleed beyond the footprint (the nominal paper's: BrushParams defaults), taken
     # off the seen widths so that the brush file holds the footprint the simulator and the
     # controller's width law expect.
@@ -133,6 +139,15 @@ def segments_path(
     dense = np.concatenate(pieces)
     t = np.arange(len(dense)) * dt_s
     return TipPath(dense[:, 0], dense[:, 1], dense[:, 2], t)
+
+
+def _look(port: CalibrationPort, settings: CalibrationSettings) -> list[np.ndarray]:
+    """Move the brush out of the camera's way, then capture the settings' frames."""
+    x, y = settings.clear_view_m
+    port.execute(
+        TipPath(np.array([x]), np.array([y]), np.array([settings.clear_view_depth_m]), np.zeros(1))
+    )
+    return port.capture(settings.frames)
 
 
 def footprint_from_seen(seen_width_m: float, settings: CalibrationSettings) -> float:
@@ -206,7 +221,7 @@ def _contact_row(
         for i, d in enumerate(depths)
     ]
     port.execute(segments_path(segments, settings.hover_depth_m, settings.speed_m_s))
-    after = _Sheet(port.capture(settings.frames), detector)
+    after = _Sheet(_look(port, settings), detector)
     areas = []
     for start, end, _ in segments:
         landed = sheet.to_paper(nominal, np.array([start, end]))
@@ -233,7 +248,7 @@ def calibrate_cell(
     nominal = np.asarray(base_from_nominal_paper, dtype=np.float64)
     nominal_z = float(nominal[2, 3])
 
-    blank = _Sheet(port.capture(s.frames), detector)
+    blank = _Sheet(_look(port, s), detector)
     first = sheet_pose_from_markers(blank.corners, s.markers, port.camera, nominal_z)
 
     coarse = list(s.coarse_depths_m)
@@ -282,7 +297,7 @@ def calibrate_cell(
         for i, depth in enumerate(s.pattern_depths_m)
     ]  # fmt: skip
     port.execute(segments_path(segments, s.hover_depth_m, s.speed_m_s))
-    after = _Sheet(port.capture(s.frames), detector)
+    after = _Sheet(_look(port, s), detector)
     integrals, plateaus = [], []
     for start, end, _ in segments:
         landed = sheet.to_paper(nominal, np.array([start, end]))
