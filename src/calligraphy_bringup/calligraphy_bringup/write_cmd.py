@@ -287,6 +287,10 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
             # Past --timeout-s the client cancelled the goal (the brush is lifted): save
             # what was written and say that it timed out.
             result, timed_out = error.result, str(error)
+            if result is not None and result.success:
+                # The goal ended as the timeout struck, before the cancel took: all of it was
+                # written, which is success (the report said both 'timed_out' and success).
+                timed_out = ''
         progress.finish()
         marks['written'] = time.monotonic()
         sim_time_s = clock.elapsed_since(sim_start)
