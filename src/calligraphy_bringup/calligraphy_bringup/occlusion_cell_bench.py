@@ -23,19 +23,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+
+def _params(render_arm: bool, observe_from: str, every_stroke: bool) -> list[str]:
+    # Every setting spelled out: config/sim.yaml's own choice must not leak into the others.
+    return [
+        '--param', f'sim_camera_node:render_arm={str(render_arm).lower()}',
+        '--param', f'writer_node:observe_from={observe_from}',
+        '--param', f'writer_node:feedback_every_stroke={str(every_stroke).lower()}',
+    ]  # fmt: skip
+
+
 SETTINGS = {
-    'blind_to_arm': [],
-    'hover': ['--param', 'sim_camera_node:render_arm=true'],
-    'clear_view': [
-        '--param', 'sim_camera_node:render_arm=true',
-        '--param', 'writer_node:observe_from=clear_view',
-    ],
-    'clear_view_per_character': [
-        '--param', 'sim_camera_node:render_arm=true',
-        '--param', 'writer_node:observe_from=clear_view',
-        '--param', 'writer_node:feedback_every_stroke=false',
-    ],
-}  # fmt: skip
+    'blind_to_arm': _params(False, 'hover', True),
+    'hover': _params(True, 'hover', True),
+    'clear_view': _params(True, 'clear_view', True),
+    'clear_view_per_character': _params(True, 'clear_view', False),
+}
 
 
 def _write(character: str, seed: int, extra: list[str], out: Path) -> dict:

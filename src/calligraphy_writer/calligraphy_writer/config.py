@@ -70,7 +70,11 @@ class WriterConfig:
         0.08, "distance of the clear-view pose below the character box's lower edge", unit='m'
     )
     clear_view_height_m: float = setting(
-        0.01, 'tip height of the clear-view pose above the sheet', unit='m', low=0.005
+        0.045,
+        "tip height of the clear-view pose above the sheet (the cell configs' safe height: a "
+        'goal leaves the brush there)',
+        unit='m',
+        low=0.005,
     )
     save_dir: str = setting('', "where observed images are saved ('' = not saved)")
     sheet_state_file: str = setting(
