@@ -25,15 +25,12 @@ from pathlib import Path
 
 import yaml
 from rclpy.context import Context
-from rclpy.executors import (
-    ExternalShutdownException,
-    MultiThreadedExecutor,
-    SingleThreadedExecutor,
-)
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+from calligraphy_ros_kit.runner import make_executor
 
 
 def _config_dir() -> Path:
@@ -161,13 +158,7 @@ class SimNodeGraph:
             parameters.setdefault(node, {}).update(values)
         self.context = context
         self.nodes: dict[str, Node] = {}
-        # One thread: rclpy's single-threaded executor (see calligraphy_ros_kit.runner: the
-        # multi-threaded one re-polls ready entities and cost the paper most of its CPU).
-        self.executor = (
-            SingleThreadedExecutor(context=context)
-            if threads == 1
-            else MultiThreadedExecutor(num_threads=threads, context=context)
-        )
+        self.executor = make_executor(threads, context)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         try:
