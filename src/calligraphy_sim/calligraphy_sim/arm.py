@@ -4,10 +4,11 @@ MuJoCo compiles `urdf/calligraphy_cell.urdf` directly; actuators and solver opti
 programmatically through `mujoco.MjSpec`, so the robot description stays the single source of the
 kinematics. Each joint is driven like an industrial servo drive in position mode:
 
-    torque = kp (q_cmd - q) + kd (qd_cmd - qd)   (+ gravity compensation, + torque limit)
+    torque = kp (q_cmd - q) + kd (qd_cmd - qd) + M(q) qdd_cmd
+             (+ gravity compensation, + torque limit)
 
-with the setpoint (`q_cmd`, `qd_cmd`) coming from a `TrajectoryFollower` updated every physics
-step (500 Hz, the UR control rate). Reflected rotor inertia is modelled as joint armature.
+with the setpoint (`q_cmd`, `qd_cmd`, `qdd_cmd`) coming from a `TrajectoryFollower` updated every
+physics step (500 Hz, the UR control rate). Reflected rotor inertia is modelled as joint armature.
 Contacts are disabled: nothing in the cell collides by design and the brush-paper contact lives in
 the virtual paper, not here.
 
@@ -43,6 +44,10 @@ class ArmSimConfig:
     armature: tuple[float, ...] = (0.6, 0.6, 0.4, 0.12, 0.12, 0.1)
     # Gravity compensation by the drive (as the real controller does).
     gravity_compensation: bool = True
+    # Inertial feed-forward of the commanded acceleration, M(q) qdd_cmd (model-based, as the real
+    # controller's): without it the servo lags through every acceleration and settles for about
+    # 0.15 s after each trajectory (measured on 永's plans).
+    acceleration_feedforward: bool = True
     initial_positions: tuple[float, ...] = HOME_POSITIONS_RAD
 
     def __post_init__(self) -> None:
@@ -53,6 +58,10 @@ class ArmSimConfig:
             raise ValueError('timestep_s must lie in [0.0001, 0.01] s for a stable servo')
         if min(self.stiffness) <= 0.0 or min(self.damping) < 0.0 or min(self.armature) < 0.0:
             raise ValueError('stiffness must be > 0, damping and armature >= 0')
+        if self.acceleration_feedforward and min(self.damping) <= 0.0:
+            raise ValueError(
+                'the acceleration feed-forward rides on the damping term: damping > 0 needed'
+            )
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ class ArmSimulation:
         self._velocity_actuators = np.array(
             [self.model.actuator(f'{n}_velocity').id for n in ARM_JOINTS]
         )
+        self._damping = np.asarray(self.config.damping, dtype=float)
         self._tip = self.model.body('brush_tip').id
         self._paper = self.model.body('paper').id
         initial = np.asarray(self.config.initial_positions, dtype=float)
@@ -166,8 +176,17 @@ class ArmSimulation:
         self.follower.set_trajectory(trajectory, start)
 
     def _apply_setpoint(self) -> None:
-        position, velocity, _ = self.follower.sample(self.time_s)
+        position, velocity, acceleration = self.follower.sample(self.time_s)
         self.data.ctrl[self._position_actuators] = position
+        if self.config.acceleration_feedforward:
+            # The feed-forward torque rides on the velocity term (force kd * ctrl - kd * qd), so
+            # the drive's torque limit still bounds the sum. qM is the mass matrix of the last
+            # step's state.
+            qdd = np.zeros(self.model.nv)
+            qdd[self._qvel] = acceleration
+            torque = np.zeros(self.model.nv)
+            mujoco.mj_mulM(self.model, self.data, torque, qdd)
+            velocity = velocity + torque[self._qvel] / self._damping
         self.data.ctrl[self._velocity_actuators] = velocity
 
     def step(self, count: int = 1) -> None:

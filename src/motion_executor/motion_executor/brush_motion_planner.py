@@ -129,7 +129,9 @@ class BrushMotionPlanner:
         ]
         q = self._solve_chain(targets, seed, f'{phase} move')
         velocities, accelerations = joint_rates(profile.time_s, q)
+        # Rest to rest: the one-sided differences at the ends would command a jolt.
         velocities[[0, -1]] = 0.0
+        accelerations[[0, -1]] = 0.0
         return _Segment(phase, profile.time_s, q, velocities, accelerations)
 
     def _travel(self, start: np.ndarray, goal: np.ndarray) -> _Segment:
