@@ -246,6 +246,10 @@ class RosWriterPort:
                 seq.EXECUTION_FAILED, f'{result.error_msg} (code {result.error_code})'
             )
 
+    @property
+    def moves_away_to_observe(self) -> bool:
+        return self.config.observe_from == 'clear_view'
+
     def _clear_view(self, plan) -> None:
         """Move the brush out of the camera's way (observe_from: clear_view): a one-point path
         clear_view_below_box_m below the character box, towards the robot, where the arm hides
@@ -257,9 +261,11 @@ class RosWriterPort:
         path.y_m = [plan.box_y_m - self.config.clear_view_below_box_m]
         path.pressing_depth_m = [-self.config.clear_view_height_m]
         path.time_from_start_s = [0.0]
+        # From the hop height where the last stroke left the brush, the executor moves it there
+        # in one go, rising on the way (from higher, it travels at its height).
         goal = ExecuteBrushPath.Goal(
             path=path, time_scale=1.0, skip_retreat=True,
-            approach_height_m=self.config.clear_view_height_m,
+            approach_height_m=self.config.hop_height_m or self.config.clear_view_height_m,
         )  # fmt: skip
         result = self._run_action(
             self.motion_client, goal, self.config.motion_timeout_s, '/execute_brush_path'

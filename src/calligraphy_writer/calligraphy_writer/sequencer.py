@@ -68,6 +68,10 @@ class Observation:
 class WriterPort(Protocol):
     """The cell as the sequencer sees it. Each call raises WriteError on failure."""
 
+    # Whether `observe` first moves the brush out of the camera's way (and leaves it at the safe
+    # height): then a character's last stroke needs to lift it only to the hop height.
+    moves_away_to_observe: bool
+
     def compute_path(
         self, plan: Any, stroke_index: int, brush_state: Any, controller: str
     ) -> Any: ...
@@ -155,7 +159,8 @@ class CharacterSequencer:
         more_follow: bool = False,
     ) -> CharacterOutcome:
         """Write one character. The brush hops low between strokes, and on to the next character
-        when `more_follow` (a text); it leaves the last stroke at the safe height."""
+        when `more_follow` (a text) or to the camera's clear view; it leaves the character at the
+        safe height."""
         started = time.monotonic()
         outcome = CharacterOutcome(
             planned.character, stroke_count=planned.stroke_count, scores=nan_scores()
@@ -180,9 +185,12 @@ class CharacterSequencer:
                 path = self.port.compute_path(planned.plan, index, self.brush_state, controller)
                 report('executing', index)
                 last = index == planned.stroke_count - 1
+                # After the last stroke the brush goes on low to the next character, or to
+                # where the camera is observed from, which lifts it to the safe height.
+                observes_next = last and self.port.moves_away_to_observe and not self.camera_lost
                 self.port.set_writing(True)
                 try:
-                    self.port.execute(path, hop_after=more_follow or not last)
+                    self.port.execute(path, hop_after=more_follow or not last or observes_next)
                 finally:
                     self.port.set_writing(False)
                 outcome.strokes_written = index + 1

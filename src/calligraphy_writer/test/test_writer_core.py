@@ -28,6 +28,8 @@ from calligraphy_writer.sheet_grid import Box, SheetGrid
 class RecordingCell:
     """Logs every call in order; the brush state counts observations."""
 
+    moves_away_to_observe = False
+
     def __init__(self, fail_on_execute: int | None = None, cancel_after: int | None = None):
         self.log: list[str] = []
         self.hops: list[bool] = []
@@ -127,6 +129,22 @@ def test_dips_happen_between_strokes_when_the_budget_requires():
         _planned([1e-5] * 2), 'analytic', False, more_follow=True
     )
     assert cell.hops == [True, True]
+
+
+def test_a_cell_observing_from_a_clear_view_leaves_the_last_stroke_low_unless_the_camera_is_lost():
+    # The move to the clear view lifts the brush to the safe height itself; without it (the
+    # camera lost earlier in the goal) the last stroke must lift the brush.
+    class ClearViewCell(RecordingCell):
+        moves_away_to_observe = True
+
+    cell = ClearViewCell()
+    sequencer = CharacterSequencer(cell, InkBudget(InkBudgetConfig()))
+    sequencer.write(_planned([1e-5] * 3), 'analytic', True)
+    assert cell.hops == [True, True, True]
+    cell.hops.clear()
+    sequencer.camera_lost = True
+    sequencer.write(_planned([1e-5] * 3), 'analytic', True)
+    assert cell.hops == [True, True, False]
 
 
 def test_camera_failure_continues_open_loop_with_a_warning():

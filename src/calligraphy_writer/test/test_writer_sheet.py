@@ -183,6 +183,8 @@ def test_a_long_input_is_quoted_cut_with_its_length():
 class _Cell:
     """Writes instantly; the camera answers `seeing` observations, then fails."""
 
+    moves_away_to_observe = False
+
     def __init__(self, seeing: int) -> None:
         self.seeing = seeing
         self.observations = 0

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 # Lowest travel height a goal may ask for (tip above the sheet): clear of the paper and of the
 # bristles' sag.
 MIN_TRAVEL_HEIGHT_M = 0.005
+# A low hop's tip goes below this height only over the next path's start (see _low_hop).
+HOP_CLEARANCE_M = MIN_TRAVEL_HEIGHT_M
 # Upright brush: tip z along the bristles into the sheet, tip x along paper x.
 UPRIGHT_IN_PAPER = np.diag([1.0, -1.0, -1.0])
 
@@ -271,6 +273,11 @@ class BrushMotionPlanner:
             seed,
             'the point above the path start',
         )
+        if travel_z < safe:
+            # A low hop between strokes: one move that descends while it arrives.
+            hop = self._low_hop(seed, first_xy, first_z, first_rotation)
+            if hop is not None:
+                return [*segments, hop]
         travel = self._travel(seed, above)
         if travel_z < safe:
             # A joint-space move between two low points may bow down toward the sheet.
@@ -282,6 +289,62 @@ class BrushMotionPlanner:
             self._vertical(PHASE_APPROACH, first_xy, travel_z, first_z, first_rotation, above)
         )
         return segments
+
+    def _low_hop(
+        self, seed: np.ndarray, first_xy: np.ndarray, first_z: float, first_rotation: tuple
+    ) -> _Segment | None:
+        """The tip's straight move over the sheet from where it is to the path start, in one
+        go: it travels along the line (a rest-to-rest profile over the distance) while its
+        height follows one rest-to-rest profile to `first_z`, started so that the tip goes below
+        HOP_CLEARANCE_M only as the travel comes to rest over the start (the brush cannot touch
+        the sheet while it moves sideways). Tip limits are the vertical ones; the tilt turns
+        with the travel. Instead of travel, stop and descent: the descent overlaps the travel's
+        end. None when the joints would exceed the travel's joint speed (or the tip starts
+        below the clearance): the caller travels and descends in joint space instead."""
+        c = self.config
+        tip_now = self.tip_in_paper(seed)
+        start_z = float(tip_now[2])
+        if start_z < HOP_CLEARANCE_M:
+            return None
+        limits = (c.vertical_speed_m_s, c.vertical_acceleration_m_s2, c.vertical_jerk_m_s3)
+        period = c.vertical_sample_period_s
+        offset = np.asarray(first_xy, dtype=float) - tip_now[:2]
+        distance = float(np.hypot(*offset))
+        along = rest_to_rest(np.zeros(1), np.array([distance]), *limits, period)
+        height = rest_to_rest(np.array([start_z]), np.array([first_z]), *limits, period)
+        low = np.nonzero(height.positions[:, 0] < HOP_CLEARANCE_M)[0]
+        # The height profile starts so that its last sample above the clearance falls when the
+        # travel ends (at once when it never goes below: a rise, or a hover point).
+        above_until = height.time_s[low[0] - 1] if low.size and low[0] > 0 else 0.0
+        delay = max(0.0, along.duration_s - above_until) if low.size else 0.0
+        duration = max(along.duration_s, delay + height.duration_s)
+        times = np.linspace(0.0, duration, max(2, int(np.ceil(duration / period)) + 1))
+        s = np.interp(times, along.time_s, along.positions[:, 0])
+        z = np.interp(times - delay, height.time_s, height.positions[:, 0])
+        fraction = s / distance if distance > 1e-9 else np.clip(times / duration, 0.0, 1.0)
+        start_tilt = np.array(self._tilts(seed))
+        tilts = start_tilt + np.outer(fraction, np.asarray(first_rotation) - start_tilt)
+        targets = [
+            self.tip_target(np.array([*(tip_now[:2] + f * offset), h]), *tilt)
+            for f, h, tilt in zip(fraction, z, tilts, strict=True)
+        ]
+        q = self._solve_chain(targets, seed, 'hop')
+        velocities, accelerations = joint_rates(times, q)
+        velocities[[0, -1]] = 0.0
+        accelerations[[0, -1]] = 0.0
+        if np.max(np.abs(velocities)) > c.joint_velocity_rad_s:
+            return None
+        return _Segment(PHASE_APPROACH, times, q, velocities, accelerations)
+
+    def _tilts(self, positions: np.ndarray) -> tuple[float, float]:
+        """The brush's tilt about paper x and y at `positions` (0, 0 upright)."""
+        rotation = (
+            np.linalg.inv(self.paper_in_base[:3, :3]) @ self.kinematics.forward(positions)[:3, :3]
+        )
+        tilted = rotation @ UPRIGHT_IN_PAPER.T
+        tilt_y = float(np.arcsin(np.clip(tilted[0, 2], -1.0, 1.0)))
+        tilt_x = float(np.arctan2(-tilted[1, 2], tilted[2, 2]))
+        return tilt_x, tilt_y
 
     def plan_lift(self, current_positions: np.ndarray) -> MotionPlan:
         """Rise vertically from `current_positions` to the safe height (hold if already there)."""
@@ -300,14 +363,10 @@ class BrushMotionPlanner:
                     )
                 ]
             )
-        rotation = (
-            np.linalg.inv(self.paper_in_base[:3, :3]) @ self.kinematics.forward(current)[:3, :3]
+        # Keep the brush's current tilt while lifting.
+        segment = self._vertical(
+            PHASE_RETREAT, tip[:2], tip[2], safe, self._tilts(current), current
         )
-        # Keep the brush's current tilt while lifting: express it as tilts of the upright pose.
-        tilted = rotation @ UPRIGHT_IN_PAPER.T
-        tilt_y = float(np.arcsin(np.clip(tilted[0, 2], -1.0, 1.0)))
-        tilt_x = float(np.arctan2(-tilted[1, 2], tilted[2, 2]))
-        segment = self._vertical(PHASE_RETREAT, tip[:2], tip[2], safe, (tilt_x, tilt_y), current)
         return self._checked(self._join([segment]), 'the lift')
 
     def _join(self, segments: list[_Segment]) -> MotionPlan:

@@ -178,6 +178,31 @@ def test_a_low_hop_between_strokes_is_faster_and_stays_above_the_sheet(planner):
     assert before[away, 2].min() > 0.029
 
 
+def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(planner):
+    first = planner.plan(_line(), HOME, retreat_height_m=0.01)
+    low = planner.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
+    start = low.writing_window()[0]
+    before = low.tip_in_paper[low.time_s <= start]
+    from_start = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12)
+    # Below the 5 mm clearance only once over the stroke's start (within 0.1 mm of it).
+    assert from_start[before[:, 2] < 0.005 - 1e-6].max() < 1e-4
+    assert before[-1] == pytest.approx([0.10, 0.12, -0.002], abs=1e-6)
+    # Travel and descent overlap: the tip is already on its way down from the hop height while
+    # it still travels (more than 0.5 mm from the start), where a stop above the start would
+    # keep it at 10 mm.
+    assert before[from_start > 5e-4, 2].min() < 0.009
+
+
+def test_a_hop_to_a_point_above_the_hop_height_rises_on_the_way(planner):
+    # The writer's move to the camera's clear view: from 10 mm over the last stroke's end to a
+    # point 45 mm up, 80 mm away; the tip never sinks on the way.
+    first = planner.plan(_line(), HOME, retreat_height_m=0.01)
+    hover = BrushPathSpec(*(np.array([v]) for v in (0.115, 0.02, -0.045, 0.0)))
+    plan = planner.plan(hover, first.positions[-1], approach_height_m=0.01, skip_retreat=True)
+    assert plan.tip_in_paper[:, 2].min() > 0.01 - 1e-4
+    assert plan.tip_in_paper[-1] == pytest.approx([0.115, 0.02, 0.045], abs=1e-6)
+
+
 def test_travel_heights_below_the_minimum_are_refused(planner):
     with pytest.raises(MotionError) as caught:
         planner.plan(_line(), HOME, approach_height_m=0.002)
