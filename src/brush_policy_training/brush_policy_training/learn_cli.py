@@ -106,18 +106,24 @@ def run_learn(args: argparse.Namespace) -> int:
               f'characters {session.characters}', file=sys.stderr)  # fmt: skip
         sessions.append(session)
 
-    progress.begin('identifying the brush (width vs depth)')
+    progress.begin('identifying the brush (width vs depth, ink use)')
     truths = [s.simulated_brush for s in sessions]
     truth = truths[0] if truths[0] and all(t == truths[0] for t in truths) else None
     try:
-        identified = identify([st for s in sessions for st in s.strokes], truth)
+        identified = identify(
+            [st for s in sessions for st in s.strokes],
+            truth,
+            ink_runs=[(s.ink_steps, s.dips_recorded) for s in sessions],
+        )
     except IdentificationError as error:
         raise CliError(f'cannot identify the brush: {error}') from error
     document, brush = identified['document'], identified['brush']
     document['sessions'] = [s.provenance() for s in sessions]
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    write_brush_yaml(out / 'identified_brush.yaml', brush, document['width_curve'])
+    write_brush_yaml(
+        out / 'identified_brush.yaml', brush, document['width_curve'], document['ink_use']
+    )
     _save(out / 'identification.json', document)
     curve = document['width_curve']
     errors = curve['standard_errors']
@@ -128,7 +134,13 @@ def run_learn(args: argparse.Namespace) -> int:
     lag = document['tip_lag']
     print(f'    tip lag not identified (residual shift {lag["residual_shift_m"] * 1e3:.2f} mm; '
           'see identification.json)', file=sys.stderr)  # fmt: skip
-    print('    ink use not identified (see identification.json)', file=sys.stderr)
+    ink = document['ink_use']
+    if ink['identified']:
+        print(f'    ink_capacity_m2 = {ink["ink_capacity_m2"]:.6g} ± '
+              f'{ink["ink_capacity_standard_error_m2"]:.2g} (camera darkness over '
+              f'{ink["strokes"]} strokes, {ink["dips"]} dips)', file=sys.stderr)  # fmt: skip
+    else:
+        print(f'    ink use {ink["why"]}', file=sys.stderr)
     if 'against_simulated_brush' in document:
         rms = document['against_simulated_brush'].get('width_curve_rms_error_m')
         if rms is not None:

@@ -10,10 +10,17 @@ robust loss below, an approximation).
 
 The fit also shifts the commanded depths along the path by a fitted residual lag (the widths
 may trail the depths), and weighs outliers less (soft L1: a stroke end hidden from the camera by
-the retreated brush reads narrow or empty). Tip lag and ink use are reported as not identified,
-with the reason (`tip_lag`, NOT_IDENTIFIED): the recorded path already carries the controller's
-lead against the lag, and nothing marks when the brush was dipped (the virtual paper's ink-load
-topic is the simulator's hidden state and is never used).
+the retreated brush reads narrow or empty). Tip lag is reported as not identified, with the
+reason (`tip_lag`): the recorded path already carries the controller's lead against the lag.
+
+Ink use (`fit_ink_use`): the brush's ink capacity from how the camera's darkness of the strokes
+falls as the brush lays ink, and rises after each dip (the dips come from the dipping action's
+status topic; the virtual paper's ink-load topic is the simulator's hidden state and is never
+used). Each stroke's inked area is its measured width integrated along the centreline; the load
+falls over it by the brush's ink law (`calligraphy_model.brush.ink_spent_per_area`) over the
+capacity, and the camera sees `full_ink_darkness` × the density that load lays
+(`deposit_density`). Fitted: the capacity, the load at each session's start and the load a dip
+leaves; the camera's full-ink darkness, the density at empty and the dry onset stay nominal.
 """
 
 from __future__ import annotations
@@ -25,7 +32,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from calligraphy_model.brush import PARAM_RANGES, BrushParams, footprint_width
+from calligraphy_model.brush import (
+    PARAM_RANGES,
+    BrushParams,
+    deposit_density,
+    footprint_width,
+    ink_spent_per_area,
+)
+from calligraphy_model.brush_state import EstimatorConfig
 
 FITTED = ('touch_width_m', 'belly_diameter_m', 'width_slope')
 MIN_POINTS = 20
@@ -34,12 +48,14 @@ BOUNDS = ([0.0, 0.001, 0.1], [0.003, 0.02, 5.0])
 # drying out read narrower than the brush, and should not bend the curve.
 ROBUST_SCALE_M = 0.0002
 
-NOT_IDENTIFIED = {
-    'ink_use': 'not identified: the camera darkness per stroke is recorded, but the recorded '
-    'topics do not mark when the brush was dipped (a real cell has no ink-load sensor; the '
-    "virtual paper's ink load is hidden state and is not used); ink_capacity_m2 keeps the "
-    'nominal value',
-}
+# Ink use: strokes with a measured darkness needed, and the largest relative standard error of
+# the capacity that counts as identified (beyond it the nominal capacity is kept).
+INK_MIN_STROKES = 6
+INK_MAX_RELATIVE_ERROR = 0.3
+INK_CAPACITY_BOUNDS_M2 = (1e-4, 1e-2)
+INK_LOAD_BOUNDS = (0.05, 1.0)
+# Sub-steps over which a stroke's ink is laid (its mean darkness is their mean).
+INK_SUBSTEPS = 8
 
 
 class IdentificationError(ValueError):
@@ -162,21 +178,133 @@ def tip_lag(fit: dict) -> tuple[dict, dict]:
     }, {}
 
 
-def identify(strokes, truth: dict | None = None) -> dict:
-    """The identification document (identification.json) and the identified BrushParams."""
+def _ink_not_identified(why: str, **figures) -> tuple[dict, dict]:
+    return {'identified': False, 'why': why + '; ink_capacity_m2 keeps the nominal value',
+            **figures}, {}  # fmt: skip
+
+
+def fit_ink_use(runs) -> tuple[dict, dict]:
+    """The identification's ink_use entry and the BrushParams fields to set ({} when not
+    identified). `runs`: per session, (its InkSteps in writing order, whether it recorded the
+    dips)."""
+    from scipy.optimize import least_squares
+
+    usable = [steps for steps, recorded in runs if recorded and steps]
+    if not usable:
+        return _ink_not_identified(
+            'not identified: no session recorded when the brush was dipped (the dipping '
+            "action's status topic /dip_ink/_action/status), so the darkness cannot be tied to "
+            'the ink laid since a dip'
+        )
+    nominal = BrushParams()
+    full = EstimatorConfig().full_ink_darkness
+    d0, dry = nominal.darkness_at_empty, nominal.dry_onset_load
+    # A stroke the camera did not measure still spent ink: its path length times the session's
+    # median measured width.
+    areas = []
+    for steps in usable:
+        widths = [
+            st.area_m2 / st.path_length_m
+            for st in steps
+            if math.isfinite(st.area_m2) and st.path_length_m > 0
+        ]
+        fill = float(np.median(widths)) if widths else 0.0
+        areas.append([st.area_m2 if math.isfinite(st.area_m2) else fill * st.path_length_m
+                      for st in steps])  # fmt: skip
+    observed = np.array(
+        [st.darkness for steps in usable for st in steps if math.isfinite(st.darkness)]
+    )
+    dipped = any(st.dips_before > 0 for steps in usable for st in steps)
+    if len(observed) < INK_MIN_STROKES:
+        return _ink_not_identified(
+            f'not identified: {len(observed)} strokes with a measured darkness, '
+            f'{INK_MIN_STROKES} needed'
+        )
+
+    def predicted(p: np.ndarray) -> np.ndarray:
+        capacity, after_dip = math.exp(p[0]), p[-1]
+        out = []
+        for run, (steps, run_areas) in enumerate(zip(usable, areas, strict=True)):
+            load, dips = p[1 + run], 0
+            for step, area in zip(steps, run_areas, strict=True):
+                if step.dips_before > dips:
+                    load, dips = after_dip, step.dips_before
+                densities = []
+                for _ in range(INK_SUBSTEPS):
+                    densities.append(float(deposit_density(load, d0)))
+                    spent = float(ink_spent_per_area(load, dry, d0))
+                    load = max(load - area / INK_SUBSTEPS * spent / capacity, 0.0)
+                if math.isfinite(step.darkness):
+                    out.append(full * float(np.mean(densities)))
+        return np.array(out)
+
+    lo_c, hi_c = (math.log(b) for b in INK_CAPACITY_BOUNDS_M2)
+    lower = [lo_c] + [INK_LOAD_BOUNDS[0]] * (len(usable) + 1)
+    upper = [hi_c] + [INK_LOAD_BOUNDS[1]] * (len(usable) + 1)
+    start = [math.log(nominal.ink_capacity_m2)] + [0.95] * (len(usable) + 1)
+    fit = least_squares(
+        lambda p: predicted(p) - observed,
+        np.clip(start, np.add(lower, 1e-6), np.subtract(upper, 1e-6)),
+        bounds=(lower, upper),
+        diff_step=1e-3,
+    )
+    residual = fit.fun
+    # Without a dip the load a dip leaves plays no part: leave it out of the covariance.
+    columns = fit.jac if dipped else fit.jac[:, :-1]
+    dof = max(len(residual) - columns.shape[1], 1)
+    s2 = float(residual @ residual) / dof
+    try:
+        stderr = np.sqrt(np.clip(np.diag(s2 * np.linalg.pinv(columns.T @ columns)), 0.0, None))
+    except np.linalg.LinAlgError:
+        stderr = np.full(columns.shape[1], np.inf)
+    capacity = math.exp(fit.x[0])
+    relative = float(stderr[0])  # of log capacity: the capacity's relative standard error
+    figures = {
+        'model': 'camera darkness = full_ink_darkness x deposit_density(load); over each '
+        'stroke the load falls by its inked area (measured width along the centreline) x '
+        'ink_spent_per_area(load) / ink_capacity_m2; a recorded dip resets it to the load a dip '
+        'leaves',
+        'ink_capacity_m2': capacity,
+        'ink_capacity_standard_error_m2': capacity * relative,
+        'load_at_session_start': [float(v) for v in fit.x[1 : 1 + len(usable)]],
+        'load_after_a_dip': float(fit.x[-1]) if dipped else None,
+        'strokes': int(len(observed)),
+        'dips': int(sum(max((st.dips_before for st in steps), default=0) for steps in usable)),
+        'residual_rms': float(math.sqrt(np.mean(residual**2))),
+        'darkness_range': [float(observed.min()), float(observed.max())],
+        'assumed': {'full_ink_darkness': full, 'darkness_at_empty': d0, 'dry_onset_load': dry},
+    }
+    at_bound = not (lo_c + 1e-3 < fit.x[0] < hi_c - 1e-3)
+    if not fit.success or at_bound or relative > INK_MAX_RELATIVE_ERROR:
+        why = (
+            'the capacity ran to a bound of the fit'
+            if at_bound
+            else f'its relative standard error {relative:.0%} exceeds '
+            f'{INK_MAX_RELATIVE_ERROR:.0%} (the darkness fell too little between dips)'
+        )
+        return _ink_not_identified(f'not identified: {why}', **figures)
+    return {'identified': True, **figures}, {'ink_capacity_m2': capacity}
+
+
+def identify(strokes, truth: dict | None = None, ink_runs=()) -> dict:
+    """The identification document (identification.json) and the identified BrushParams.
+    `ink_runs`: per session, (InkSteps, dips recorded), for ink use (see fit_ink_use)."""
     nominal = BrushParams()
     fit = fit_brush(strokes, nominal.paper_spread_m)
     lag_entry, lag_fields = tip_lag(fit)
-    brush = dataclasses.replace(nominal, **fit['parameters'], **lag_fields)
+    ink_entry, ink_fields = fit_ink_use(list(ink_runs))
+    brush = dataclasses.replace(nominal, **fit['parameters'], **lag_fields, **ink_fields)
     document = {
         'width_curve': fit,
         'tip_lag': lag_entry,
-        'ink_use': NOT_IDENTIFIED['ink_use'],
-        'identified_brush': {name: getattr(brush, name) for name in (*FITTED, *lag_fields)},
+        'ink_use': ink_entry,
+        'identified_brush': {
+            name: getattr(brush, name) for name in (*FITTED, *lag_fields, *ink_fields)
+        },
         'nominal_for_the_rest': sorted(
             f.name
             for f in dataclasses.fields(BrushParams)
-            if f.name not in FITTED and f.name not in lag_fields
+            if f.name not in FITTED and f.name not in lag_fields and f.name not in ink_fields
         ),
     }
     if not fit['belly_reached']:
@@ -203,20 +331,27 @@ def simulation_error(brush: BrushParams, truth: dict, depth_range_m: list[float]
     return {
         'label': 'known only in simulation: report.json simulated_brush (never used to fit)',
         'width_curve_rms_error_m': float(math.sqrt(np.mean(diff**2))),
+        'ink_capacity_m2': {'identified': brush.ink_capacity_m2, 'true': true.ink_capacity_m2},
         'over_depths_m': [float(depths[0]), float(depths[-1])],
         'parameter_error': {n: getattr(brush, n) - getattr(true, n) for n in FITTED},
         'true': {n: getattr(true, n) for n in FITTED},
     }
 
 
-def write_brush_yaml(path: Path, brush: BrushParams, fit: dict) -> Path:
+def write_brush_yaml(path: Path, brush: BrushParams, fit: dict, ink: dict | None = None) -> Path:
     """The `--brush-file` format: `brush:` with every BrushParams field (fitted + nominal)."""
     values = {f.name: getattr(brush, f.name) for f in dataclasses.fields(BrushParams)}
     values = {k: (int(v) if isinstance(v, int) else float(v)) for k, v in values.items()}
+    ink_line = ''
+    if ink and ink.get('identified'):
+        ink_line = (
+            f'# Fitted: ink_capacity_m2 (camera darkness over {ink["strokes"]} strokes and '
+            f'{ink["dips"]} dips, residual RMS {ink["residual_rms"]:.3f}).\n'
+        )
     header = (
         '# Brush identified by `calligraphy learn` from camera widths; SI units.\n'
         f'# Fitted: {", ".join(FITTED)} (residual RMS {fit["residual_rms_m"] * 1e3:.3f} mm over '
-        f'{fit["points"]} points); every other field is the nominal brush.\n'
+        f'{fit["points"]} points).\n{ink_line}# Every other field is the nominal brush.\n'
     )
     path.write_text(header + yaml.safe_dump({'brush': values}, sort_keys=False))
     return path

@@ -71,7 +71,10 @@ def finetune(config, identified: BrushParams, identification: dict, sessions: li
     """Train on data around the identified brush; returns training.TrainResult (card updated)."""
     from brush_policy_training.training import train
 
-    stderr = identification['width_curve']['standard_errors']
+    stderr = dict(identification['width_curve']['standard_errors'])
+    ink = identification['ink_use']
+    if ink.get('identified'):
+        stderr['ink_capacity_m2'] = ink['ink_capacity_standard_error_m2']
     sample_brush, ranges = brushes_around(identified, stderr)
     result = train(config, log=log, sample_brush=sample_brush)
     card = result.card

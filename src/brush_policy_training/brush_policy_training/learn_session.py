@@ -6,7 +6,9 @@ rosbag2 bag folder a real cell recorded. Only what a real cell records is read:
 - `/writer/brush_path` (BrushPath): the commanded path of each stroke, one point per planned
   centreline point (every controller returns one path point per centreline point);
 - `/paper_observation` (PaperObservation): per stroke of the character, the planned and the
-  measured width at each planned centreline point, coverage and darkness.
+  measured width at each planned centreline point, coverage and darkness;
+- `/dip_ink/_action/status` (action_msgs/GoalStatusArray, the ink dipping action's own status
+  topic): when a dip ended. Optional: without it ink use cannot be identified.
 
 Strokes are matched by `stroke_index` within a character; a path with stroke_index 0 (or one not
 above the previous) starts a new character. Each stroke takes its widths from the first
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +33,10 @@ import numpy as np
 
 PATH_TOPIC = '/writer/brush_path'
 OBSERVATION_TOPIC = '/paper_observation'
+DIP_STATUS_TOPIC = '/dip_ink/_action/status'
+# action_msgs/GoalStatus codes: a goal seen accepted, executing or canceling, then succeeded.
+_GOAL_RUNNING = (1, 2, 3)
+_GOAL_SUCCEEDED = 4
 INTERFACES_PACKAGE = 'calligraphy_interfaces'
 
 
@@ -57,6 +64,20 @@ class StrokeRecord:
 
 
 @dataclass
+class InkStep:
+    """One written stroke in writing order, for ink use: the dips done before it (in the
+    session), its path length, and once the camera measured it, the inked area (measured width
+    integrated along the centreline) and its mean darkness (NaN until measured)."""
+
+    character: int
+    stroke_index: int
+    dips_before: int
+    path_length_m: float
+    area_m2: float = math.nan
+    darkness: float = math.nan
+
+
+@dataclass
 class Session:
     folder: Path
     bag: Path
@@ -66,6 +87,9 @@ class Session:
     paths: int
     strokes: list[StrokeRecord] = field(default_factory=list)
     simulated_brush: dict | None = None
+    # Every written stroke in order, and whether the bag recorded the dips (DIP_STATUS_TOPIC).
+    ink_steps: list[InkStep] = field(default_factory=list)
+    dips_recorded: bool = False
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(depth, measured width) at every centreline point with a width and a pressing depth."""
@@ -145,18 +169,22 @@ def _deserialize(store, raw: bytes, msgtype: str):
 
 
 def _messages(folder: Path, store) -> list[tuple[str, int, object]]:
+    """The wanted topics' messages in time order, then ('', bag start ns, set of the wanted
+    topics the bag has)."""
     from rosbags.rosbag2 import Reader, ReaderError
 
-    wanted = {PATH_TOPIC, OBSERVATION_TOPIC}
+    wanted = {PATH_TOPIC, OBSERVATION_TOPIC, DIP_STATUS_TOPIC}
     out = []
+    present: set[str] = set()
     try:
         with Reader(folder) as bag:
             connections = [c for c in bag.connections if c.topic in wanted]
+            present = {c.topic for c in connections}
             for c in connections:
                 if c.msgtype not in store.fielddefs:
                     raise SessionError(f'{folder}: {c.topic} has unknown type {c.msgtype}')
             if not connections:
-                return out
+                return [('', 0, present)]
             for connection, stamp, raw in bag.messages(connections=connections):
                 try:
                     message = _deserialize(store, raw, connection.msgtype)
@@ -174,7 +202,7 @@ def _messages(folder: Path, store) -> list[tuple[str, int, object]]:
     except Exception as error:  # a corrupt file surfaces as anything from the MCAP parser
         raise SessionError(f'{folder}: corrupt bag ({type(error).__name__}: {error})') from None
     out.sort(key=lambda item: item[1])
-    out.append(('', start_ns, None))
+    out.append(('', start_ns, present))
     return out
 
 
@@ -187,6 +215,17 @@ def _at_centreline(depth: np.ndarray, count: int) -> np.ndarray:
     return np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(depth)), depth)
 
 
+def _inked_area(width_m: np.ndarray, centre_s_m: np.ndarray) -> float:
+    """Measured width integrated along the centreline (m²); unmeasurable points (NaN) take
+    their neighbours' width. NaN with fewer than two measured points."""
+    along = np.isfinite(centre_s_m)
+    seen = along & np.isfinite(width_m)
+    if seen.sum() < 2:
+        return math.nan
+    s = centre_s_m[along]
+    return float(np.trapezoid(np.interp(s, centre_s_m[seen], width_m[seen]), s))
+
+
 def read_session(path: str | Path) -> Session:
     """The strokes of one session; SessionError when it is not one, is corrupt, or holds no
     camera observation of a written stroke."""
@@ -197,11 +236,14 @@ def read_session(path: str | Path) -> Session:
         raise SessionError(f'{bag}: no .mcap or .db3 storage file in the bag folder')
     hashes = {p.name: _sha256(p) for p in mcaps}
     messages = _messages(bag, typestore())
-    start_ns = messages.pop()[1] if messages else 0
+    _, start_ns, present = messages.pop()
     paths: list[tuple[int, object]] = []  # (character, BrushPath)
     # (character, stroke_index) -> path; pending strokes waiting for a measurement
     pending: dict[tuple[int, int], object] = {}
     strokes: list[StrokeRecord] = []
+    steps: dict[tuple[int, int], InkStep] = {}
+    running_dips: set[bytes] = set()
+    dips = 0
     character, last_index = -1, None
     for topic, _, message in messages:
         if topic == PATH_TOPIC:
@@ -212,6 +254,19 @@ def read_session(path: str | Path) -> Session:
             last_index = index
             paths.append((character, message))
             pending[(character, index)] = message
+            xy = np.column_stack([message.x_m, message.y_m]).astype(float)
+            length = float(np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)))
+            steps[(character, index)] = InkStep(character, index, dips, length)
+        elif topic == DIP_STATUS_TOPIC:
+            # Each status array lists every goal the server still remembers; a dip counts once,
+            # when a goal seen running is first seen succeeded (not one that ended before).
+            for status in message.status_list:
+                goal = bytes(status.goal_info.goal_id.uuid)
+                if status.status in _GOAL_RUNNING:
+                    running_dips.add(goal)
+                elif status.status == _GOAL_SUCCEEDED and goal in running_dips:
+                    running_dips.discard(goal)
+                    dips += 1
         elif topic == OBSERVATION_TOPIC:
             for metrics in message.strokes:
                 key = (character, int(metrics.stroke_index))
@@ -226,6 +281,10 @@ def read_session(path: str | Path) -> Session:
                 path_s = np.concatenate(
                     [[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))]
                 )
+                centre_s = _at_centreline(path_s, len(measured))
+                step = steps[key]
+                step.area_m2 = _inked_area(measured, centre_s)
+                step.darkness = float(metrics.darkness)
                 strokes.append(
                     StrokeRecord(
                         character=character,
@@ -238,7 +297,7 @@ def read_session(path: str | Path) -> Session:
                         duration_s=float(times[-1] - times[0]) if len(times) > 1 else 0.0,
                         path_s_m=path_s,
                         path_depth_m=depth,
-                        centre_s_m=_at_centreline(path_s, len(measured)),
+                        centre_s_m=centre_s,
                     )
                 )
     if not paths:
@@ -259,6 +318,8 @@ def read_session(path: str | Path) -> Session:
         paths=len(paths),
         strokes=strokes,
         simulated_brush=brush if isinstance(brush, dict) else None,
+        ink_steps=list(steps.values()),
+        dips_recorded=DIP_STATUS_TOPIC in present,
     )
 
 

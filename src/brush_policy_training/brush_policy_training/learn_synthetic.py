@@ -4,9 +4,12 @@
 that does not know its brush) in the offline brush simulator (calligraphy_sim.brush_render, the
 virtual paper's physics), measures every stroke after it is written the way the camera does
 (calligraphy_model.stroke_width.measure_strokes on the box so far, crossings excluded; an ideal
-camera: no perspective, lighting or sensor noise), and records what a cell would: one BrushPath per
-stroke on /writer/brush_path and one PaperObservation per stroke on /paper_observation, in a
-rosbag2 bag (MCAP) `OUT/session/`, with a report.json naming the simulated brush.
+camera: no perspective, lighting or sensor noise; its darkness is the ink's density times the
+cell camera's contrast, `EstimatorConfig.full_ink_darkness`), and records what a cell would: one
+BrushPath per stroke on /writer/brush_path, one PaperObservation per stroke on /paper_observation
+and, for each dip (the brush reloaded full when it falls below RELOAD_BELOW), the dipping action's
+status going from executing to succeeded on /dip_ink/_action/status, in a rosbag2 bag (MCAP)
+`OUT/session/`, with a report.json naming the simulated brush.
 """
 
 from __future__ import annotations
@@ -16,12 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from brush_policy_training.learn_session import OBSERVATION_TOPIC, PATH_TOPIC, typestore
+from brush_policy_training.learn_session import (
+    DIP_STATUS_TOPIC,
+    OBSERVATION_TOPIC,
+    PATH_TOPIC,
+    typestore,
+)
 from calligraphy_model.brush import BrushParams
+from calligraphy_model.brush_state import EstimatorConfig
 
 PATH_TYPE = 'calligraphy_interfaces/msg/BrushPath'
 OBSERVATION_TYPE = 'calligraphy_interfaces/msg/PaperObservation'
 METRICS_TYPE = 'calligraphy_interfaces/msg/StrokeMetrics'
+STATUS_TYPE = 'action_msgs/msg/GoalStatusArray'
 RELOAD_BELOW = 0.3
 
 
@@ -60,7 +70,22 @@ class SessionBag:
         self.observations = self.writer.add_connection(
             OBSERVATION_TOPIC, OBSERVATION_TYPE, typestore=self.store
         )
+        self.dip_status = self.writer.add_connection(
+            DIP_STATUS_TOPIC, STATUS_TYPE, typestore=self.store
+        )
         self.stamp = 1_780_000_000 * 10**9
+        self.dips = 0
+
+    def dip(self) -> None:
+        """A dip goal as its action server reports it: executing, then succeeded."""
+        self.dips += 1
+        for code in (2, 4):  # action_msgs/GoalStatus EXECUTING, SUCCEEDED
+            array = default_message(self.store, STATUS_TYPE)
+            status = default_message(self.store, 'action_msgs/msg/GoalStatus')
+            status.status = code
+            status.goal_info.goal_id.uuid = np.full(16, self.dips, dtype=np.uint8)
+            array.status_list.append(status)
+            self._write(self.dip_status, array, STATUS_TYPE)
 
     def path(self, index: int, x, y, depth, t, controller: str = 'learned') -> None:
         msg = default_message(self.store, PATH_TYPE)
@@ -84,7 +109,8 @@ class SessionBag:
             metrics.stroke_index = int(m.stroke_index)
             metrics.planned_width_m = np.ascontiguousarray(m.planned_width_m, dtype=float)
             metrics.measured_width_m = np.ascontiguousarray(m.measured_width_m, dtype=float)
-            metrics.coverage, metrics.darkness = float(m.coverage), float(m.darkness)
+            metrics.coverage = float(m.coverage)
+            metrics.darkness = float(m.darkness) * EstimatorConfig().full_ink_darkness
             msg.strokes.append(metrics)
         self._write(self.observations, msg, OBSERVATION_TYPE)
 
@@ -131,7 +157,8 @@ def simulate_session(
             canvas = np.zeros((rows, cols), np.float32)
             for k, stroke in enumerate(strokes):
                 if load < RELOAD_BELOW:
-                    load = 1.0  # the dip: not recorded on these topics, as in the cell
+                    load = 1.0
+                    bag.dip()
                 path = controller.compute(stroke, BrushState(ink_load=load, width_gain=1.0))
                 bag.path(k, path.x_m, path.y_m, path.pressing_depth_m, path.time_from_start_s)
                 (render,) = render_batch(

@@ -112,7 +112,28 @@ def test_reads_the_session_and_identifies_the_width_curve(session):
     assert against['width_curve_rms_error_m'] < 0.0001 and 'simulation' in against['label']
     # The widths were laid where the depths were commanded: no lag to find.
     assert abs(fit['footprint_lag_m']) < 0.0003
-    assert 'not identified' in result['document']['ink_use']
+    # This session did not record the dipping action's status: no ink use to fit.
+    ink = result['document']['ink_use']
+    assert not ink['identified'] and '/dip_ink/_action/status' in ink['why']
+    assert result['brush'].ink_capacity_m2 == BrushParams().ink_capacity_m2
+
+
+def test_identifies_the_ink_capacity_from_the_darkness_between_recorded_dips(tmp_path):
+    """A brush holding a third less ink than nominal, written until it was dipped twice: the
+    darkness the camera measured falls with the ink laid and the fit finds the capacity."""
+    small = BrushParams(ink_capacity_m2=0.0008)
+    data = read_session(simulate_session(tmp_path / 'sim', '永山大中', small, seed=1))
+    assert data.dips_recorded and max(st.dips_before for st in data.ink_steps) == 2
+    result = identify(data.strokes, data.simulated_brush, [(data.ink_steps, True)])
+    ink = result['document']['ink_use']
+    assert ink['identified'] and ink['dips'] == 2 and ink['strokes'] == len(data.ink_steps)
+    assert abs(ink['ink_capacity_m2'] - 0.0008) < 0.1 * 0.0008
+    assert 0 < ink['ink_capacity_standard_error_m2'] < 0.1 * 0.0008
+    assert result['brush'].ink_capacity_m2 == pytest.approx(ink['ink_capacity_m2'])
+    assert 'ink_capacity_m2' in result['document']['identified_brush']
+    # Without the dips the same darkness cannot be tied to the ink laid since a dip.
+    blind = identify(data.strokes, data.simulated_brush, [(data.ink_steps, False)])
+    assert not blind['document']['ink_use']['identified']
 
 
 def test_identifies_a_brush_outside_the_training_ranges_from_simulated_writing(tmp_path):

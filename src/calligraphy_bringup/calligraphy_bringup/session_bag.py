@@ -38,7 +38,7 @@ from rosbags.typesys import Stores, TypesysError, get_types_from_msg, get_typest
 from rosbags.typesys.store import Typestore
 
 # What the brush model learns from: the commands sent to the arm, the brush paths executed,
-# where the tip really went, the ink load, and every camera observation with its scores.
+# where the tip really went, the ink load, every camera observation with its scores, and the dips.
 SESSION_TOPICS = {
     '/arm_controller/joint_trajectory': 'trajectory_msgs/msg/JointTrajectory',
     '/writer/brush_path': 'calligraphy_interfaces/msg/BrushPath',
@@ -46,6 +46,8 @@ SESSION_TOPICS = {
     '/joint_states': 'sensor_msgs/msg/JointState',
     '/virtual_paper/ink_load': 'std_msgs/msg/Float64',
     '/paper_observation': 'calligraphy_interfaces/msg/PaperObservation',
+    # The ink dipping action's own status topic: when each dip ended (for ink use).
+    '/dip_ink/_action/status': 'action_msgs/msg/GoalStatusArray',
 }
 LATCHED_TOPICS = frozenset({'/paper_observation'})  # transient local, depth 10
 QUEUE_DEPTH = 50  # of the other topics (reliable, volatile)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from action_msgs.msg import GoalStatus, GoalStatusArray
 from geometry_msgs.msg import PoseStamped
 from rclpy.serialization import serialize_message
 from rosbags.rosbag2 import StoragePlugin, Writer
@@ -60,7 +61,14 @@ def _messages() -> list[tuple[str, object]]:
         ('/joint_states', joints),
         ('/virtual_paper/ink_load', Float64(data=0.75)),
         ('/paper_observation', _observation()),
+        ('/dip_ink/_action/status', _dip_status()),
     ]
+
+
+def _dip_status() -> GoalStatusArray:
+    done = GoalStatus(status=GoalStatus.STATUS_SUCCEEDED)
+    done.goal_info.goal_id.uuid = list(range(16))
+    return GoalStatusArray(status_list=[done])
 
 
 def _check_read_back(found: list[tuple[str, int, object]]) -> None:
@@ -85,6 +93,9 @@ def _check_read_back(found: list[tuple[str, int, object]]) -> None:
     (stroke,) = seen.strokes
     assert stroke.measured_width_mean_m == 0.004
     np.testing.assert_array_equal(stroke.measured_width_m, [0.0041, 0.0039])
+    (dip,) = by_topic['/dip_ink/_action/status'].status_list
+    assert dip.status == GoalStatus.STATUS_SUCCEEDED
+    assert bytes(dip.goal_info.goal_id.uuid) == bytes(range(16))
 
 
 def _installed_type_hash(msgtype: str) -> str:
@@ -110,7 +121,7 @@ def test_a_session_bag_holds_the_raw_messages_and_reads_back_equal(tmp_path):
     ]  # fmt: skip
     info = yaml.safe_load((tmp_path / 'session' / 'metadata.yaml').read_text())
     info = info['rosbag2_bagfile_information']
-    assert info['storage_identifier'] == 'mcap' and info['message_count'] == 5
+    assert info['storage_identifier'] == 'mcap' and info['message_count'] == 6
     topics = {t['topic_metadata']['name']: t for t in info['topics_with_message_count']}
     assert set(topics) == set(SESSION_TOPICS)
     for name, topic in topics.items():
@@ -157,7 +168,7 @@ def test_a_sqlite3_bag_as_ros2_bag_record_writes_reads_the_same(tmp_path):
     with pytest.raises(SessionBagError, match='ur_dashboard_msgs/msg/RobotMode.*does not know'):
         list(read_session(tmp_path / 'cell'))
     found = list(read_session(tmp_path / 'cell', topics=SESSION_TOPICS))
-    assert [stamp for _, stamp, _ in found] == [50, 51, 52, 53, 54]
+    assert [stamp for _, stamp, _ in found] == list(range(50, 50 + len(_messages())))
     _check_read_back(found)
 
 
