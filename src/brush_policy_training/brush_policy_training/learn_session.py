@@ -67,7 +67,8 @@ class StrokeRecord:
 class InkStep:
     """One written stroke in writing order, for ink use: the dips done before it (in the
     session), its path length, and once the camera measured it, the inked area (measured width
-    integrated along the centreline) and its mean darkness (NaN until measured)."""
+    integrated along the centreline), its mean darkness and coverage, and the share of its
+    centreline points with a measured width (NaN until measured)."""
 
     character: int
     stroke_index: int
@@ -75,6 +76,8 @@ class InkStep:
     path_length_m: float
     area_m2: float = math.nan
     darkness: float = math.nan
+    coverage: float = math.nan
+    measured_share: float = math.nan
 
 
 @dataclass
@@ -285,6 +288,8 @@ def read_session(path: str | Path) -> Session:
                 step = steps[key]
                 step.area_m2 = _inked_area(measured, centre_s)
                 step.darkness = float(metrics.darkness)
+                step.coverage = float(metrics.coverage)
+                step.measured_share = float(np.mean(np.isfinite(measured) & (measured > 0)))
                 strokes.append(
                     StrokeRecord(
                         character=character,
