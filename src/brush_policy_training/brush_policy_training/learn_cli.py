@@ -139,6 +139,10 @@ def run_learn(args: argparse.Namespace) -> int:
         print(f'    ink_capacity_m2 = {ink["ink_capacity_m2"]:.6g} ± '
               f'{ink["ink_capacity_standard_error_m2"]:.2g} (camera darkness over '
               f'{ink["strokes"]} strokes, {ink["dips"]} dips)', file=sys.stderr)  # fmt: skip
+        budget = ink['writer_parameter']['writer_node']['ink.capacity_m2']
+        print(f'    write with it: calligraphy write ... --param '
+              f'writer_node:ink.capacity_m2={budget:.4g} (the ink budget for this brush)',
+              file=sys.stderr)  # fmt: skip
     else:
         print(f'    ink use {ink["why"]}', file=sys.stderr)
     if 'against_simulated_brush' in document:

@@ -44,6 +44,7 @@ from calligraphy_model.brush import (
     ink_spent_per_area,
 )
 from calligraphy_model.brush_state import EstimatorConfig
+from calligraphy_model.ink_budget import InkBudgetConfig
 
 FITTED = ('touch_width_m', 'belly_diameter_m', 'width_slope')
 MIN_POINTS = 20
@@ -298,6 +299,16 @@ def fit_ink_use(runs) -> tuple[dict, dict]:
             f'{INK_MAX_RELATIVE_ERROR:.0%} (the darkness fell too little between dips)'
         )
         return _ink_not_identified(f'not identified: {why}', **figures)
+    # The writer books ink by planned width plus bleed (calligraphy_model.ink_budget), calibrated
+    # on the nominal brush: its capacity scales with the brush's.
+    budget = InkBudgetConfig().capacity_m2 * capacity / nominal.ink_capacity_m2
+    figures['writer_parameter'] = {
+        'writer_node': {'ink.capacity_m2': budget},
+        'means': "the writer's ink budget for this brush (its nominal-brush calibration "
+        f'{InkBudgetConfig().capacity_m2:g} m^2 scaled by the identified capacity): '
+        f'calligraphy write --param writer_node:ink.capacity_m2={budget:.4g}, or the parameter '
+        "in the cell's config",
+    }
     return {'identified': True, **figures}, {'ink_capacity_m2': capacity}
 
 

@@ -131,6 +131,9 @@ def test_identifies_the_ink_capacity_from_the_darkness_between_recorded_dips(tmp
     assert 0 < ink['ink_capacity_standard_error_m2'] < 0.1 * 0.0008
     assert result['brush'].ink_capacity_m2 == pytest.approx(ink['ink_capacity_m2'])
     assert 'ink_capacity_m2' in result['document']['identified_brush']
+    # The writer's ink budget for this brush: its nominal-brush calibration, scaled.
+    budget = ink['writer_parameter']['writer_node']['ink.capacity_m2']
+    assert budget == pytest.approx(1.4e-3 * ink['ink_capacity_m2'] / 1.2e-3)
     # Without the dips the same darkness cannot be tied to the ink laid since a dip.
     blind = identify(data.strokes, data.simulated_brush, [(data.ink_steps, False)])
     assert not blind['document']['ink_use']['identified']
