@@ -9,6 +9,7 @@ unless a goal asks for a lower hop. Descent and rise belong to the approach and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -192,3 +193,69 @@ def validate_path(path: BrushPathSpec, config: BrushMotionConfig) -> None:
             f'point {index} presses {deepest * 1e3:.2f} mm deep, more than the configured '
             f'maximum of {config.max_pressing_depth_m * 1e3:.2f} mm',
         )
+
+
+@dataclass
+class PlanSegment:
+    """One timed piece of a plan (approach, writing or retreat): times (N,) and joint samples."""
+
+    phase: str
+    time_s: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    accelerations: np.ndarray
+
+
+def join_segments(
+    segments: list[PlanSegment],
+    sample_period_s: float,
+    joint_names,
+    tip_in_paper: Callable[[np.ndarray], np.ndarray],
+) -> MotionPlan:
+    """One MotionPlan from consecutive segments (a sample shared by two is kept once)."""
+    times, positions, velocities, accelerations, phases = [], [], [], [], []
+    path_time = np.zeros(0)
+    offset = 0.0
+    last = None  # the last joint sample joined so far
+    for segment in segments:
+        start_index = 0
+        if last is not None and np.allclose(segment.positions[0], last, atol=1e-9):
+            # The segment starts where the previous one ended: do not repeat the point.
+            start_index = 1
+        elif times:
+            # A fresh segment starting elsewhere (never by construction) would jump.
+            offset += sample_period_s
+        segment_times = segment.time_s + offset
+        if segment.phase == PHASE_WRITING:
+            path_time = segment_times.copy()
+        times.append(segment_times[start_index:])
+        positions.append(segment.positions[start_index:])
+        velocities.append(segment.velocities[start_index:])
+        accelerations.append(segment.accelerations[start_index:])
+        last = segment.positions[-1]
+        end = float(segment_times[-1])
+        if phases and phases[-1][0] == segment.phase:
+            phases[-1] = (segment.phase, phases[-1][1], end)
+        else:
+            phases.append((segment.phase, float(segment_times[0]), end))
+        offset = end
+    all_positions = np.vstack(positions)
+    all_times = np.concatenate(times)
+    if len(all_times) == 1:
+        # A single-point plan: hold it for one sample so the trajectory has a duration.
+        all_times = np.array([0.0, sample_period_s])
+        all_positions = np.vstack([all_positions, all_positions])
+        velocities = [np.zeros((2, 6))]
+        accelerations = [np.zeros((2, 6))]
+        phases = [(phases[0][0], 0.0, float(all_times[-1]))]
+    tips = np.array([tip_in_paper(q) for q in all_positions])
+    return MotionPlan(
+        joint_names=tuple(joint_names),
+        time_s=all_times,
+        positions=all_positions,
+        velocities=np.vstack(velocities),
+        accelerations=np.vstack(accelerations),
+        tip_in_paper=tips,
+        phases=tuple(phases),
+        path_time_s=path_time,
+    )

@@ -8,7 +8,6 @@ No ROS.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,10 +20,17 @@ from motion_executor.brush_motion import (
     BrushMotionConfig,
     BrushPathSpec,
     MotionPlan,
+    PlanSegment,
+    join_segments,
     validate_path,
 )
 from motion_executor.errors import MotionError, MotionErrorCode
-from motion_executor.timing import check_joint_rates, joint_rates, rest_to_rest
+from motion_executor.timing import (
+    blended_hop_profile,
+    check_joint_rates,
+    joint_rates,
+    rest_to_rest,
+)
 
 if TYPE_CHECKING:
     from motion_executor.collision import CellCollisionModel
@@ -38,15 +44,6 @@ HOP_CLEARANCE_M = MIN_TRAVEL_HEIGHT_M
 UPRIGHT_IN_PAPER = np.diag([1.0, -1.0, -1.0])
 
 IkSolver = Callable[[np.ndarray, np.ndarray], IkSolution]
-
-
-@dataclass
-class _Segment:
-    phase: str
-    time_s: np.ndarray
-    positions: np.ndarray
-    velocities: np.ndarray
-    accelerations: np.ndarray
 
 
 class BrushMotionPlanner:
@@ -115,7 +112,7 @@ class BrushMotionPlanner:
 
     def _vertical(
         self, phase: str, xy: np.ndarray, z0: float, z1: float, rotation: tuple, seed: np.ndarray
-    ) -> _Segment:
+    ) -> PlanSegment:
         c = self.config
         profile = rest_to_rest(
             np.array([z0]),
@@ -134,9 +131,9 @@ class BrushMotionPlanner:
         # Rest to rest: the one-sided differences at the ends would command a jolt.
         velocities[[0, -1]] = 0.0
         accelerations[[0, -1]] = 0.0
-        return _Segment(phase, profile.time_s, q, velocities, accelerations)
+        return PlanSegment(phase, profile.time_s, q, velocities, accelerations)
 
-    def _travel(self, start: np.ndarray, goal: np.ndarray) -> _Segment:
+    def _travel(self, start: np.ndarray, goal: np.ndarray) -> PlanSegment:
         c = self.config
         profile = rest_to_rest(
             start,
@@ -146,7 +143,7 @@ class BrushMotionPlanner:
             c.joint_jerk_rad_s3,
             c.travel_sample_period_s,
         )
-        return _Segment(
+        return PlanSegment(
             PHASE_APPROACH,
             profile.time_s,
             profile.positions,
@@ -186,7 +183,7 @@ class BrushMotionPlanner:
         tilt_y = path.tilt_y_rad if len(path.tilt_y_rad) else np.zeros(count)
         first_xy = np.array([path.x_m[0], path.y_m[0]])
         first_rotation = (tilt_x[0], tilt_y[0])
-        segments: list[_Segment] = []
+        segments: list[PlanSegment] = []
 
         seed = current
         if not skip_approach:
@@ -215,7 +212,9 @@ class BrushMotionPlanner:
             raise MotionError(MotionErrorCode.INVALID_PATH, reason)
         if count == 1:
             writing_t = np.array([0.0])
-        segments.append(_Segment(PHASE_WRITING, writing_t, writing_q, velocities, accelerations))
+        segments.append(
+            PlanSegment(PHASE_WRITING, writing_t, writing_q, velocities, accelerations)
+        )
 
         if not skip_retreat:
             last_xy = np.array([path.x_m[-1], path.y_m[-1]])
@@ -252,10 +251,10 @@ class BrushMotionPlanner:
         first_z: float,
         first_rotation: tuple,
         height: float,
-    ) -> list[_Segment]:
+    ) -> list[PlanSegment]:
         """Rise to `height` if below it, travel above the first point, descend to it."""
         safe = self.config.safe_height_m
-        segments: list[_Segment] = []
+        segments: list[PlanSegment] = []
         seed = current
         tip_now = self.tip_in_paper(current)
         start_z = tip_now[2]
@@ -292,49 +291,43 @@ class BrushMotionPlanner:
 
     def _low_hop(
         self, seed: np.ndarray, first_xy: np.ndarray, first_z: float, first_rotation: tuple
-    ) -> _Segment | None:
+    ) -> PlanSegment | None:
         """The tip's straight move over the sheet from where it is to the path start, in one
         go: it travels along the line (a rest-to-rest profile over the distance) while its
         height follows one rest-to-rest profile to `first_z`, started so that the tip goes below
         HOP_CLEARANCE_M only as the travel comes to rest over the start (the brush cannot touch
         the sheet while it moves sideways). Tip limits are the vertical ones; the tilt turns
         with the travel. Instead of travel, stop and descent: the descent overlaps the travel's
-        end. None when the joints would exceed the travel's joint speed (or the tip starts
-        below the clearance): the caller travels and descends in joint space instead."""
+        end. None when the line needs a joint jump or the joints would exceed the travel's
+        joint speed (or the tip starts below the clearance): the caller travels and descends in
+        joint space instead."""
         c = self.config
         tip_now = self.tip_in_paper(seed)
         start_z = float(tip_now[2])
         if start_z < HOP_CLEARANCE_M:
             return None
         limits = (c.vertical_speed_m_s, c.vertical_acceleration_m_s2, c.vertical_jerk_m_s3)
-        period = c.vertical_sample_period_s
         offset = np.asarray(first_xy, dtype=float) - tip_now[:2]
-        distance = float(np.hypot(*offset))
-        along = rest_to_rest(np.zeros(1), np.array([distance]), *limits, period)
-        height = rest_to_rest(np.array([start_z]), np.array([first_z]), *limits, period)
-        low = np.nonzero(height.positions[:, 0] < HOP_CLEARANCE_M)[0]
-        # The height profile starts so that its last sample above the clearance falls when the
-        # travel ends (at once when it never goes below: a rise, or a hover point).
-        above_until = height.time_s[low[0] - 1] if low.size and low[0] > 0 else 0.0
-        delay = max(0.0, along.duration_s - above_until) if low.size else 0.0
-        duration = max(along.duration_s, delay + height.duration_s)
-        times = np.linspace(0.0, duration, max(2, int(np.ceil(duration / period)) + 1))
-        s = np.interp(times, along.time_s, along.positions[:, 0])
-        z = np.interp(times - delay, height.time_s, height.positions[:, 0])
-        fraction = s / distance if distance > 1e-9 else np.clip(times / duration, 0.0, 1.0)
+        times, fraction, z = blended_hop_profile(
+            float(np.hypot(*offset)), start_z, first_z, limits, HOP_CLEARANCE_M,
+            c.vertical_sample_period_s,
+        )  # fmt: skip
         start_tilt = np.array(self._tilts(seed))
         tilts = start_tilt + np.outer(fraction, np.asarray(first_rotation) - start_tilt)
         targets = [
             self.tip_target(np.array([*(tip_now[:2] + f * offset), h]), *tilt)
             for f, h, tilt in zip(fraction, z, tilts, strict=True)
         ]
-        q = self._solve_chain(targets, seed, 'hop')
+        try:
+            q = self._solve_chain(targets, seed, 'hop')
+        except MotionError:
+            return None  # a joint jump on the straight line: travel in joint space instead
         velocities, accelerations = joint_rates(times, q)
         velocities[[0, -1]] = 0.0
         accelerations[[0, -1]] = 0.0
         if np.max(np.abs(velocities)) > c.joint_velocity_rad_s:
             return None
-        return _Segment(PHASE_APPROACH, times, q, velocities, accelerations)
+        return PlanSegment(PHASE_APPROACH, times, q, velocities, accelerations)
 
     def _tilts(self, positions: np.ndarray) -> tuple[float, float]:
         """The brush's tilt about paper x and y at `positions` (0, 0 upright)."""
@@ -354,7 +347,7 @@ class BrushMotionPlanner:
         if tip[2] >= safe - 1e-4:
             return self._join(
                 [
-                    _Segment(
+                    PlanSegment(
                         PHASE_RETREAT,
                         np.array([0.0, self.config.vertical_sample_period_s]),
                         np.array([current, current]),
@@ -369,50 +362,10 @@ class BrushMotionPlanner:
         )
         return self._checked(self._join([segment]), 'the lift')
 
-    def _join(self, segments: list[_Segment]) -> MotionPlan:
-        times, positions, velocities, accelerations, phases = [], [], [], [], []
-        path_time = np.zeros(0)
-        offset = 0.0
-        last = None  # the last joint sample joined so far
-        for segment in segments:
-            start_index = 0
-            if last is not None and np.allclose(segment.positions[0], last, atol=1e-9):
-                # The segment starts where the previous one ended: do not repeat the point.
-                start_index = 1
-            elif times:
-                # A fresh segment starting elsewhere (never by construction) would jump.
-                offset += self.config.vertical_sample_period_s
-            segment_times = segment.time_s + offset
-            if segment.phase == PHASE_WRITING:
-                path_time = segment_times.copy()
-            times.append(segment_times[start_index:])
-            positions.append(segment.positions[start_index:])
-            velocities.append(segment.velocities[start_index:])
-            accelerations.append(segment.accelerations[start_index:])
-            last = segment.positions[-1]
-            end = float(segment_times[-1])
-            if phases and phases[-1][0] == segment.phase:
-                phases[-1] = (segment.phase, phases[-1][1], end)
-            else:
-                phases.append((segment.phase, float(segment_times[0]), end))
-            offset = end
-        all_positions = np.vstack(positions)
-        all_times = np.concatenate(times)
-        if len(all_times) == 1:
-            # A single-point plan: hold it for one sample so the trajectory has a duration.
-            all_times = np.array([0.0, self.config.vertical_sample_period_s])
-            all_positions = np.vstack([all_positions, all_positions])
-            velocities = [np.zeros((2, 6))]
-            accelerations = [np.zeros((2, 6))]
-            phases = [(phases[0][0], 0.0, float(all_times[-1]))]
-        tips = np.array([self.tip_in_paper(q) for q in all_positions])
-        return MotionPlan(
-            joint_names=self.kinematics.joint_names,
-            time_s=all_times,
-            positions=all_positions,
-            velocities=np.vstack(velocities),
-            accelerations=np.vstack(accelerations),
-            tip_in_paper=tips,
-            phases=tuple(phases),
-            path_time_s=path_time,
+    def _join(self, segments: list[PlanSegment]) -> MotionPlan:
+        return join_segments(
+            segments,
+            self.config.vertical_sample_period_s,
+            self.kinematics.joint_names,
+            self.tip_in_paper,
         )

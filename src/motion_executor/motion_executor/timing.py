@@ -100,3 +100,31 @@ def check_joint_rates(
         f'at point {point}, above its limit of {max_velocity[joint]:.2f} rad/s '
         '(slow the path down with time_scale > 1)'
     )
+
+
+def blended_hop_profile(
+    distance_m: float,
+    start_z: float,
+    end_z: float,
+    limits: tuple[float, float, float],
+    clearance_m: float,
+    sample_period_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tip move over `distance_m` in a straight line while its height goes from `start_z` to
+    `end_z`, each a rest-to-rest profile at `limits` (speed, acceleration, jerk); the height
+    starts so that its last sample above `clearance_m` falls when the travel ends (at once when
+    it never goes below it: a rise, or a hover point). Returns times (N,), the fraction of the
+    distance covered and the height at each."""
+    along = rest_to_rest(np.zeros(1), np.array([distance_m]), *limits, sample_period_s)
+    height = rest_to_rest(np.array([start_z]), np.array([end_z]), *limits, sample_period_s)
+    low = np.nonzero(height.positions[:, 0] < clearance_m)[0]
+    above_until = height.time_s[low[0] - 1] if low.size and low[0] > 0 else 0.0
+    delay = max(0.0, along.duration_s - above_until) if low.size else 0.0
+    duration = max(along.duration_s, delay + height.duration_s)
+    times = np.linspace(0.0, duration, max(2, int(np.ceil(duration / sample_period_s)) + 1))
+    covered = np.interp(times, along.time_s, along.positions[:, 0])
+    if distance_m > 1e-9:
+        fraction = covered / distance_m
+    else:
+        fraction = np.clip(times / max(duration, 1e-9), 0.0, 1.0)
+    return times, fraction, np.interp(times - delay, height.time_s, height.positions[:, 0])
