@@ -144,6 +144,7 @@ class ArmSimulation:
             [self.model.actuator(f'{n}_velocity').id for n in ARM_JOINTS]
         )
         self._damping = np.asarray(self.config.damping, dtype=float)
+        self._qdd, self._torque = np.zeros(self.model.nv), np.zeros(self.model.nv)
         self._tip = self.model.body('brush_tip').id
         self._paper = self.model.body('paper').id
         initial = np.asarray(self.config.initial_positions, dtype=float)
@@ -182,11 +183,9 @@ class ArmSimulation:
             # The feed-forward torque rides on the velocity term (force kd * ctrl - kd * qd), so
             # the drive's torque limit still bounds the sum. qM is the mass matrix of the last
             # step's state.
-            qdd = np.zeros(self.model.nv)
-            qdd[self._qvel] = acceleration
-            torque = np.zeros(self.model.nv)
-            mujoco.mj_mulM(self.model, self.data, torque, qdd)
-            velocity = velocity + torque[self._qvel] / self._damping
+            self._qdd[self._qvel] = acceleration
+            mujoco.mj_mulM(self.model, self.data, self._torque, self._qdd)
+            velocity = velocity + self._torque[self._qvel] / self._damping
         self.data.ctrl[self._velocity_actuators] = velocity
 
     def step(self, count: int = 1) -> None:
