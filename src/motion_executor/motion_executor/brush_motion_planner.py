@@ -272,22 +272,23 @@ class BrushMotionPlanner:
             seed,
             'the point above the path start',
         )
-        if travel_z < safe:
-            # A low hop between strokes: one move that descends while it arrives.
-            hop = self._low_hop(seed, first_xy, first_z, first_rotation)
-            if hop is not None:
-                return [*segments, hop]
+        # A low hop between strokes may go in one move that descends while it arrives.
+        hop = self._low_hop(seed, first_xy, first_z, first_rotation) if travel_z < safe else None
         travel = self._travel(seed, above)
         if travel_z < safe:
             # A joint-space move between two low points may bow down toward the sheet.
             lowest = min(self.tip_in_paper(q)[2] for q in travel.positions)
             if lowest < 0.5 * min(start_z, travel_z):
+                if hop is not None:
+                    return [*segments, hop]
                 return self._approach(current, first_xy, first_z, first_rotation, safe)
-        segments.append(travel)
-        segments.append(
-            self._vertical(PHASE_APPROACH, first_xy, travel_z, first_z, first_rotation, above)
+        descent = self._vertical(
+            PHASE_APPROACH, first_xy, travel_z, first_z, first_rotation, above
         )
-        return segments
+        # The faster of the two: the hop moves at the tip limits, the travel at the joint limits.
+        if hop is not None and hop.time_s[-1] <= travel.time_s[-1] + descent.time_s[-1]:
+            return [*segments, hop]
+        return [*segments, travel, descent]
 
     def _low_hop(
         self, seed: np.ndarray, first_xy: np.ndarray, first_z: float, first_rotation: tuple
@@ -297,10 +298,10 @@ class BrushMotionPlanner:
         height follows one rest-to-rest profile to `first_z`, started so that the tip goes below
         HOP_CLEARANCE_M only as the travel comes to rest over the start (the brush cannot touch
         the sheet while it moves sideways). Tip limits are the vertical ones; the tilt turns
-        with the travel. Instead of travel, stop and descent: the descent overlaps the travel's
-        end. None when the line needs a joint jump or the joints would exceed the travel's
-        joint speed (or the tip starts below the clearance): the caller travels and descends in
-        joint space instead."""
+        with the travel. Instead of travel, stop and descent (used when faster than those: the
+        travel goes at the joint limits): the descent overlaps the travel's end. None when the
+        line needs a joint jump or the joints would exceed the travel's joint speed (or the tip
+        starts below the clearance)."""
         c = self.config
         tip_now = self.tip_in_paper(seed)
         start_z = float(tip_now[2])

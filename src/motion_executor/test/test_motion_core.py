@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from calligraphy_bringup.graph import config_path, load_parameters
 from calligraphy_bringup.motion_bench import execute_in_simulation
 from calligraphy_model.kinematics import ArmKinematics
 from motion_executor.brush_motion import (
@@ -178,7 +179,16 @@ def test_a_low_hop_between_strokes_is_faster_and_stays_above_the_sheet(planner):
     assert before[away, 2].min() > 0.029
 
 
-def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(planner):
+@pytest.fixture(scope='module')
+def cell_planner(kinematics) -> BrushMotionPlanner:
+    """The planner with the simulated cell's limits (config/sim.yaml)."""
+    params = load_parameters(config_path('sim'))['motion_executor_node']
+    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
+    return BrushMotionPlanner(kinematics, BrushMotionConfig(**limits))
+
+
+def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(cell_planner):
+    planner = cell_planner
     first = planner.plan(_line(), HOME, retreat_height_m=0.01)
     low = planner.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
     start = low.writing_window()[0]
@@ -188,12 +198,22 @@ def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(planner):
     assert from_start[before[:, 2] < 0.005 - 1e-6].max() < 1e-4
     assert before[-1] == pytest.approx([0.10, 0.12, -0.002], abs=1e-6)
     # Travel and descent overlap: the tip is already on its way down from the hop height while
-    # it still travels (more than 0.5 mm from the start), where a stop above the start would
+    # it still travels (more than 0.2 mm from the start), where a stop above the start would
     # keep it at 10 mm.
-    assert before[from_start > 5e-4, 2].min() < 0.009
+    assert before[from_start > 2e-4, 2].min() < 0.0099
 
 
-def test_a_hop_to_a_point_above_the_hop_height_rises_on_the_way(planner):
+def test_a_low_hop_goes_the_faster_way_at_the_executors_default_limits(planner):
+    # Tip moves at 0.05 m/s, travel at 1 rad/s: the joint-space travel and descent are faster
+    # than the straight hop, and the planner takes them.
+    first = planner.plan(_line(), HOME, retreat_height_m=0.01)
+    low = planner.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
+    hop = planner._low_hop(first.positions[-1], np.array([0.10, 0.12]), -0.002, (0.0, 0.0))
+    assert hop is not None and low.writing_window()[0] < hop.time_s[-1] - 0.1
+
+
+def test_a_hop_to_a_point_above_the_hop_height_rises_on_the_way(cell_planner):
+    planner = cell_planner
     # The writer's move to the camera's clear view: from 10 mm over the last stroke's end to a
     # point 45 mm up, 80 mm away; the tip never sinks on the way.
     first = planner.plan(_line(), HOME, retreat_height_m=0.01)
