@@ -202,7 +202,8 @@ class DipSequencer:
             )
 
     def _dip(self, goal: DipGoal, mode: str, wipe_count: int) -> int:
-        """Run the dip's motions; the number of wipes it made."""
+        """Run the dip's motions; the number of wipe segments it ran (one holds all the wipes
+        over the rim; 0: the dip did not wipe)."""
         segments = dip_routine(self.well, self.routine, mode, wipe_count)
         if not self.motion.wait_for_server(SERVER_TIMEOUT_S):
             raise DipError(DipErrorCode.EXECUTION_FAILED, '/execute_brush_path not available')
