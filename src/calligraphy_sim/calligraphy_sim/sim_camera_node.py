@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import sys
 import threading
+import time
 from collections import deque
 
 import numpy as np
@@ -25,6 +26,11 @@ from calligraphy_sim.camera import (
     camera_pose_from_cell,
 )
 from calligraphy_sim.camera_conversions import array_to_rgb8, camera_info, rgb8_to_array
+
+# A frame is drawn with the arm once the joint states heard reach its stamp, within this much
+# robot time (they come at 100 Hz), or after STALE_ARM_WAIT_S of wall time waiting for them.
+JOINT_STATE_SLACK_S = 0.02
+STALE_ARM_WAIT_S = 1.0
 
 
 class SimCameraNode(Node):
@@ -81,6 +87,7 @@ class SimCameraNode(Node):
         self._sheet: np.ndarray | None = None
         self._sheet_stamp = None
         self._rendered_stamp = None  # stamp of the sheet of the last frame
+        self._waiting_since: float | None = None  # for joint states to reach the sheet's stamp
         self._lock = threading.Lock()
         self._arm_view = None
         # (stamp s, positions in ARM_JOINTS order) of the last 4 s of robot time, oldest first.
@@ -135,15 +142,16 @@ class SimCameraNode(Node):
             while stamp - self._joint_states[0][0] > 4.0:
                 self._joint_states.popleft()
 
-    def _arm_at(self, stamp) -> np.ndarray | None:
-        """The arm's joint positions at robot time `stamp` (the newest state not after it)."""
+    def _arm_at(self, stamp) -> tuple[np.ndarray | None, bool]:
+        """The arm's joint positions at robot time `stamp` (the newest state not after it),
+        and whether the joint states heard so far reach that moment."""
         t = stamp.sec + stamp.nanosec * 1e-9
         with self._lock:
             states = list(self._joint_states)
         if not states:
-            return None
+            return None, False
         index = bisect.bisect_right([s for s, _ in states], t) - 1
-        return states[max(index, 0)][1]
+        return states[max(index, 0)][1], states[-1][0] >= t - JOINT_STATE_SLACK_S
 
     def _publish(self) -> None:
         with self._lock:
@@ -153,12 +161,23 @@ class SimCameraNode(Node):
         unstamped = stamp.sec == 0 and stamp.nanosec == 0
         if not unstamped and stamp == self._rendered_stamp:
             return  # no new sheet since the last frame: the same view again tells nobody more
-        self._rendered_stamp = stamp
         arm = None
         if self._arm_view is not None:
-            positions = self._arm_at(stamp)
+            positions, covered = self._arm_at(stamp)
+            if not covered and not unstamped:
+                # The sheet is newer than the joint states heard: the arm drawn now would stand
+                # where it was earlier (over the stroke it just left, in one frame of five when
+                # the arm moved out of view right before an observation). Wait for them, up to
+                # STALE_ARM_WAIT_S, then draw the newest pose known (an arm that stopped
+                # publishing).
+                waited = time.monotonic() - (self._waiting_since or time.monotonic())
+                self._waiting_since = self._waiting_since or time.monotonic()
+                if waited < STALE_ARM_WAIT_S:
+                    return
+            self._waiting_since = None
             if positions is not None:
                 arm = self._arm_view.render(positions)
+        self._rendered_stamp = stamp
         frame = self._camera.render(sheet, arm)
         # The simulated exposure happens when the sheet was imaged, so a consumer that wants a
         # picture taken after some moment (camera_feedback) can rely on the stamp, as with a

@@ -124,3 +124,64 @@ def test_the_node_draws_the_arm_as_it_stood_at_the_frame_stamp(rclpy_context):
         executor.shutdown()
         probe.destroy_node()
         camera_node.destroy_node()
+
+
+def test_a_frame_newer_than_the_joint_states_heard_waits_for_them(rclpy_context, monkeypatch):
+    """The sheet can reach the camera before the joint states of its moment: the frame is drawn
+    once they arrive, not with the arm where it stood before (seen as an observation in which
+    the arm, already moved away, still hid the stroke)."""
+    from calligraphy_sim import sim_camera_node
+    from calligraphy_sim.sim_camera_node import SimCameraNode
+
+    # Wait as long as the test needs (the node gives up after a second of wall time).
+    monkeypatch.setattr(sim_camera_node, 'STALE_ARM_WAIT_S', 60.0)
+    camera_node = SimCameraNode(
+        context=rclpy_context, parameter_overrides=[Parameter('render_arm', value=True)]
+    )
+    probe = Node('arm_view_probe', context=rclpy_context)
+    executor = SingleThreadedExecutor(context=rclpy_context)
+    for node in (camera_node, probe):
+        executor.add_node(node)
+    frames: list[Image] = []
+    probe.create_subscription(Image, '/camera/color/image_raw', frames.append, 2)
+    sheets = probe.create_publisher(Image, '/virtual_paper/image', 2)
+    joints = probe.create_publisher(JointState, '/joint_states', 50)
+    point = CELL + 0.03
+    u, v = _pixel(point)
+    blank = np.full((*SimulatedCamera(CAMERA).sheet_shape, 3), 255, np.uint8)
+
+    def state(t: int, positions) -> JointState:
+        return JointState(
+            header=Header(stamp=Time(sec=t)), name=list(ARM_JOINTS),
+            position=np.asarray(positions, float).tolist(),
+        )  # fmt: skip
+
+    def spin_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 30.0
+        while not condition():
+            assert time.monotonic() < deadline, what
+            executor.spin_once(timeout_sec=0.05)
+
+    try:
+        # At 2 s the brush hovers over the point; the sheet of 5 s comes before the state of 5 s.
+        spin_until(lambda: probe.count_subscribers('/joint_states') > 0, 'no joint subscriber')
+        spin_until(lambda: sheets.get_subscription_count() > 0, 'no sheet subscriber')
+        while not camera_node._joint_states:
+            joints.publish(state(2, _hovering_over(point)))
+            executor.spin_once(timeout_sec=0.05)
+        while camera_node._sheet_stamp is None:
+            sheets.publish(array_to_rgb8(blank, Header(stamp=Time(sec=5))))
+            executor.spin_once(timeout_sec=0.05)
+        ticks = time.monotonic() + 0.5  # the camera's timer (5 Hz) fires meanwhile
+        while time.monotonic() < ticks:
+            executor.spin_once(timeout_sec=0.05)
+        assert not frames, 'a frame was drawn before the joint states of its moment arrived'
+        # At 5 s the arm is back home: the frame shows the sheet at the point.
+        joints.publish(state(5, HOME_POSITIONS_RAD))
+        spin_until(lambda: frames, 'no frame once the joint states arrived')
+        assert frames[-1].header.stamp.sec == 5
+        assert rgb8_to_array(frames[-1])[v, u].astype(float).mean() > 150, 'the arm was drawn'
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        camera_node.destroy_node()
