@@ -79,21 +79,28 @@ def test_the_arm_casts_a_shadow_that_dims_the_frame(view):
     assert ratio == pytest.approx(overlay.shade[shadowed].mean(), abs=0.05)
 
 
-@pytest.mark.timeout(60)
-def test_the_node_draws_the_arm_as_it_stood_at_the_frame_stamp(rclpy_context):
+def _camera_graph(context):
+    """The simulated camera drawing the arm, and a probe that feeds it sheets and joint states
+    and collects its frames; spun by the returned executor."""
     from calligraphy_sim.sim_camera_node import SimCameraNode
 
     camera_node = SimCameraNode(
-        context=rclpy_context, parameter_overrides=[Parameter('render_arm', value=True)]
+        context=context, parameter_overrides=[Parameter('render_arm', value=True)]
     )
-    probe = Node('arm_view_probe', context=rclpy_context)
-    executor = SingleThreadedExecutor(context=rclpy_context)
+    probe = Node('arm_view_probe', context=context)
+    executor = SingleThreadedExecutor(context=context)
     for node in (camera_node, probe):
         executor.add_node(node)
     frames: list[Image] = []
     probe.create_subscription(Image, '/camera/color/image_raw', frames.append, 2)
     sheets = probe.create_publisher(Image, '/virtual_paper/image', 2)
     joints = probe.create_publisher(JointState, '/joint_states', 50)
+    return camera_node, probe, executor, frames, sheets, joints
+
+
+@pytest.mark.timeout(60)
+def test_the_node_draws_the_arm_as_it_stood_at_the_frame_stamp(rclpy_context):
+    camera_node, probe, executor, frames, sheets, joints = _camera_graph(rclpy_context)
     point = CELL + 0.03
     u, v = _pixel(point)
     # At t = 1 s the arm stands at home (off the cell); from t = 2 s it hovers over the point.
@@ -131,21 +138,10 @@ def test_a_frame_newer_than_the_joint_states_heard_waits_for_them(rclpy_context,
     once they arrive, not with the arm where it stood before (seen as an observation in which
     the arm, already moved away, still hid the stroke)."""
     from calligraphy_sim import sim_camera_node
-    from calligraphy_sim.sim_camera_node import SimCameraNode
 
     # Wait as long as the test needs (the node gives up after a second of wall time).
     monkeypatch.setattr(sim_camera_node, 'STALE_ARM_WAIT_S', 60.0)
-    camera_node = SimCameraNode(
-        context=rclpy_context, parameter_overrides=[Parameter('render_arm', value=True)]
-    )
-    probe = Node('arm_view_probe', context=rclpy_context)
-    executor = SingleThreadedExecutor(context=rclpy_context)
-    for node in (camera_node, probe):
-        executor.add_node(node)
-    frames: list[Image] = []
-    probe.create_subscription(Image, '/camera/color/image_raw', frames.append, 2)
-    sheets = probe.create_publisher(Image, '/virtual_paper/image', 2)
-    joints = probe.create_publisher(JointState, '/joint_states', 50)
+    camera_node, probe, executor, frames, sheets, joints = _camera_graph(rclpy_context)
     point = CELL + 0.03
     u, v = _pixel(point)
     blank = np.full((*SimulatedCamera(CAMERA).sheet_shape, 3), 255, np.uint8)
