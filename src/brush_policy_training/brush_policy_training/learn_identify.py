@@ -301,11 +301,12 @@ def fit_ink_use(runs) -> tuple[dict, dict]:
         return _ink_not_identified(f'not identified: {why}', **figures)
     # The writer books ink by planned width plus bleed (calligraphy_model.ink_budget), calibrated
     # on the nominal brush: its capacity scales with the brush's.
-    budget = InkBudgetConfig().capacity_m2 * capacity / nominal.ink_capacity_m2
+    calibrated = InkBudgetConfig().capacity_m2
+    budget = calibrated * capacity / nominal.ink_capacity_m2
     figures['writer_parameter'] = {
         'writer_node': {'ink.capacity_m2': budget},
         'means': "the writer's ink budget for this brush (its nominal-brush calibration "
-        f'{InkBudgetConfig().capacity_m2:g} m^2 scaled by the identified capacity): '
+        f'{calibrated:g} m^2 scaled by the identified capacity): '
         f'calligraphy write --param writer_node:ink.capacity_m2={budget:.4g}, or the parameter '
         "in the cell's config",
     }

@@ -218,6 +218,12 @@ def _at_centreline(depth: np.ndarray, count: int) -> np.ndarray:
     return np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(depth)), depth)
 
 
+def _arc_length(path) -> np.ndarray:
+    """Distance along a BrushPath's points from its first (m), one per point."""
+    xy = np.column_stack([path.x_m, path.y_m]).astype(float)
+    return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+
+
 def _inked_area(width_m: np.ndarray, centre_s_m: np.ndarray) -> float:
     """Measured width integrated along the centreline (m²); unmeasurable points (NaN) take
     their neighbours' width. NaN with fewer than two measured points."""
@@ -257,8 +263,7 @@ def read_session(path: str | Path) -> Session:
             last_index = index
             paths.append((character, message))
             pending[(character, index)] = message
-            xy = np.column_stack([message.x_m, message.y_m]).astype(float)
-            length = float(np.sum(np.linalg.norm(np.diff(xy, axis=0), axis=1)))
+            length = float(_arc_length(message)[-1])
             steps[(character, index)] = InkStep(character, index, dips, length)
         elif topic == DIP_STATUS_TOPIC:
             # Each status array lists every goal the server still remembers; a dip counts once,
@@ -280,10 +285,7 @@ def read_session(path: str | Path) -> Session:
                 del pending[key]
                 depth = np.asarray(path_msg.pressing_depth_m, dtype=float)
                 times = np.asarray(path_msg.time_from_start_s, dtype=float)
-                xy = np.column_stack([path_msg.x_m, path_msg.y_m]).astype(float)
-                path_s = np.concatenate(
-                    [[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))]
-                )
+                path_s = _arc_length(path_msg)
                 centre_s = _at_centreline(path_s, len(measured))
                 step = steps[key]
                 step.area_m2 = _inked_area(measured, centre_s)

@@ -170,9 +170,10 @@ class SimCameraNode(Node):
                 # the arm moved out of view right before an observation). Wait for them, up to
                 # STALE_ARM_WAIT_S, then draw the newest pose known (an arm that stopped
                 # publishing).
-                waited = time.monotonic() - (self._waiting_since or time.monotonic())
-                self._waiting_since = self._waiting_since or time.monotonic()
-                if waited < STALE_ARM_WAIT_S:
+                now = time.monotonic()
+                if self._waiting_since is None:
+                    self._waiting_since = now
+                if now - self._waiting_since < STALE_ARM_WAIT_S:
                     return
             self._waiting_since = None
             if positions is not None:
