@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy.spatial.transform import Rotation
 
 from calligraphy_model.settings import setting
 
@@ -116,14 +115,53 @@ def sheet_size_m(cell: dict | None = None) -> tuple[float, float]:
 def pose_matrix(xyz: tuple[float, float, float], rpy: tuple[float, float, float]) -> np.ndarray:
     """4x4 homogeneous transform from a URDF-style origin (fixed-axis roll, pitch, yaw: scipy's
     extrinsic 'xyz' Euler angles, the frame library of this project)."""
+    roll, pitch, yaw = (float(angle) for angle in rpy)
+    cr, sr, cp, sp, cy, sy = (
+        np.cos(roll),
+        np.sin(roll),
+        np.cos(pitch),
+        np.sin(pitch),
+        np.cos(yaw),
+        np.sin(yaw),
+    )
     transform = np.eye(4)
-    transform[:3, :3] = Rotation.from_euler('xyz', rpy).as_matrix()
+    # Rz(yaw) @ Ry(pitch) @ Rx(roll), written out: every process reads the cell description
+    # as it starts, and importing scipy's Rotation for it cost each one about half a second.
+    transform[:3, :3] = [
+        [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+        [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+        [-sp, cp * sr, cp * cr],
+    ]
     transform[:3, 3] = xyz
     return transform
 
 
+def quaternion_from_rotation(rotation: np.ndarray) -> tuple[float, float, float, float]:
+    """Unit quaternion (x, y, z, w) of a 3x3 rotation (Shepperd's method)."""
+    m = rotation
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    candidates = [trace, m[0, 0], m[1, 1], m[2, 2]]
+    k = int(np.argmax(candidates))
+    if k == 0:
+        s = 2.0 * math.sqrt(1.0 + trace)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
+    elif k == 1:
+        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif k == 2:
+        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
+    q = np.asarray(q) / np.linalg.norm(q)
+    return tuple(float(v) for v in (q if q[3] >= 0 else -q))
+
+
 def origin_of(pose: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(xyz, rpy) of a 4x4 pose, as a URDF <origin> writes them; the inverse of pose_matrix."""
+    from scipy.spatial.transform import Rotation
+
     with warnings.catch_warnings():
         # A pitch of +-90 degrees (the camera's mount) leaves roll and yaw one sum: scipy
         # warns and puts it all in roll, which composes to the same rotation.

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from scipy import stats
 
 from calligraphy_model.types import GlyphScore, StrokeMeasurement
 
@@ -112,5 +111,7 @@ def mean_ci95(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(values.mean())
     if values.size < 2:
         return mean, mean, mean
+    from scipy import stats  # here: importing it cost every node's process about half a second
+
     half = float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
     return mean, mean - half, mean + half

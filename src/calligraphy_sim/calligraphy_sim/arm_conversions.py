@@ -8,6 +8,7 @@ from geometry_msgs.msg import PoseStamped
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory as JointTrajectoryMsg
 
+from calligraphy_model.cell_description import quaternion_from_rotation
 from calligraphy_sim.arm_trajectory import JointTrajectory
 
 
@@ -63,13 +64,11 @@ def joint_state_msg(
 def pose_stamped_msg(
     time_s: float, frame_id: str, position: np.ndarray, rotation: np.ndarray
 ) -> PoseStamped:
-    from scipy.spatial.transform import Rotation
-
     msg = PoseStamped()
     msg.header.stamp = seconds_to_time(time_s)
     msg.header.frame_id = frame_id
     msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = map(float, position)
-    x, y, z, w = Rotation.from_matrix(rotation).as_quat()
+    x, y, z, w = quaternion_from_rotation(rotation)
     msg.pose.orientation.x = float(x)
     msg.pose.orientation.y = float(y)
     msg.pose.orientation.z = float(z)

@@ -28,6 +28,7 @@ from calligraphy_model.cell_description import (
     SHEET_WIDTH_M,
     fixed_pose_in_base,
     load_cell_yaml,
+    quaternion_from_rotation,
 )
 from calligraphy_model.raster import DEFAULT_MPP
 from calligraphy_model.settings import setting
@@ -186,28 +187,6 @@ def _rotation_from_quaternion(quaternion_xyzw: np.ndarray) -> np.ndarray:
     )
 
 
-def _quaternion_from_rotation(rotation: np.ndarray) -> tuple[float, float, float, float]:
-    """Unit quaternion (x, y, z, w) of a 3x3 rotation (Shepperd's method)."""
-    m = rotation
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    candidates = [trace, m[0, 0], m[1, 1], m[2, 2]]
-    k = int(np.argmax(candidates))
-    if k == 0:
-        s = 2.0 * math.sqrt(1.0 + trace)
-        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
-    elif k == 1:
-        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
-    elif k == 2:
-        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
-    else:
-        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
-    q = np.asarray(q) / np.linalg.norm(q)
-    return tuple(float(v) for v in (q if q[3] >= 0 else -q))
-
-
 def camera_pose_from_cell(cell: dict | str | None = None) -> dict[str, tuple[float, ...]]:
     """The camera's pose in `paper` from a cell description (its loaded contents, a path, or None
     for urdf/cell.yaml): SimCameraConfig fields `position_m` and `orientation_xyzw`.
@@ -224,7 +203,7 @@ def camera_pose_from_cell(cell: dict | str | None = None) -> dict[str, tuple[flo
     pose = np.linalg.inv(paper) @ camera
     return {
         'position_m': tuple(float(v) for v in pose[:3, 3]),
-        'orientation_xyzw': _quaternion_from_rotation(pose[:3, :3]),
+        'orientation_xyzw': quaternion_from_rotation(pose[:3, :3]),
     }
 
 
