@@ -11,7 +11,7 @@ the centreline points written so far are projected into the frame. Printed and s
 - hidden: the fraction of those points the arm or brush hides (ink the camera cannot see);
 - shadowed: the fraction in the arm's shadow (light below 90 %);
 - the same for the brush moved out of the character's way first (the writer's `clear_view` pose:
-  80 mm below the character box, towards the robot, 45 mm up, at the box's middle), the
+  60 mm below the character box, towards the robot, 45 mm up, at the box's middle), the
   alternative to rejecting hidden observations.
 """
 
@@ -32,7 +32,7 @@ from calligraphy_sim.camera import SimCameraConfig, camera_pose_from_cell
 
 HOP_M = 0.010
 # The writer's clear-view pose (calligraphy_writer.config: clear_view_below_box_m, _height_m).
-CLEAR_BELOW_BOX_M = 0.08
+CLEAR_BELOW_BOX_M = 0.06
 CLEAR_HEIGHT_M = 0.045
 
 

@@ -67,7 +67,11 @@ class WriterConfig:
         choices=OBSERVE_FROM,
     )
     clear_view_below_box_m: float = setting(
-        0.08, "distance of the clear-view pose below the character box's lower edge", unit='m'
+        0.06,
+        "distance of the clear-view pose below the character box's lower edge (the arm hides "
+        'none of the sheet at 0.05 m in the reference cell, some at 0.04: '
+        'python -m calligraphy_sim.occlusion_bench)',
+        unit='m',
     )
     clear_view_height_m: float = setting(
         0.045,
