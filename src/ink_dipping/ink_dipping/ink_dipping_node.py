@@ -91,8 +91,9 @@ class _Goal:
 class InkDippingNode(Node):
     """Reloads the brush at the ink well.
 
-    Action served: /dip_ink (DipInk) — phases approach, descend, dwell, rise, wipe, retreat, each
-    executed as a brush path through /execute_brush_path, with feedback naming the phase. Refused
+    Action served: /dip_ink (DipInk) — phases approach, descend, dwell, rise, wipe, retreat,
+    executed as one brush path through /execute_brush_path, with feedback naming each phase as
+    the executor reaches it. Refused
     with BUSY_WRITING while /writer/writing is true (or another dip runs), INVALID_MODE for a mode
     other than full / quick. Canceling cancels the running motion (the executor lifts the brush
     to its safe height) and, once the brush was at the well, raises it to `dip.safe_height_m`

@@ -4,11 +4,13 @@ Heights are expressed as pressing depth d = -z of the brush tip (negative above 
 segment is a brush path that the motion executor can run like any stroke. Sequence, as a
 calligrapher does it: approach above the well, descend into the ink, dwell while the bristles soak,
 rise above the rim, draw the bristles over the rim to press out the excess (`wipe_count` times),
-retreat to the travel height.
+retreat to the travel height. `join_routine` makes the phases one path, which the dip node sends
+as one motion goal: between goals the arm settles and waits for the next one.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -114,3 +116,46 @@ def dip_routine(
         segments.append(_segment('wipe', waypoints, speeds))
     segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
     return segments
+
+
+@dataclass(frozen=True)
+class DipPath:
+    """The routine as one path (`segment`, phase 'routine'), and where each phase starts in it:
+    `phase_starts[k]` is the index of the first point of `phases[k]`."""
+
+    segment: DipSegment
+    phases: tuple[str, ...]
+    phase_starts: tuple[int, ...]
+
+    def phase_index(self, point_index: int) -> int:
+        """Which phase the path's point `point_index` belongs to (-1, before the path: 0)."""
+        return max(0, bisect.bisect_right(self.phase_starts, point_index) - 1)
+
+
+def join_routine(segments: list[DipSegment]) -> DipPath:
+    """The phases one after the other, each timed on from where the previous one ended (each
+    starts where the previous one stopped, so the point they share is kept once)."""
+    x, y, depth, times, starts = [], [], [], [], []
+    end_time, count = 0.0, 0
+    for index, segment in enumerate(segments):
+        first = 1 if index else 0
+        if index and not np.allclose(
+            [segment.x_m[0], segment.y_m[0], segment.pressing_depth_m[0]],
+            [x[-1][-1], y[-1][-1], depth[-1][-1]],
+            atol=1e-9,
+        ):
+            raise ValueError(
+                f'the {segment.phase} phase does not start where the one before ended'
+            )
+        starts.append(count)
+        x.append(segment.x_m[first:])
+        y.append(segment.y_m[first:])
+        depth.append(segment.pressing_depth_m[first:])
+        times.append(segment.time_from_start_s[first:] - segment.time_from_start_s[0] + end_time)
+        end_time = float(times[-1][-1])
+        count += len(x[-1])
+    joined = DipSegment(
+        'routine', np.concatenate(x), np.concatenate(y), np.concatenate(depth),
+        np.concatenate(times),
+    )  # fmt: skip
+    return DipPath(joined, tuple(s.phase for s in segments), tuple(starts))

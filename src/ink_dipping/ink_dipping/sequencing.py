@@ -2,8 +2,10 @@
 
 `DipSequencer` decides everything the dip node does with a goal: it refuses a bad mode
 (INVALID_MODE), a wipe count out of bounds (INVALID_ARGUMENT) and a dip while a stroke is written
-or another dip runs (BUSY_WRITING); it runs the routine's phases one motion each (approach,
-descend, dwell, rise, wipe, retreat), reporting each phase; it maps a failed motion to
+or another dip runs (BUSY_WRITING); it runs the routine's phases (approach, descend, dwell,
+rise, wipe, retreat) as one motion, reporting each phase as the executor's feedback reaches it
+(one goal, where six made the arm settle and wait for the next goal five times: about 0.5 s of
+robot time a dip); it maps a failed motion to
 INK_WELL_UNREACHABLE or EXECUTION_FAILED and a motion that never ends to EXECUTION_FAILED; on a
 cancel it cancels the running motion (the executor lifts the brush) and, once the brush was at
 the well, raises it to the dip's safe height above where it was, clear of the rim (CANCELED).
@@ -26,7 +28,7 @@ import numpy as np
 from calligraphy_model.cell_description import InkWellGeometry
 from ink_dipping.config import DIP_MODES, DipRoutineConfig
 from ink_dipping.errors import DipError, DipErrorCode
-from ink_dipping.routine import DipSegment, dip_routine
+from ink_dipping.routine import DipPath, DipSegment, dip_routine, join_routine
 
 # The result reports the ink load measured at the dip's end. A sheet simulation behind the arm on a
 # loaded machine still reports the load from before the dip (seconds behind, in CI), so the
@@ -136,6 +138,7 @@ class DipSequencer:
         self._wiped_after_soak = False
         self._busy = threading.Lock()
         self._handle: MotionHandle | None = None
+        self._reported = -1  # the last phase of the running dip reported in feedback
 
     def on_writing(self, writing: bool) -> None:
         self.writing = bool(writing)
@@ -202,35 +205,47 @@ class DipSequencer:
             )
 
     def _dip(self, goal: DipGoal, mode: str, wipe_count: int) -> int:
-        """Run the dip's motions; the number of wipe segments it ran (one holds all the wipes
+        """Run the dip's motion; the number of wipe segments it ran (one holds all the wipes
         over the rim; 0: the dip did not wipe)."""
         segments = dip_routine(self.well, self.routine, mode, wipe_count)
+        path = join_routine(segments)
         if not self.motion.wait_for_server(SERVER_TIMEOUT_S):
             raise DipError(DipErrorCode.EXECUTION_FAILED, '/execute_brush_path not available')
-        for index, segment in enumerate(segments):
-            goal.feedback(segment.phase, index / len(segments))
-            try:
-                self._run_motion(
-                    goal, segment, skip_approach=index > 0, skip_retreat=index < len(segments) - 1
-                )
-            except DipError as error:
-                if error.code == DipErrorCode.CANCELED and index > 0:
-                    self._clear_the_well(segment)
-                raise
+        self._reported = -1
+        try:
+            self._run_motion(goal, path)
+        except DipError as error:
+            # Past the approach the brush is at the well: raise it clear of the rim.
+            if error.code == DipErrorCode.CANCELED and self._reached(path) > 0:
+                self._clear_the_well(path.segment)
+            raise
+        self._report(goal, path, len(segments) - 1)
         goal.feedback('retreat', 1.0)
         return sum(segment.phase == 'wipe' for segment in segments)
 
-    def _run_motion(
-        self, goal: DipGoal, segment: DipSegment, skip_approach: bool, skip_retreat: bool
-    ) -> None:
-        phase = segment.phase
+    def _reached(self, path: DipPath) -> int:
+        """The phase of the last point the executor reported reached (0 before the path)."""
+        return path.phase_index(self._handle.point_index if self._handle is not None else -1)
+
+    def _report(self, goal: DipGoal, path: DipPath, phase: int) -> None:
+        """Feedback for every phase begun up to `phase` and not yet reported, in order (the
+        executor's feedback may skip a short phase)."""
+        for index in range(self._reported + 1, phase + 1):
+            goal.feedback(path.phases[index], index / len(path.phases))
+        self._reported = max(self._reported, phase)
+
+    def _run_motion(self, goal: DipGoal, path: DipPath) -> None:
         self._handle = None
-        handle = self.motion.send(segment, skip_approach, skip_retreat, phase)
+        self._report(goal, path, 0)
+        # The executor approaches the well and, after the routine, lifts to its own safe height.
+        handle = self.motion.send(path.segment, False, False, path.phases[0])
         self._handle = handle
         if not handle.accepted:
-            raise DipError(DipErrorCode.EXECUTION_FAILED, f'{phase}: motion goal rejected')
+            raise DipError(DipErrorCode.EXECUTION_FAILED, 'dip: motion goal rejected')
         deadline = self.clock() + self.motion_timeout_s
         while not handle.done():
+            self._report(goal, path, self._reached(path))
+            phase = path.phases[self._reported]
             if goal.cancel_requested():
                 # The executor lifts the brush before it answers the cancel.
                 handle.cancel(ANSWER_TIMEOUT_S, 'cancel')
@@ -240,6 +255,8 @@ class DipSequencer:
                 handle.cancel(None, phase)
                 raise DipError(DipErrorCode.EXECUTION_FAILED, f'{phase}: timed out')
             self.sleep(0.01)
+        # A path refused before it started (out of reach) is the dip's, not the approach's.
+        phase = path.phases[self._reached(path)] if handle.point_index >= 0 else 'dip'
         result = handle.result()
         if not result.success:
             code = (

@@ -24,7 +24,7 @@ from calligraphy_model.kinematics import ArmKinematics
 from calligraphy_model.polling import wait_until
 from ink_dipping.config import DipRoutineConfig
 from ink_dipping.ink_dipping_node import InkDippingNode
-from ink_dipping.routine import dip_routine
+from ink_dipping.routine import dip_routine, join_routine
 from motion_executor.brush_motion import BrushMotionConfig, BrushPathSpec
 from motion_executor.brush_motion_planner import BrushMotionPlanner
 from motion_executor.collision import CellCollisionModel
@@ -43,21 +43,14 @@ def test_the_dip_routine_keeps_clear_of_the_rim_wall_and_the_table(mode, wipes):
         ArmKinematics(), BrushMotionConfig(safe_height_m=0.045), collision=collision
     )
     positions = np.asarray(cell['home_positions_rad'], dtype=float)
-    segments = dip_routine(well, config, mode, wipes)
-    tips, times, offset = [], [], 0.0
-    for index, segment in enumerate(segments):
-        path = BrushPathSpec(
-            segment.x_m, segment.y_m, segment.pressing_depth_m, segment.time_from_start_s
-        )
-        # Raises MotionError(COLLISION) where the routine would hit the well or the table.
-        plan = planner.plan(
-            path, positions, skip_approach=index > 0, skip_retreat=index < len(segments) - 1
-        )
-        positions = plan.positions[-1]
-        tips.append(plan.tip_in_paper)
-        times.append(plan.time_s + offset)
-        offset = times[-1][-1] + 1e-3
-    clearances = collision.min_clearances(np.vstack(tips), np.concatenate(times))
+    routine = join_routine(dip_routine(well, config, mode, wipes)).segment
+    path = BrushPathSpec(
+        routine.x_m, routine.y_m, routine.pressing_depth_m, routine.time_from_start_s
+    )
+    # As the dip node sends it, one goal; raises MotionError(COLLISION) where the routine would
+    # hit the well or the table.
+    plan = planner.plan(path, positions)
+    clearances = collision.min_clearances(plan.tip_in_paper, plan.time_s)
     rim = collision.obstacles[0]
     # The wipe presses the tip 3 mm below the rim's top: 3 mm above the wall's checked top
     # (6 mm band), 1 mm more than the 2 mm clearance.
