@@ -259,3 +259,65 @@ def join_segments(
         phases=tuple(phases),
         path_time_s=path_time,
     )
+
+
+def overlap_segments(
+    parts: list[PlanSegment], starts: list[float], sample_period_s: float, phase: str
+) -> PlanSegment:
+    """Consecutive rest-to-rest segments (each starting where the one before ends) run partly at
+    the same time: part k starts at `starts[k]` s, and the joint displacements, velocities and
+    accelerations of the parts add up. With no overlap this is the parts one after the other;
+    each part's own profile is unchanged, so the sum ends where the last part ends, at rest."""
+    end = max(start + float(part.time_s[-1]) for part, start in zip(parts, starts, strict=True))
+    times = np.linspace(0.0, end, max(2, int(np.ceil(end / sample_period_s)) + 1))
+    positions = np.repeat(parts[0].positions[:1], len(times), axis=0)
+    velocities = np.zeros_like(positions)
+    accelerations = np.zeros_like(positions)
+    for part, start in zip(parts, starts, strict=True):
+        local = times - start
+        running = (local >= 0.0) & (local <= part.time_s[-1])
+        local = np.clip(local, 0.0, part.time_s[-1])
+        for joint in range(positions.shape[1]):
+            at = np.interp(local, part.time_s, part.positions[:, joint])
+            positions[:, joint] += at - part.positions[0, joint]
+            velocities[running, joint] += np.interp(
+                local[running], part.time_s, part.velocities[:, joint]
+            )
+            accelerations[running, joint] += np.interp(
+                local[running], part.time_s, part.accelerations[:, joint]
+            )
+    velocities[[0, -1]] = 0.0
+    accelerations[[0, -1]] = 0.0
+    return PlanSegment(phase, times, positions, velocities, accelerations)
+
+
+def descend_while_arriving(
+    travel: PlanSegment,
+    descent: PlanSegment,
+    tip_height: Callable[[np.ndarray], float],
+    clearance_m: float,
+    sample_period_s: float,
+    max_velocity_rad_s: float,
+) -> PlanSegment | None:
+    """The descent to a path's start begun while the travel above it comes to rest: not before
+    the travel's second half (its deceleration: the tip keeps the travel height while it leaves,
+    as over the ink well's rim), and so that the tip goes below `clearance_m` only once the
+    travel has ended (over the start). None where that saves nothing, or where the sum would
+    take the tip below the clearance during the travel, drive a joint faster than
+    `max_velocity_rad_s` (the travel's limit) or accelerate it harder than either move does."""
+    heights = np.array([tip_height(q) for q in descent.positions])
+    low = np.nonzero(heights < clearance_m)[0]
+    above_until = float(descent.time_s[low[0] - 1]) if low.size and low[0] > 0 else 0.0
+    delay = max(0.5 * float(travel.time_s[-1]), float(travel.time_s[-1]) - above_until)
+    if delay >= travel.time_s[-1] - 1e-9:
+        return None
+    blend = overlap_segments([travel, descent], [0.0, delay], sample_period_s, travel.phase)
+    travelling = blend.time_s < travel.time_s[-1]
+    if min(tip_height(q) for q in blend.positions[travelling]) < clearance_m:
+        return None
+    if np.max(np.abs(blend.velocities)) > max_velocity_rad_s:
+        return None
+    hardest = max(np.max(np.abs(part.accelerations)) for part in (travel, descent))
+    if np.max(np.abs(blend.accelerations)) > hardest + 1e-9:
+        return None
+    return blend

@@ -21,6 +21,7 @@ from motion_executor.brush_motion import (
     BrushPathSpec,
     MotionPlan,
     PlanSegment,
+    descend_while_arriving,
     join_segments,
     validate_path,
 )
@@ -285,10 +286,26 @@ class BrushMotionPlanner:
         descent = self._vertical(
             PHASE_APPROACH, first_xy, travel_z, first_z, first_rotation, above
         )
-        # The faster of the two: the hop moves at the tip limits, the travel at the joint limits.
-        if hop is not None and hop.time_s[-1] <= travel.time_s[-1] + descent.time_s[-1]:
-            return [*segments, hop]
-        return [*segments, travel, descent]
+        # The fastest: the hop moves at the tip limits, the travel at the joint limits, and the
+        # travel's end may overlap the descent's start.
+        tip_height = lambda q: float(self.tip_in_paper(q)[2])  # noqa: E731
+        ways = [[hop]] if hop is not None else []
+        c = self.config
+        blend = descend_while_arriving(
+            travel, descent, tip_height, HOP_CLEARANCE_M, c.vertical_sample_period_s,
+            c.joint_velocity_rad_s,
+        )  # fmt: skip
+        if blend is not None and self._clear_of_the_cell(blend):
+            ways.append([blend])
+        ways.append([travel, descent])
+        return [*segments, *min(ways, key=lambda way: sum(s.time_s[-1] for s in way))]
+
+    def _clear_of_the_cell(self, segment: PlanSegment) -> bool:
+        try:
+            self._checked(self._join([segment]), 'the approach')
+        except MotionError:
+            return False
+        return True
 
     def _low_hop(
         self, seed: np.ndarray, first_xy: np.ndarray, first_z: float, first_rotation: tuple

@@ -172,11 +172,14 @@ def test_a_low_hop_between_strokes_is_faster_and_stays_above_the_sheet(planner):
     away = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12) > 5e-4
     assert away.sum() > 10
     assert before[away, 2].min() > 0.005 and before[away, 2].max() < 0.011
-    # From the safe height (after a dip) the approach keeps the height it starts at.
+    # From the safe height (after a dip) the approach keeps the height it starts at until it is
+    # nearly over the start, where the descent overlaps the travel's end; below the 5 mm
+    # clearance only over the start.
     from_safe = planner.plan(_line(y0=0.12), first.positions[0], approach_height_m=0.01)
     before = from_safe.tip_in_paper[from_safe.time_s < from_safe.writing_window()[0]]
-    away = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12) > 5e-4
-    assert before[away, 2].min() > 0.029
+    from_start = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12)
+    assert before[from_start > 0.01, 2].min() > 0.029
+    assert from_start[before[:, 2] < 0.005 - 1e-6].max() < 1e-4
 
 
 @pytest.fixture(scope='module')
@@ -201,6 +204,30 @@ def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(cell_planne
     # it still travels (more than 0.2 mm from the start), where a stop above the start would
     # keep it at 10 mm.
     assert before[from_start > 2e-4, 2].min() < 0.0099
+
+
+def test_from_the_safe_height_the_descent_begins_as_the_travel_comes_to_rest(cell_planner):
+    planner = cell_planner
+    # The next character's first stroke, from the camera's clear view 45 mm up (the sim cell).
+    first = planner.plan(_line(), HOME, retreat_height_m=0.01)
+    clear = BrushPathSpec(*(np.array([v]) for v in (0.115, 0.04, -0.045, 0.0)))
+    at_clear = planner.plan(clear, first.positions[-1], approach_height_m=0.01, skip_retreat=True)
+    q = at_clear.positions[-1]
+    plan = planner.plan(_line(y0=0.12), q, approach_height_m=0.01)
+    start = plan.writing_window()[0]
+    before = plan.tip_in_paper[plan.time_s <= start]
+    from_start = np.hypot(before[:, 0] - 0.10, before[:, 1] - 0.12)
+    # The tip starts down while still travelling (the descent begins in the travel's second
+    # half: 40 % of the way it is still at the travel height), and goes below the 5 mm
+    # clearance only over the start.
+    assert before[from_start > 0.01, 2].min() < 0.03
+    assert before[from_start > 0.6 * from_start[0], 2].min() > 0.045 - 1e-4
+    assert from_start[before[:, 2] < 0.005 - 1e-6].max() < 1e-4
+    # Faster than travelling to above the start, stopping, and descending.
+    above = planner._solve(planner.tip_target(np.array([0.10, 0.12, 0.045])), q, 'above')
+    descent = planner._vertical('approach', np.array([0.10, 0.12]), 0.045, -0.002, (0, 0), above)
+    sequential = planner._travel(q, above).time_s[-1] + descent.time_s[-1]
+    assert start < sequential - 0.1
 
 
 def test_a_low_hop_goes_the_faster_way_at_the_executors_default_limits(planner):
