@@ -273,10 +273,14 @@ class BrushMotionPlanner:
             seed,
             'the point above the path start',
         )
-        # A low hop between strokes may go in one move that descends while it arrives.
-        hop = self._low_hop(seed, first_xy, first_z, first_rotation) if travel_z < safe else None
+        # A hop from at most the safe height (between strokes, from the clear view, from the ink
+        # well; not from home) may go in one move that descends while it arrives.
+        hop = None
+        if start_z <= safe + 1e-4:
+            hop = self._low_hop(seed, first_xy, first_z, first_rotation)
+            hop = hop if hop is not None and self._clear_of_the_cell(hop) else None
         travel = self._travel(seed, above)
-        if travel_z < safe:
+        if travel_z < safe - 1e-4:
             # A joint-space move between two low points may bow down toward the sheet.
             lowest = min(self.tip_in_paper(q)[2] for q in travel.positions)
             if lowest < 0.5 * min(start_z, travel_z):

@@ -230,6 +230,30 @@ def test_from_the_safe_height_the_descent_begins_as_the_travel_comes_to_rest(cel
     assert start < sequential - 0.1
 
 
+def test_a_hop_or_overlap_the_cell_would_collide_with_falls_back_to_stop_then_descend(kinematics):
+    class HopsCollide:
+        """A cell in which every one-move approach hits something (the whole plan does not)."""
+
+        def check_plan(self, plan, what):
+            if what == 'the approach':
+                raise MotionError(MotionErrorCode.COLLISION, 'the hop hits the rim')
+
+    params = load_parameters(config_path('sim'))['motion_executor_node']
+    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
+    config = BrushMotionConfig(**limits)
+    free = BrushMotionPlanner(kinematics, config)
+    blocked = BrushMotionPlanner(kinematics, config, collision=HopsCollide())
+    first = free.plan(_line(), HOME, retreat_height_m=0.01)
+    hop = free.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
+    stop = blocked.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
+    # The planner still plans (no COLLISION for the goal), the slower way: the tip stops 10 mm
+    # above the start and descends vertically.
+    assert stop.writing_window()[0] > hop.writing_window()[0] + 0.05
+    before = stop.tip_in_paper[stop.time_s <= stop.writing_window()[0]]
+    descending = before[:, 2] < 0.0099
+    assert np.hypot(before[descending, 0] - 0.10, before[descending, 1] - 0.12).max() < 1e-4
+
+
 def test_a_low_hop_goes_the_faster_way_at_the_executors_default_limits(planner):
     # Tip moves at 0.05 m/s, travel at 1 rad/s: the joint-space travel and descent are faster
     # than the straight hop, and the planner takes them.
