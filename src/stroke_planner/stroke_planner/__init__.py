@@ -12,10 +12,41 @@ Core API (no ROS imports): `plan_character`, `plan_text`, `StrokePlanner`, `targ
 `CharacterPlan`, `Source`, and `PlanningError` with `ErrorCode` (the PlanStrokes.srv codes).
 """
 
-from stroke_planner.config import StrokePlannerConfig
-from stroke_planner.planner import StrokePlanner, plan_character, plan_text
-from stroke_planner.raster import ceiling_iou, ideal_reconstruction, target_mask
-from stroke_planner.types import CharacterPlan, ErrorCode, PlanningError, Source, Stroke
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stroke_planner.config import StrokePlannerConfig
+    from stroke_planner.planner import StrokePlanner, plan_character, plan_text
+    from stroke_planner.raster import ceiling_iou, ideal_reconstruction, target_mask
+    from stroke_planner.types import CharacterPlan, ErrorCode, PlanningError, Source, Stroke
+
+# Each name from the module that defines it, imported on first use: the camera's feedback node
+# needs only target_mask, and importing the planner too (skeletons, stroke matching: scikit-image
+# and scipy) cost its first observation about 1.5 s.
+_HOME = {
+    'StrokePlannerConfig': 'config',
+    'StrokePlanner': 'planner',
+    'plan_character': 'planner',
+    'plan_text': 'planner',
+    'ceiling_iou': 'raster',
+    'ideal_reconstruction': 'raster',
+    'target_mask': 'raster',
+    'CharacterPlan': 'types',
+    'ErrorCode': 'types',
+    'PlanningError': 'types',
+    'Source': 'types',
+    'Stroke': 'types',
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_HOME[name]}'), name)
+
 
 __all__ = [
     'CharacterPlan',
