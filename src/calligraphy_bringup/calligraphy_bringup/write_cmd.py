@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from calligraphy_bringup.write_inputs import WriteInputs
-from calligraphy_bringup.write_report import announce, build_report
+from calligraphy_bringup.write_report import announce, build_report, wall_breakdown
 from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames, SimClock
 
 
@@ -356,24 +356,6 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         )
         return 1
     return 0
-
-
-def wall_breakdown(started: float, marks: dict[str, float], ended: float) -> dict[str, float]:
-    """Seconds spent bringing the cell up (until the camera saw the sheet), writing, saving the
-    sheet, stopping the cell, and encoding the animation; a stage not reached is left out."""
-    stages, previous, spent = ('cell_up', 'written', 'saved', 'stopped'), started, {}
-    for stage in stages:
-        if stage in marks:
-            spent[stage] = round(marks[stage] - previous, 2)
-            previous = marks[stage]
-    spent['animated'] = round(ended - previous, 2)
-    return {
-        'cell_start': spent.get('cell_up'),
-        'writing': spent.get('written'),
-        'saving': spent.get('saved'),
-        'stopping': spent.get('stopped'),
-        'animation': spent['animated'],
-    }
 
 
 def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:

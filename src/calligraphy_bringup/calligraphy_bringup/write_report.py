@@ -65,3 +65,21 @@ def announce(report: dict, paper: str, animation: Path | None, out: Path) -> Non
     if animation is not None:
         print(f'animation: {animation}')
     print(f'report:    {(out / "report.json").resolve()}')
+
+
+def wall_breakdown(started: float, marks: dict[str, float], ended: float) -> dict[str, float]:
+    """Seconds spent bringing the cell up (until the camera saw the sheet), writing, saving the
+    sheet, stopping the cell, and encoding the animation; a stage not reached is left out."""
+    stages, previous, spent = ('cell_up', 'written', 'saved', 'stopped'), started, {}
+    for stage in stages:
+        if stage in marks:
+            spent[stage] = round(marks[stage] - previous, 2)
+            previous = marks[stage]
+    spent['animated'] = round(ended - previous, 2)
+    return {
+        'cell_start': spent.get('cell_up'),
+        'writing': spent.get('written'),
+        'saving': spent.get('saved'),
+        'stopping': spent.get('stopped'),
+        'animation': spent['animated'],
+    }

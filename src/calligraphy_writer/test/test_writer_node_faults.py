@@ -305,14 +305,14 @@ def test_observing_from_a_clear_view_moves_the_brush_off_the_character_once_per_
     result, _ = cell.write_text('二三')
     assert result.success and result.characters_written == 2, result.error_msg
     # One observation per character, after its last stroke, each preceded by the move out of
-    # the camera's way: 80 mm below the box, 45 mm above the sheet, at the box's middle.
+    # the camera's way: 60 mm below the box, 45 mm above the sheet, at the box's middle.
     assert cell.fake.observations == 2
     clear = [m for m in cell.fake.motions if m[0] == -1]
     strokes = [m for m in cell.fake.motions if m[0] >= 0]
     assert len(clear) == 2 and len(strokes) == 2 * STROKES
     for (x, y), move in zip(_grid()[:2], clear, strict=True):
         size = WriterConfig().size_m
-        assert move[1:5] == pytest.approx((x + size / 2, y - 0.08, -0.045, True), abs=1e-3)
+        assert move[1:5] == pytest.approx((x + size / 2, y - 0.06, -0.045, True), abs=1e-3)
     # Each clear-view move follows its character's last stroke, before that observation.
     assert [m[5] for m in clear] == [0, 1]
     assert cell.fake.motions.index(clear[0]) == STROKES

@@ -19,10 +19,11 @@ from pathlib import Path
 
 from stroke_planner.config import LAYOUTS, StrokePlannerConfig
 from stroke_planner.layout import layout_text
-from stroke_planner.order_accuracy import plan_stroke_order_accuracy, unit_centrelines
-from stroke_planner.planner import StrokePlanner
-from stroke_planner.raster import ceiling_iou
 from stroke_planner.types import CharacterPlan, PlanningError
+
+# The planner and the stroke-order figure (scikit-image, scipy) are imported where they are used:
+# every `calligraphy` command builds this parser, and importing them here cost each one,
+# `calligraphy write` too, about 0.6 s before anything started.
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from calligraphy_ros_kit.cli import CliError
+    from stroke_planner.planner import StrokePlanner
 
     text = args.text.replace('\\n', '\n')
     planner = StrokePlanner(StrokePlannerConfig())
@@ -105,6 +107,9 @@ def _figure(value: float | None) -> str:
 
 def _row(plan: CharacterPlan, plan_ms: float) -> dict:
     """One character's figures and strokes for the table and the JSON."""
+    from stroke_planner.order_accuracy import plan_stroke_order_accuracy, unit_centrelines
+    from stroke_planner.raster import ceiling_iou
+
     accuracy = plan_stroke_order_accuracy(plan)
     return {
         'char': plan.character,
