@@ -77,6 +77,11 @@ SIM_PROCESS_GROUPS = (
 )
 
 
+# How long one readiness call may take: longer than sim.yaml's frame_timeout_s (10 s), the
+# feedback node's wait for a frame.
+OBSERVE_ATTEMPT_S = 15.0
+
+
 def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     """Block until the camera has seen the sheet as it is now, or raise TimeoutError.
 
@@ -86,6 +91,11 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     camera and feedback nodes pass frames on. A goal sent before that could write its first
     stroke while the paper process was still starting (seen on a loaded machine: a 十 scored
     without its first stroke).
+
+    A call not answered within OBSERVE_ATTEMPT_S is sent again: with Fast DDS a server can get
+    the request before its response writer has matched the new client's reader, and the answer
+    is then dropped ("failed to send response (timeout)"; ros2/rmw_fastrtps#842). Waiting on
+    that call alone failed a `make demo` after 90 s, once, right after a test run.
     """
     from calligraphy_interfaces.srv import ObservePaper
 
@@ -97,10 +107,13 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
             if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
                 continue
             future = client.call_async(ObservePaper.Request())
+            wait_s = min(OBSERVE_ATTEMPT_S, max(0.0, deadline - time.monotonic()))
             try:
-                response = wait_for_future(future, max(0.0, deadline - time.monotonic()))
+                response = wait_for_future(future, wait_s)
             except FutureTimeoutError:
-                break
+                client.remove_pending_request(future)
+                last = f'/observe_paper calls went unanswered ({wait_s:.0f} s each)'
+                continue
             if response.error_code == ObservePaper.Response.SUCCESS:
                 return
             last = response.error_msg
