@@ -83,17 +83,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _save_paper(node, path: Path, timeout_s: float = 10.0) -> str:
+def _save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
     from calligraphy_interfaces.srv import SavePaper
     from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
 
     client = node.create_client(SavePaper, '/virtual_paper/save')
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise RuntimeError('/virtual_paper/save is not available')
-    try:
-        response = wait_for_future(client.call_async(SavePaper.Request(path=str(path))), timeout_s)
-    except FutureTimeoutError:
-        raise RuntimeError('/virtual_paper/save did not answer') from None
+    # A new client's first answer can be dropped (see graph.wait_until_cell_sees_now); saving
+    # the same file again is harmless.
+    for _ in range(attempts):
+        future = client.call_async(SavePaper.Request(path=str(path)))
+        try:
+            response = wait_for_future(future, timeout_s)
+            break
+        except FutureTimeoutError:
+            client.remove_pending_request(future)
+    else:
+        raise RuntimeError(f'/virtual_paper/save did not answer {attempts} calls')
     if response.error_code != SavePaper.Response.SUCCESS:
         raise RuntimeError(f'saving the sheet failed: {response.error_msg}')
     return response.saved_path
