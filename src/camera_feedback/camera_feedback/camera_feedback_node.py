@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -237,6 +238,7 @@ class CameraFeedbackNode(Node):
 
     def _observe(self, request: ObservePaper.Request) -> PaperObservation:
         requested_at = self.get_clock().now().nanoseconds * 1e-9
+        asked = time.monotonic()
         mpp = self._observer.config.metres_per_pixel
         has_target = len(request.target.strokes) > 0
         _check_box('box', request.box_x_m, request.box_y_m, request.box_size_m)
@@ -255,7 +257,9 @@ class CameraFeedbackNode(Node):
             strokes = strokes_from_plan_msg(request.target, request.strokes_written)
             target_mask = _target_in(request, box or self._observer.sheet, mpp)
         if self._latest is not None:
-            frame = self._latest.read(self._frame_timeout_s, not_before_s=requested_at)
+            frame = self._latest.read(
+                self._frame_timeout_s, not_before_s=requested_at, received_after=asked
+            )
         else:
             frame = self._open_source().read(self._frame_timeout_s)
         image = self._undistorted(frame.image)

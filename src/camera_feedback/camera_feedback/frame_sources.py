@@ -115,9 +115,18 @@ class LatestFrameSource(FrameSource):
             self._received_at = self._clock()
             self._condition.notify_all()
 
-    def read(self, timeout_s: float = 1.0, not_before_s: float | None = None) -> Frame:
+    def read(
+        self,
+        timeout_s: float = 1.0,
+        not_before_s: float | None = None,
+        received_after: float | None = None,
+    ) -> Frame:
         """The newest frame; with `not_before_s`, wait for one stamped (captured) at or after it,
-        so an observation requested after a stroke never sees the sheet from before it."""
+        so an observation requested after a stroke never sees the sheet from before it; with
+        `received_after` (this source's clock), also for one that arrived after that moment: a
+        stamp check alone trusts the reader's clock, which in simulation is the last /clock it
+        heard and can lag the arm (a frame without the stroke just written was taken once in
+        six runs of `calligraphy write 一`)."""
         deadline = self._clock() + timeout_s
         with self._condition:
             while True:
@@ -128,8 +137,10 @@ class LatestFrameSource(FrameSource):
                     and (not_before_s is None or self._error_stamp_s >= not_before_s)
                 ):
                     raise self._error
-                recent = self._frame is not None and (
-                    not_before_s is None or self._frame.stamp_s >= not_before_s
+                recent = (
+                    self._frame is not None
+                    and (not_before_s is None or self._frame.stamp_s >= not_before_s)
+                    and (received_after is None or self._received_at > received_after)
                 )
                 if fresh and recent:
                     return self._frame

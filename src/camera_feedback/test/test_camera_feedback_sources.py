@@ -74,3 +74,22 @@ def test_realsense_without_a_camera_is_a_clear_no_image_error():
     with pytest.raises(ObservationError, match='no RealSense camera is connected') as error:
         RealSenseSource(1280, 720, 30)
     assert error.value.code == NO_IMAGE
+
+
+def test_a_frame_stamped_late_enough_but_received_before_the_request_is_not_taken():
+    # The reader's clock lags (simulated time from the last /clock heard): the frame already
+    # held carries a stamp past the request's, but it came before the request, and so may lack
+    # what was just written. Only a frame that arrives after the request is taken.
+    now = [100.0]
+    source = LatestFrameSource(max_age_s=5.0, clock=lambda: now[0])
+    held = Frame(np.zeros((2, 2), np.uint8), 10.0)
+    source.push(held)
+    now[0] += 0.1
+    asked = now[0]
+    with pytest.raises(ObservationError, match='no camera image captured after the request'):
+        source.read(timeout_s=0.0, not_before_s=9.5, received_after=asked)
+    assert source.read(timeout_s=0.0, not_before_s=9.5) is held  # the stamp alone passes it
+    now[0] += 0.1
+    newer = Frame(np.ones((2, 2), np.uint8), 10.2)
+    source.push(newer)
+    assert source.read(timeout_s=0.0, not_before_s=9.5, received_after=asked) is newer
