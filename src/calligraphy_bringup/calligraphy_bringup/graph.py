@@ -29,7 +29,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+from calligraphy_ros_kit.futures import call_once
 from calligraphy_ros_kit.runner import make_executor
 
 
@@ -92,10 +92,9 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     stroke while the paper process was still starting (seen on a loaded machine: a 十 scored
     without its first stroke).
 
-    A call not answered within OBSERVE_ATTEMPT_S is sent again: with Fast DDS a server can get
-    the request before its response writer has matched the new client's reader, and the answer
-    is then dropped ("failed to send response (timeout)"; ros2/rmw_fastrtps#842). Waiting on
-    that call alone failed a `make demo` after 90 s, once, right after a test run.
+    A call not answered within OBSERVE_ATTEMPT_S is sent again (`call_once`: a new client's
+    first answer can be dropped, "failed to send response (timeout)"). Waiting on that call alone
+    failed a `make demo` after 90 s, once, right after a test run.
     """
     from calligraphy_interfaces.srv import ObservePaper
 
@@ -106,12 +105,9 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
         while time.monotonic() < deadline:
             if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
                 continue
-            future = client.call_async(ObservePaper.Request())
             wait_s = min(OBSERVE_ATTEMPT_S, max(0.0, deadline - time.monotonic()))
-            try:
-                response = wait_for_future(future, wait_s)
-            except FutureTimeoutError:
-                client.remove_pending_request(future)
+            response = call_once(client, ObservePaper.Request(), wait_s)
+            if response is None:
                 last = f'/observe_paper calls went unanswered ({wait_s:.0f} s each)'
                 continue
             if response.error_code == ObservePaper.Response.SUCCESS:

@@ -85,20 +85,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
     from calligraphy_interfaces.srv import SavePaper
-    from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+    from calligraphy_ros_kit.futures import call_once
 
     client = node.create_client(SavePaper, '/virtual_paper/save')
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise RuntimeError('/virtual_paper/save is not available')
-    # A new client's first answer can be dropped (see graph.wait_until_cell_sees_now); saving
-    # the same file again is harmless.
+    # A new client's first answer can be dropped (call_once); saving the same file again is
+    # harmless.
     for _ in range(attempts):
-        future = client.call_async(SavePaper.Request(path=str(path)))
-        try:
-            response = wait_for_future(future, timeout_s)
+        response = call_once(client, SavePaper.Request(path=str(path)), timeout_s)
+        if response is not None:
             break
-        except FutureTimeoutError:
-            client.remove_pending_request(future)
     else:
         raise RuntimeError(f'/virtual_paper/save did not answer {attempts} calls')
     if response.error_code != SavePaper.Response.SUCCESS:

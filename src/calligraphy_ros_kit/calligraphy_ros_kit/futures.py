@@ -28,3 +28,17 @@ def wait_for_future(future, timeout_s: float, server_alive: Callable[[], bool] |
         if server_alive is not None and not server_alive():
             raise ServerGoneError('the server went away')
     return future.result()
+
+
+def call_once(client, request, timeout_s: float):
+    """The answer to one call of the service `client` with `request`, or None when none came
+    within `timeout_s`; the unanswered request is dropped from the client, so a late answer is
+    not kept. With Fast DDS a new client's first answer can be lost while the server's response
+    writer is still being matched (ros2/rmw_fastrtps#842): a caller whose call may safely be
+    repeated calls again on None."""
+    future = client.call_async(request)
+    try:
+        return wait_for_future(future, timeout_s)
+    except FutureTimeoutError:
+        client.remove_pending_request(future)
+        return None
