@@ -43,8 +43,11 @@ class VirtualPaperNode(Node):
             another frame are dropped with a warning.
     Publishes (at ``publish_rate_hz``):
         /virtual_paper/image (sensor_msgs/Image, rgb8, row 0 = top of the sheet, white paper,
-            dark ink, ``metres_per_pixel`` per pixel), stamped with the newest tip pose it shows
-            (before any pose: the node's clock).
+            dark ink, ``metres_per_pixel`` per pixel), stamped with the newest tip pose it shows;
+            nothing before the first tip pose (a sheet stamped by this node's clock would claim to
+            be current in the arm's clock, which it has not heard: a camera frame of it passed
+            for a fresh look while no pose had reached the paper, and 一 was written on a sheet
+            that stayed blank).
         /virtual_paper/ink_load (std_msgs/Float64): the brush's ink load 0..1 (also at once on
             reload and whenever the ink well soaks or wipes the brush).
     Services:
@@ -155,14 +158,15 @@ class VirtualPaperNode(Node):
             # The sheet as of the newest tip pose applied to it, in that pose's clock (the arm's
             # robot time): an observer waiting for the sheet after some moment must not take an
             # image that still lacks poses queued before that moment.
-            stamp = self._sheet_stamp or self.get_clock().now().to_msg()
-            if self._image_dirty or self._image_msg is None:
+            stamp = self._sheet_stamp
+            load = self.paper.ink_load
+            if stamp is not None and (self._image_dirty or self._image_msg is None):
                 self._image_msg = rgb_to_image(self.paper.image_rgb(), stamp, self.config.frame_id)
                 self._image_dirty = False
-            else:
+            elif stamp is not None:
                 self._image_msg.header.stamp = stamp
-            load = self.paper.ink_load
-        self._image_pub.publish(self._image_msg)
+        if stamp is not None:
+            self._image_pub.publish(self._image_msg)
         self._load_pub.publish(Float64(data=load))
 
     def _on_clear(self, _request, response):

@@ -58,8 +58,13 @@ def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_relo
         for client in (clear, reload_ink, save):
             assert client.wait_for_service(timeout_sec=30.0), f'{client.srv_name} not discovered'
         assert _spin_until(executor, lambda: poses.get_subscription_count() > 0, 10.0)
-        assert _spin_until(executor, lambda: images and loads, 10.0), 'nothing published'
+        # Three ticks of the publishing timer (each publishes the sheet, then the load).
+        assert _spin_until(executor, lambda: len(loads) >= 3, 10.0), 'no ink load published'
         assert loads[-1] == 1.0
+        # No sheet before the first tip pose: its stamp could only be the paper's own clock,
+        # which would pass for the arm's robot time (a camera frame of a sheet that never heard
+        # the arm was taken as a fresh look).
+        assert not images, 'a sheet was published before any tip pose'
 
         # A 50 mm horizontal stroke at y = 150 mm, streamed sparsely (a pose every 2.5 mm).
         xs = np.linspace(0.05, 0.10, 21)

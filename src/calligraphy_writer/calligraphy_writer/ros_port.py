@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from rclpy.action import ActionClient
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
@@ -75,6 +76,9 @@ class RosWriterPort:
         self._motion_goal = None
         # The arm has moved for this goal: a failure or cancel must leave it at the safe height.
         self.moved = False
+        # Robot time the arm was last seen arriving at a path's end (observations wait for a
+        # frame from then on).
+        self._arrived_at = Time()
         # The controller's depth-clipping warnings of this goal, per character.
         self.depth_clipped: dict[str, list[str]] = {}
         # The learned policy's fallbacks of this goal (strokes outside its training data).
@@ -245,6 +249,7 @@ class RosWriterPort:
             raise WriteError(
                 seq.EXECUTION_FAILED, f'{result.error_msg} (code {result.error_code})'
             )
+        self._arrived_at = result.arrived_at
 
     @property
     def moves_away_to_observe(self) -> bool:
@@ -275,6 +280,7 @@ class RosWriterPort:
                 seq.EXECUTION_FAILED,
                 f'moving out of the camera view: {result.error_msg} (code {result.error_code})',
             )
+        self._arrived_at = result.arrived_at
 
     def observe(self, plan, strokes_written: int, save: bool) -> Observation:
         if self.config.observe_from == 'clear_view':
@@ -286,6 +292,9 @@ class RosWriterPort:
             target=plan,
             strokes_written=strokes_written,
             include_images=save,
+            # A frame from before the arm arrived would miss the stroke just written (or show the
+            # arm over it): the camera's clock alone can lag the arm's.
+            not_before=self._arrived_at,
         )
         try:
             response = self._service(

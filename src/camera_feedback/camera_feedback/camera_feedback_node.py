@@ -237,7 +237,12 @@ class CameraFeedbackNode(Node):
         return response
 
     def _observe(self, request: ObservePaper.Request) -> PaperObservation:
-        requested_at = self.get_clock().now().nanoseconds * 1e-9
+        # A frame captured from the request on, or from the client's not_before when later: the
+        # client knows when its arm stopped, and this node's clock can lag it (simulation).
+        requested_at = max(
+            self.get_clock().now().nanoseconds * 1e-9,
+            request.not_before.sec + 1e-9 * request.not_before.nanosec,
+        )
         asked = time.monotonic()
         mpp = self._observer.config.metres_per_pixel
         has_target = len(request.target.strokes) > 0

@@ -178,3 +178,50 @@ def test_bad_frames_get_their_codes_and_the_node_stays_up(rclpy_context):
         assert response.observation.region_width_m == pytest.approx(SHEET.width_m)
     finally:
         graph.close(feedback, probe)
+
+
+@pytest.mark.timeout(90)
+def test_an_observation_waits_for_a_frame_from_the_clients_not_before(rclpy_context):
+    """The writer passes the robot time its arm arrived (ExecuteBrushPath's arrived_at): a frame
+    captured after the request by this node's clock but before that moment (in simulation the
+    node's clock is the last /clock it heard, and can lag the arm) must not be taken."""
+    plan = plan_character('一', box_x_m=BOX[0], box_y_m=BOX[1], size_m=BOX[2])
+    strokes = [StrokeSpec(s.centreline, s.width_m, i) for i, s in enumerate(plan.strokes)]
+    ink = render_strokes(strokes, SHEET, SHEET_MPP)
+    blank = np.full((*ink.shape, 3), 255, np.uint8)
+    written = blank.copy()
+    written[ink] = 25
+
+    feedback = CameraFeedbackNode(
+        context=rclpy_context, parameter_overrides=[Parameter('frame_timeout_s', value=10.0)]
+    )
+    camera = SimCameraNode(context=rclpy_context)
+    probe = Node('observe_probe', context=rclpy_context)
+    client = probe.create_client(ObservePaper, '/observe_paper')
+    paper_pub = probe.create_publisher(Image, '/virtual_paper/image', 2)
+    graph = _Graph(rclpy_context, feedback, camera, probe)
+    try:
+        assert client.wait_for_service(timeout_sec=20.0)
+        arrived = probe.get_clock().now().nanoseconds * 1e-9 + 3.0
+        request = ObservePaper.Request(target=_plan_msg(plan), strokes_written=1)
+        request.not_before.sec, request.not_before.nanosec = divmod(int(arrived * 1e9), 10**9)
+
+        def stream() -> None:
+            # The sheet as the camera sees it now, stamped now; from `arrived` on it holds the
+            # stroke (the paper has caught up with the arm).
+            now = probe.get_clock().now().nanoseconds * 1e-9
+            sheet = written if now >= arrived else blank
+            header = Header(frame_id='paper')
+            header.stamp.sec, header.stamp.nanosec = divmod(int(now * 1e9), 10**9)
+            paper_pub.publish(array_to_rgb8(sheet, header))
+
+        response = _call(probe, client, request, timeout_s=30.0, stream=stream)
+        assert response.error_code == ObservePaper.Response.SUCCESS, response.error_msg
+        stamp = response.observation.header.stamp
+        assert stamp.sec + 1e-9 * stamp.nanosec >= arrived - 1e-6
+        # The stroke is seen: a frame of the blank sheet (stamped after the request but before
+        # the arm arrived) would score coverage 0.
+        assert response.observation.strokes[0].coverage > 0.8
+        assert response.observation.score.iou > 0.5
+    finally:
+        graph.close(feedback, camera, probe)

@@ -261,6 +261,7 @@ class MotionExecutorNode(Node):
             result.tip_rms_error_m = outcome.tip_rms_error_m
             result.tip_max_error_m = outcome.tip_max_error_m
             result.duration_s = outcome.duration_s
+            result.arrived_at = conversions.seconds_to_time(outcome.arrived_at_s)
             goal_handle.succeed()
         elif outcome.code == MotionErrorCode.CANCELED:
             goal_handle.canceled()

@@ -65,6 +65,8 @@ class MotionOutcome:
     tip_rms_error_m: float = 0.0
     tip_max_error_m: float = 0.0
     duration_s: float = 0.0
+    # Robot time of the newest joint state heard when the arm was judged arrived (SUCCESS only).
+    arrived_at_s: float = 0.0
 
     @property
     def success(self) -> bool:
@@ -197,12 +199,13 @@ class MotionSupervisor:
             )
             started = self.send(plan, state)
             monitor = TrackingMonitor(plan, self.backend.planner)
-            self.follow(goal, plan, started, monitor, request.point_count)
+            arrived_at_s = self.follow(goal, plan, started, monitor, request.point_count)
             return MotionOutcome(
                 MotionErrorCode.SUCCESS,
                 tip_rms_error_m=monitor.writing_rms_error_m,
                 tip_max_error_m=monitor.writing_max_error_m,
                 duration_s=plan.duration_s,
+                arrived_at_s=arrived_at_s,
             )
         except MotionError as error:
             # Rejected before any motion.
@@ -236,9 +239,10 @@ class MotionSupervisor:
 
     def follow(
         self, goal: GoalLink, plan: MotionPlan, start: float, monitor: TrackingMonitor, count: int
-    ) -> None:
+    ) -> float:
         """Judge the arm's samples against `plan` (started at robot time `start`) until it
-        arrives; AbortError on a tracking error, cancel, silence or no settling."""
+        arrives; the robot time of the newest joint state heard then. AbortError on a tracking
+        error, cancel, silence or no settling."""
         c = self.config
         period = 1.0 / c.feedback_rate_hz
         plan_time = -c.trajectory_start_lead_s
@@ -282,14 +286,14 @@ class MotionSupervisor:
                     plan.positions_at(max(plan_time, 0.0) + period),
                 )
             if monitor.arrived(plan_time, last_positions, c.goal_tolerance_rad):
-                return
+                return latest.stamp_s
             outcome = self.link.controller_outcome()
             if outcome is not None:
                 # The controller has ended its goal: it reached the end within its own
                 # tolerances, or it aborted and says why (no feedback follows either way).
                 succeeded, said = outcome
                 if succeeded:
-                    return
+                    return latest.stamp_s
                 raise AbortError(
                     MotionErrorCode.TRACKING_ERROR,
                     f'{c.controller_action} aborted the trajectory: {said}',

@@ -47,6 +47,9 @@ def test_stroke_is_executed_with_progress_and_sub_millimetre_tracking(graph):
     assert result.success and result.error_code == Result.SUCCESS, result.error_msg
     assert result.tip_rms_error_m < 0.0005
     assert result.duration_s > 0.6  # the 0.6 s stroke plus approach and retreat
+    # arrived_at is the arm's robot time (its /joint_states clock) at the end of the motion.
+    arrived = result.arrived_at.sec + 1e-9 * result.arrived_at.nanosec
+    assert graph.server._latest.stamp_s >= arrived > result.duration_s
     # Feedback travels on its own topic and may trail the result by a moment.
     assert graph.wait_until(lambda: {'approach', 'writing'} <= {f.phase for f in feedback}, 5.0), [
         (f.phase, f.point_index) for f in feedback

@@ -165,8 +165,11 @@ def test_an_arm_that_follows_the_plan_succeeds_with_feedback_and_sub_mm_tracking
     outcome = _run(supervisor, goal)
     assert outcome.success and outcome.code == MotionErrorCode.SUCCESS, outcome.message
     assert outcome.tip_rms_error_m < 0.0005 and outcome.tip_max_error_m < 0.0005
-    plan = arm.trajectories[0][0]
+    plan, start = arm.trajectories[0]
     assert outcome.duration_s == pytest.approx(plan.duration_s)
+    # The robot time the arm was seen at the end: a camera frame from then on shows the stroke.
+    assert start + plan.duration_s <= outcome.arrived_at_s <= start + plan.duration_s + 0.2
+    assert outcome.arrived_at_s <= arm.t
     phases = [f[0] for f in goal.feedback_seen]
     assert phases[0] == 'planning' and {'approach', 'writing', 'retreat'} <= set(phases)
     writing = [f[1] for f in goal.feedback_seen if f[0] == 'writing']
