@@ -33,6 +33,7 @@ from rclpy.node import Node
 from calligraphy_interfaces.action import WriteCharacter, WriteText
 from calligraphy_model.errors import CalligraphyError
 from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
+from calligraphy_ros_kit.goals import GoalStatusWatch, send_goal
 from calligraphy_writer.sequencer import SERVICE_UNAVAILABLE
 
 
@@ -116,6 +117,14 @@ class CalligraphyClient:
         # its lock, and an executor spinning the node meanwhile dies on the missing attribute.
         self._character = ActionClient(node, WriteCharacter, f'{prefix}write_character')
         self._text = ActionClient(node, WriteText, f'{prefix}write_text')
+        # The goals each server accepted, for a goal whose answer Fast DDS drops (goals.py).
+        self._watches = {
+            client: GoalStatusWatch(node, name)
+            for client, name in (
+                (self._character, f'{prefix}write_character'),
+                (self._text, f'{prefix}write_text'),
+            )
+        }
         if self._own_context is not None:
             self._executor = SingleThreadedExecutor(context=self._own_context)
             self._executor.add_node(node)
@@ -180,8 +189,14 @@ class CalligraphyClient:
             )
         callback = (lambda msg: on_feedback(msg.feedback)) if on_feedback else None
         # A loaded machine can take seconds to answer: wait as long as for the server itself.
-        sent = client.send_goal_async(goal, feedback_callback=callback)
-        handle = self._wait(sent, self.server_timeout_s, 'goal')
+        try:
+            handle = send_goal(
+                client, goal, self.server_timeout_s, self._watches[client], callback
+            )
+        except FutureTimeoutError:
+            raise CalligraphyClientError(
+                f'no goal from the writer within {self.server_timeout_s:.0f} s'
+            ) from None
         if not handle.accepted:
             raise CalligraphyClientError('the writer rejected the goal')
         self._active_goal, self.interrupted_result = handle, None
@@ -260,6 +275,8 @@ class CalligraphyClient:
             self._thread.join(timeout=5.0)
         self._character.destroy()
         self._text.destroy()
+        for watch in self._watches.values():
+            watch.destroy()
         if self._own_context is not None:
             self._executor.shutdown(timeout_sec=5.0)
             self.node.destroy_node()

@@ -20,6 +20,7 @@ from calligraphy_interfaces.msg import BrushPath
 from calligraphy_interfaces.srv import ComputeBrushPath, ObservePaper, PlanStrokes
 from calligraphy_ros_kit.conversions import brush_state_to_msg, stroke_measurement_from_msg
 from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
+from calligraphy_ros_kit.goals import GoalStatusWatch, send_goal
 from calligraphy_writer import sequencer as seq
 from calligraphy_writer.brush_feedback import StrokeFeedback
 from calligraphy_writer.config import WriterConfig
@@ -94,6 +95,11 @@ class RosWriterPort:
             node, ExecuteBrushPath, 'execute_brush_path', callback_group=group
         )
         self.dip_client = ActionClient(node, DipInk, 'dip_ink', callback_group=group)
+        # The goals each server accepted, for a goal whose answer Fast DDS drops (goals.py).
+        self._watches = {
+            self.motion_client: GoalStatusWatch(node, 'execute_brush_path', group),
+            self.dip_client: GoalStatusWatch(node, 'dip_ink', group),
+        }
         self.lift_client = node.create_client(Trigger, 'lift_brush', callback_group=group)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.writing_pub = node.create_publisher(Bool, 'writer/writing', latched)
@@ -104,6 +110,8 @@ class RosWriterPort:
         # rclpy's destroy_node leaves action clients (waitables) in the DDS graph.
         self.motion_client.destroy()
         self.dip_client.destroy()
+        for watch in self._watches.values():
+            watch.destroy()
 
     def start_goal(self, cancel_requested) -> None:
         self.cancel_requested = cancel_requested
@@ -177,7 +185,11 @@ class RosWriterPort:
             raise WriteError(seq.SERVICE_UNAVAILABLE, f'{what} is not available')
         deadline = time.monotonic() + config.motion_timeout_s
         while True:
-            handle = _answer(client.send_goal_async(goal), config.service_timeout_s, what)
+            try:
+                handle = send_goal(client, goal, config.service_timeout_s, self._watches[client])
+            except FutureTimeoutError:
+                message = f'{what}: no answer within {config.service_timeout_s:.0f} s'
+                raise WriteError(seq.SERVICE_UNAVAILABLE, message) from None
             if handle.accepted:
                 return handle
             if time.monotonic() >= deadline:
