@@ -11,7 +11,7 @@ setup(
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
-        ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/config', glob('config/*.yaml') + glob('config/*.xml')),
         # Launch files and the robot description live at the repository's top level.
         ('share/' + package_name + '/launch', glob('../../launch/*.launch.py')),
         ('share/' + package_name + '/urdf', glob('../../urdf/*')),
