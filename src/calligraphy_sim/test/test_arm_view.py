@@ -79,6 +79,20 @@ def test_the_arm_casts_a_shadow_that_dims_the_frame(view):
     assert ratio == pytest.approx(overlay.shade[shadowed].mean(), abs=0.05)
 
 
+def test_a_still_arm_keeps_its_picture_and_a_moved_one_is_drawn_anew(view):
+    pose = _hovering_over(CELL + 0.03)
+    first = view.render(pose)
+    # Settling by 0.05 mrad on every joint: the same picture, not rendered again.
+    assert view.render(pose + 5e-5) is first
+    # Half a degree on the shoulder moves the arm in the frame.
+    moved = view.render(pose + np.array([0.0, 0.01, 0.0, 0.0, 0.0, 0.0]))
+    assert moved is not first
+    assert np.count_nonzero(moved.mask != first.mask) > 100
+    # Back where it stood: drawn as then, by a new render.
+    again = view.render(pose)
+    assert again is not first and np.array_equal(again.mask, first.mask)
+
+
 def _camera_graph(context):
     """The simulated camera drawing the arm, and a probe that feeds it sheets and joint states
     and collects its frames; spun by the returned executor."""
