@@ -83,14 +83,15 @@ OBSERVE_ATTEMPT_S = 15.0
 
 
 def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
-    """Block until the camera has seen the sheet as it is now, or raise TimeoutError.
+    """Block until the camera sees the sheet, or raise TimeoutError.
 
     `node` must be spinning elsewhere. The check is an `/observe_paper` call that succeeds: the
-    camera feedback node only answers with a frame captured after the request, in robot time, so
-    the arm is publishing, the virtual paper has applied its tip poses up to that moment, and the
-    camera and feedback nodes pass frames on. A goal sent before that could write its first
-    stroke while the paper process was still starting (seen on a loaded machine: a 十 scored
-    without its first stroke).
+    feedback node answers with a frame of the sheet with its markers found, and the virtual paper
+    publishes no sheet before the arm's first tip pose has reached it, so the arm is publishing,
+    the paper hears it, and the camera and feedback nodes pass frames on. A goal sent before that
+    could write its first stroke while the paper process was still starting (seen on a loaded
+    machine: a 十 scored without its first stroke; and 一 written on a sheet that stayed blank
+    while the paper still stamped its sheets with its own clock).
 
     A call not answered within OBSERVE_ATTEMPT_S is sent again (`call_once`: a new client's
     first answer can be dropped, "failed to send response (timeout)"). Waiting on that call alone
@@ -106,7 +107,11 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
             if not client.wait_for_service(timeout_sec=min(1.0, timeout_s)):
                 continue
             wait_s = min(OBSERVE_ATTEMPT_S, max(0.0, deadline - time.monotonic()))
-            response = call_once(client, ObservePaper.Request(), wait_s)
+            # Any frame in robot time will do, one the feedback node already holds included: the
+            # virtual paper publishes no sheet before the arm's first tip pose reached it.
+            request = ObservePaper.Request()
+            request.not_before.nanosec = 1
+            response = call_once(client, request, wait_s)
             if response is None:
                 last = f'/observe_paper calls went unanswered ({wait_s:.0f} s each)'
                 continue

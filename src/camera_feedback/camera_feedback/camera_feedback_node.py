@@ -237,13 +237,14 @@ class CameraFeedbackNode(Node):
         return response
 
     def _observe(self, request: ObservePaper.Request) -> PaperObservation:
-        # A frame captured from the request on, or from the client's not_before when later: the
-        # client knows when its arm stopped, and this node's clock can lag it (simulation).
-        requested_at = max(
-            self.get_clock().now().nanoseconds * 1e-9,
-            request.not_before.sec + 1e-9 * request.not_before.nanosec,
-        )
-        asked = time.monotonic()
+        # A frame captured from the client's not_before on (it knows when its arm stopped; this
+        # node's clock can lag the arm in simulation), a frame already held included. Without
+        # one, a frame captured after the request by this node's clock that also arrived after it.
+        not_before = request.not_before.sec + 1e-9 * request.not_before.nanosec
+        if not_before > 0.0:
+            requested_at, asked = not_before, None
+        else:
+            requested_at, asked = self.get_clock().now().nanoseconds * 1e-9, time.monotonic()
         mpp = self._observer.config.metres_per_pixel
         has_target = len(request.target.strokes) > 0
         _check_box('box', request.box_x_m, request.box_y_m, request.box_size_m)
