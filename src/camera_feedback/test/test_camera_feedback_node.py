@@ -223,5 +223,14 @@ def test_an_observation_waits_for_a_frame_from_the_clients_not_before(rclpy_cont
         # the arm arrived) would score coverage 0.
         assert response.observation.strokes[0].coverage > 0.8
         assert response.observation.score.iou > 0.5
+        # A frame already held that was captured after not_before is taken as it is: asked again
+        # with nothing streamed any more, the answer is that frame, not a wait for another one.
+        again = _call(probe, client, request, timeout_s=30.0)
+        assert again.error_code == ObservePaper.Response.SUCCESS, again.error_msg
+        assert (
+            again.observation.header.stamp.sec + 1e-9 * again.observation.header.stamp.nanosec
+            >= arrived - 1e-6
+        )
+        assert again.observation.strokes[0].coverage > 0.8
     finally:
         graph.close(feedback, camera, probe)
