@@ -132,21 +132,34 @@ def cells_are_kept(cell: LiveCell) -> str | None:
 
 def camera_loss(cell: LiveCell) -> str | None:
     """Kill the camera while 三 is written: warned about in the result, no per-stroke waits."""
+    from geometry_msgs.msg import PoseStamped
+
     from calligraphy_interfaces.action import WriteCharacter
 
     started = time.monotonic()
+    tip_z: list[float] = []
+    subscription = cell.node.create_subscription(
+        PoseStamped, '/brush_tip_pose', lambda m: tip_z.append(m.pose.position.z), 10
+    )
 
     def kill_soon() -> None:
-        time.sleep(3.0)
+        # Once the brush is on the paper (a fixed 3 s was too late once the cell wrote 三 in
+        # under 3 s: the camera died after the character's observation, and nothing was lost).
+        deadline = time.monotonic() + 60.0
+        while not (tip_z and tip_z[-1] < 0.0) and time.monotonic() < deadline:
+            time.sleep(0.01)
         cell.kill('sim_camera_node')
 
-    result = cell.goal(
-        WriteCharacter,
-        '/write_character',
-        WriteCharacter.Goal(character='三', next_free_cell=True),
-        240.0,
-        during=kill_soon,
-    )
+    try:
+        result = cell.goal(
+            WriteCharacter,
+            '/write_character',
+            WriteCharacter.Goal(character='三', next_free_cell=True),
+            240.0,
+            during=kill_soon,
+        )
+    finally:
+        cell.node.destroy_subscription(subscription)
     seconds = time.monotonic() - started
     if not result.success:
         return f'三 with the camera lost: {result.error_msg} (code {result.error_code})'
