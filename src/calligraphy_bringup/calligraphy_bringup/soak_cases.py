@@ -130,24 +130,43 @@ def cells_are_kept(cell: LiveCell) -> str | None:
         cell.node.destroy_subscription(subscription)
 
 
+class _TipHeights:
+    """The brush tip's heights above the sheet, as heard on /brush_tip_pose."""
+
+    def __init__(self, cell: LiveCell) -> None:
+        from geometry_msgs.msg import PoseStamped
+
+        self._node = cell.node
+        self.z: list[float] = []
+        self._subscription = cell.node.create_subscription(
+            PoseStamped, '/brush_tip_pose', lambda m: self.z.append(m.pose.position.z), 10
+        )
+
+    def on_paper(self) -> bool:
+        return bool(self.z) and self.z[-1] < 0.0
+
+    def wait_on_paper(self, timeout_s: float) -> bool:
+        """Wait (up to `timeout_s`) for the brush to press on the paper; whether it did."""
+        deadline = time.monotonic() + timeout_s
+        while not self.on_paper() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.on_paper()
+
+    def destroy(self) -> None:
+        self._node.destroy_subscription(self._subscription)
+
+
 def camera_loss(cell: LiveCell) -> str | None:
     """Kill the camera while 三 is written: warned about in the result, no per-stroke waits."""
-    from geometry_msgs.msg import PoseStamped
-
     from calligraphy_interfaces.action import WriteCharacter
 
     started = time.monotonic()
-    tip_z: list[float] = []
-    subscription = cell.node.create_subscription(
-        PoseStamped, '/brush_tip_pose', lambda m: tip_z.append(m.pose.position.z), 10
-    )
+    tip = _TipHeights(cell)
 
     def kill_soon() -> None:
         # Once the brush is on the paper (a fixed 3 s was too late once the cell wrote 三 in
         # under 3 s: the camera died after the character's observation, and nothing was lost).
-        deadline = time.monotonic() + 60.0
-        while not (tip_z and tip_z[-1] < 0.0) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        tip.wait_on_paper(60.0)
         cell.kill('sim_camera_node')
 
     try:
@@ -159,7 +178,7 @@ def camera_loss(cell: LiveCell) -> str | None:
             during=kill_soon,
         )
     finally:
-        cell.node.destroy_subscription(subscription)
+        tip.destroy()
     seconds = time.monotonic() - started
     if not result.success:
         return f'三 with the camera lost: {result.error_msg} (code {result.error_code})'
@@ -174,14 +193,10 @@ def camera_loss(cell: LiveCell) -> str | None:
 def writer_killed(cell: LiveCell) -> str | None:
     """Kill the writer while it writes 永: a client waiting on it fails within seconds, and the
     motion executor, left with the brush low, lifts it to the safe height by itself."""
-    from geometry_msgs.msg import PoseStamped
-
     from calligraphy_writer.client import CalligraphyClient, WriterLostError
 
-    tip_z: list[float] = []
-    subscription = cell.node.create_subscription(
-        PoseStamped, '/brush_tip_pose', lambda m: tip_z.append(m.pose.position.z), 10
-    )
+    tip = _TipHeights(cell)
+    tip_z = tip.z
     outcome: dict = {}
 
     def write() -> None:
@@ -196,10 +211,7 @@ def writer_killed(cell: LiveCell) -> str | None:
     thread = threading.Thread(target=write, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 120.0
-        while not (tip_z and tip_z[-1] < 0.0) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not (tip_z and tip_z[-1] < 0.0):
+        if not tip.wait_on_paper(120.0):
             return f'the brush never reached the paper ({len(tip_z)} tip poses; {outcome})'
         cell.kill('writer_node')
         killed = time.monotonic()
@@ -219,4 +231,4 @@ def writer_killed(cell: LiveCell) -> str | None:
             return f'the brush stayed {tip_z[-1] * 1e3:.1f} mm above the sheet'
         return None
     finally:
-        cell.node.destroy_subscription(subscription)
+        tip.destroy()
