@@ -76,6 +76,8 @@ class CameraFeedbackNode(Node):
         files.paths: image files served in order (source = files).
         metres_per_pixel: rectified resolution (default 0.00025).
         min_markers: markers (of 4) needed to register the sheet.
+        undo_blur: correct stroke widths for the image's blur, measured on the markers' edges in
+            each frame (camera_feedback.blur; default true).
         sheet.width_m, sheet.height_m, markers.dictionary, markers.ids (lower-left, lower-right,
         upper-right, upper-left), markers.size_m, markers.margin_m.
         segmentation.background_window_m, segmentation.min_ink_darkness,

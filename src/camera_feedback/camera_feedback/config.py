@@ -46,6 +46,9 @@ class ObserverConfig:
     min_markers: int = setting(3, 'markers needed', low=2, high=4)
     # Paper around the requested box that is rectified too, so background estimation has context.
     context_margin_m: float = 0.010
+    # Undo the blur's widening of narrow strokes, measured on the markers in each frame
+    # (camera_feedback.blur): with the cell's camera a 1.5 mm stroke read 0.36 mm wide without.
+    undo_blur: bool = setting(True, "correct stroke widths for the image's blur")
 
     def __post_init__(self) -> None:
         if not 0 < self.metres_per_pixel <= 0.005:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,7 @@ from calligraphy_model.raster import Region
 from calligraphy_model.scoring import score_masks
 from calligraphy_model.stroke_width import measure_strokes
 from calligraphy_model.types import GlyphScore, StrokeSpec
+from camera_feedback.blur import estimate_blur_sigma_m
 from camera_feedback.config import ObserverConfig
 from camera_feedback.registration import MarkerDetector, SheetRegistration, rectify
 from camera_feedback.segmentation import ink_darkness, segment_ink, to_grey
@@ -90,6 +92,12 @@ class PaperObserver:
         if rectified.ndim == 2:
             rectified = np.repeat(rectified[..., None], 3, axis=2)
 
+        blur_sigma_m = math.nan
+        if strokes and self.config.undo_blur:
+            blur_sigma_m = estimate_blur_sigma_m(
+                image, registration.homography, self.config.markers,
+                registration.markers_found, mpp,
+            )  # fmt: skip
         measured = measure_strokes(
             darkness_context,
             ink_context,
@@ -97,6 +105,7 @@ class PaperObserver:
             mpp,
             strokes,
             self.config.segmentation.min_ink_darkness,
+            blur_sigma_m=blur_sigma_m if math.isfinite(blur_sigma_m) else 0.0,
         )
         score = (
             score_masks(target_mask, ink_mask, mpp, measured)
@@ -114,6 +123,7 @@ class PaperObserver:
             homography=registration.homography,
             markers_found=registration.markers_found,
             reprojection_rms_px=registration.reprojection_rms_px,
+            blur_sigma_m=blur_sigma_m,
         )
 
     def _not_ink_mask(self, region: Region) -> np.ndarray:

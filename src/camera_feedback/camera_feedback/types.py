@@ -7,6 +7,7 @@ Units: metres for every length on the sheet, pixels only where a name says `_px`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,3 +44,6 @@ class Observation:
     homography: np.ndarray  # 3x3, paper metres → image pixels
     markers_found: tuple[int, ...]
     reprojection_rms_px: float
+    # The rectified sheet's blur measured on the markers' edges, undone in the stroke widths
+    # (camera_feedback.blur); NaN when not measured (no strokes, undo_blur off, no usable edge).
+    blur_sigma_m: float = math.nan
