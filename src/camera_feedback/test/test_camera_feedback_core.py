@@ -3,12 +3,14 @@ rectification, segmentation, scoring and stroke widths."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from calligraphy_model.raster import Region
 from calligraphy_model.sheet_markers import SheetMarkers
-from calligraphy_model.stroke_width import render_strokes
+from calligraphy_model.stroke_width import render_strokes, unblurred_width
 from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera
 from camera_feedback.config import ObserverConfig, SegmentationConfig
 from camera_feedback.observer import PaperObserver
@@ -172,3 +174,68 @@ def test_a_stroke_not_written_measures_zero_width_and_no_coverage(camera):
 
 def test_the_synthetic_sheet_is_the_cell_sheet():
     assert SHEET.width_m == pytest.approx(0.297)
+
+
+# --- the camera's blur --------------------------------------------------------------------------
+
+
+def _overhead_camera(**settings) -> SimulatedCamera:
+    """The cell's camera: 0.6 m above the sheet's centre, 0.65 mm of sheet per pixel."""
+    from calligraphy_sim.camera import camera_pose_from_cell
+
+    return SimulatedCamera(SimCameraConfig(**camera_pose_from_cell(), **settings), seed=11)
+
+
+WIDTHS = (0.0015, 0.002, 0.003, 0.005)
+
+
+def _narrow(shift_m: float = 0.0) -> list:
+    return [
+        line_stroke(
+            (0.105, 0.080 + shift_m + 0.010 * i), (0.155, 0.080 + shift_m + 0.010 * i), w, index=i
+        )
+        for i, w in enumerate(WIDTHS)
+    ]
+
+
+def test_narrow_strokes_read_their_width_through_the_cells_blurred_camera():
+    # The synthetic sheet inks whole 0.25 mm pixels: four placements a quarter pixel apart
+    # average that out of the truth.
+    corrected, as_seen, sigmas = [], [], []
+    for k in range(4):
+        strokes = _narrow(k * MPP / 4)
+        image = _overhead_camera().render(sheet_with_strokes(strokes))
+        observation = PaperObserver().observe(image, BOX, strokes=strokes)
+        plain = PaperObserver(ObserverConfig(undo_blur=False)).observe(image, BOX, strokes=strokes)
+        corrected.append([np.nanmedian(s.measured_width_m) for s in observation.strokes])
+        as_seen.append([np.nanmedian(s.measured_width_m) for s in plain.strokes])
+        sigmas.append(observation.blur_sigma_m)
+        assert np.isnan(plain.blur_sigma_m)
+    corrected, as_seen = np.mean(corrected, axis=0), np.mean(as_seen, axis=0)
+    # The blur widened the 1.5 mm stroke by about a third of a millimetre; undone, every width
+    # is within 0.1 mm.
+    assert as_seen[0] - WIDTHS[0] > 0.00025
+    np.testing.assert_allclose(corrected, WIDTHS, atol=0.0001)
+    assert all(0.0003 < sigma < 0.0008 for sigma in sigmas)
+
+
+def test_the_blur_is_measured_on_the_markers_and_grows_with_the_optics_blur():
+    strokes = _narrow()[:1]
+    sheet = sheet_with_strokes(strokes)
+    sigmas = [
+        PaperObserver().observe(_overhead_camera(blur_px=b).render(sheet), BOX, strokes=strokes)
+        .blur_sigma_m
+        for b in (0.0, 0.6, 1.2)
+    ]  # fmt: skip
+    assert sigmas[0] < sigmas[1] < sigmas[2]
+    # 1.2 camera pixels of optics blur are 0.78 mm on the sheet, added in quadrature to the
+    # pixels' own and the rectification's.
+    assert math.sqrt(sigmas[2] ** 2 - sigmas[0] ** 2) == pytest.approx(0.00078, rel=0.3)
+
+
+def test_blur_correction_leaves_wide_strokes_zero_and_unmeasured_points_alone():
+    measured = np.array([np.nan, 0.0, 0.002, 0.010])
+    corrected = unblurred_width(measured, 0.0005, MPP, 0.15)
+    assert np.isnan(corrected[0]) and corrected[1] == 0.0
+    assert corrected[2] < 0.002 - 0.0001  # 4 blur sigmas wide: read wider than it is
+    assert corrected[3] == pytest.approx(0.010, abs=0.00002)
