@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import pytest
 import rclpy
@@ -14,23 +15,28 @@ from rclpy.node import Node
 
 from calligraphy_interfaces.action import WriteCharacter
 from calligraphy_model.polling import wait_until
+from calligraphy_ros_kit.futures import wait_for_future
+from calligraphy_ros_kit.goals import GoalStatusWatch, send_goal
 from conftest import REPO_ROOT
 
 SERVER = str(REPO_ROOT / 'test' / 'fixtures' / 'write_character_test_server.py')
 
 
-def _send(executor, client: ActionClient, character: str) -> tuple[object, list]:
+def _send(client: ActionClient, watch: GoalStatusWatch, character: str) -> tuple[object, list]:
+    """Send a goal as the cell's clients do (`send_goal`: a goal whose acceptance Fast DDS does
+    not deliver, as it may not to a new client, is followed from the action's status topic) and
+    wait for its result; the node spins on another thread."""
     feedback: list = []
-    future = client.send_goal_async(
-        WriteCharacter.Goal(character=character), feedback_callback=lambda m: feedback.append(m)
+    goal_handle = send_goal(
+        client,
+        WriteCharacter.Goal(character=character),
+        30.0,
+        watch,
+        feedback_callback=lambda m: feedback.append(m),
     )
-    executor.spin_until_future_complete(future, timeout_sec=30.0)
-    goal_handle = future.result()
-    assert goal_handle is not None and goal_handle.accepted
-    result_future = goal_handle.get_result_async()
-    executor.spin_until_future_complete(result_future, timeout_sec=30.0)
-    assert result_future.done(), 'no result within 30 s'
-    return result_future.result().result, feedback
+    assert goal_handle.accepted
+    result = wait_for_future(goal_handle.get_result_async(), 30.0)
+    return result.result, feedback
 
 
 @pytest.mark.timeout(60)
@@ -47,30 +53,43 @@ def test_write_character_goal_crosses_processes_and_bad_goal_gets_its_code(
     executor = SingleThreadedExecutor(context=rclpy_context)
     executor.add_node(node)
     client = ActionClient(node, WriteCharacter, 'write_character')
+    watch = GoalStatusWatch(node, 'write_character')
+    spinning = threading.Event()
+    spinning.set()
+
+    def spin() -> None:
+        while spinning.is_set() and rclpy_context.ok():
+            executor.spin_once(timeout_sec=0.05)
+
+    spinner = threading.Thread(target=spin, daemon=True)
+    spinner.start()
     try:
         assert client.wait_for_server(timeout_sec=40.0), 'server process not discovered'
         # DDS matches the feedback topic a moment after the server's services are discovered:
         # a first goal can finish before it is. One goal to warm up, then the checked one.
-        _send(executor, client, '永')
+        _send(client, watch, '永')
 
-        result, feedback = _send(executor, client, '永')
+        result, feedback = _send(client, watch, '永')
         assert result.success and result.error_code == WriteCharacter.Result.SUCCESS
         assert result.strokes_written == 3
         # Feedback travels on its own topic and may trail the result by a moment.
-        wait_until(lambda: executor.spin_once(timeout_sec=0.05) or len(feedback) >= 3, 5.0)
+        wait_until(lambda: len(feedback) >= 3, 5.0)
         assert [f.feedback.stroke_index for f in feedback] == [0, 1, 2]
         assert all(f.feedback.stroke_count == 3 for f in feedback)
         assert math.isclose(feedback[-1].feedback.ink_load, 0.8)
 
-        result, _ = _send(executor, client, '')
+        result, _ = _send(client, watch, '')
         assert not result.success
         assert result.error_code == WriteCharacter.Result.EMPTY_CHARACTER
         assert 'one character' in result.error_msg
 
-        result, _ = _send(executor, client, '永')
+        result, _ = _send(client, watch, '永')
         assert result.success, 'server did not serve the goal after a bad one'
         assert server.poll() is None
     finally:
+        spinning.clear()
+        spinner.join(timeout=5.0)
+        watch.destroy()
         client.destroy()
         executor.shutdown()
         node.destroy_node()

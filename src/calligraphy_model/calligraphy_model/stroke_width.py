@@ -17,8 +17,6 @@ Two readings of one idea, both sampling the raster along the centreline's normal
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from collections.abc import Sequence
 
@@ -144,7 +142,6 @@ def measure_strokes(
     metres_per_pixel: float,
     strokes: Sequence[StrokeSpec],
     ink_threshold: float,
-    blur_sigma_m: float = 0.0,
 ) -> tuple[StrokeMeasurement, ...]:
     """Measure every stroke of `strokes` (all taken as written) on the region's rasters.
 
@@ -155,9 +152,6 @@ def measure_strokes(
         metres_per_pixel: raster resolution.
         strokes: planned strokes, paper metres.
         ink_threshold: darkness from which a sample counts as ink (the segmentation's).
-        blur_sigma_m: Gaussian sigma of the rasters' blur (a camera's, measured on the sheet's
-            markers: camera_feedback.blur); > 0 undoes what it adds to narrow strokes' widths
-            (`unblurred_width`). 0: widths as measured (a simulator's sharp canvas).
     """
     footprints = [stroke_footprint(s, region, metres_per_pixel) for s in strokes]
     count = np.zeros(region.shape(metres_per_pixel), np.uint8)
@@ -181,86 +175,7 @@ def measure_strokes(
                 ink_threshold,
             )
         )
-    if blur_sigma_m > 0:
-        measurements = [
-            dataclasses.replace(
-                m,
-                measured_width_m=unblurred_width(
-                    m.measured_width_m, blur_sigma_m, metres_per_pixel, ink_threshold
-                ),
-            )
-            for m in measurements
-        ]
     return tuple(measurements)
-
-
-# Widths of the blurred bars `unblurred_width` measures, in blur sigmas: beyond the last the
-# blur adds nothing measurable (under 0.01 of a sigma).
-_TABLE_WIDTHS_SIGMAS = np.concatenate([np.linspace(0.5, 4.0, 15), np.linspace(4.5, 12.0, 16)])
-_SIGMA_STEP_M = 0.00002
-# Darkness of the table's bars (the half-level width does not depend on it).
-_TABLE_INK_DARKNESS = 0.8
-
-
-def unblurred_width(
-    measured_m: np.ndarray, blur_sigma_m: float, metres_per_pixel: float, ink_threshold: float
-) -> np.ndarray:
-    """The widths of strokes whose blurred images measured `measured_m` (NaN stays NaN, 0 stays 0).
-
-    A stroke a few blur widths wide never reaches its ink's darkness in the image, and its width
-    at half the darkness it does reach is wider than the stroke. What this measurement reads
-    for straight bars of known widths blurred by a Gaussian of `blur_sigma_m`, on rasters of
-    `metres_per_pixel`, is tabulated by measuring them as `measure_strokes` does, and the table
-    is inverted. Measured widths below what the narrowest bar reads map to that bar's width.
-    """
-    # Tabulated per 0.02 mm of blur (a table takes about 0.1 s; a frame's blur estimate varies
-    # by about 0.01 mm, which moves a corrected width by under 0.01 mm).
-    sigma_key = max(_SIGMA_STEP_M, round(blur_sigma_m / _SIGMA_STEP_M) * _SIGMA_STEP_M)
-    table_measured, table_true = _blur_table(
-        round(sigma_key, 6), round(metres_per_pixel, 7), round(ink_threshold, 4)
-    )
-    measured = np.asarray(measured_m, dtype=float)
-    out = measured.copy()
-    positive = np.isfinite(measured) & (measured > 0)
-    m = measured[positive]
-    # Beyond the table the bias of its widest bar (about nothing) is taken off.
-    out[positive] = np.where(
-        m <= table_measured[-1],
-        np.interp(m, table_measured, table_true),
-        m - (table_measured[-1] - table_true[-1]),
-    )
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _blur_table(
-    blur_sigma_m: float, metres_per_pixel: float, ink_threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(measured, true) widths of straight bars blurred by `blur_sigma_m`, increasing."""
-    # The profile sampler interpolates linearly between pixels, which blurs again by about
-    # mpp / sqrt(6): the marker edges' blur was measured through that interpolation too.
-    sigma = math.sqrt(max(blur_sigma_m**2 - metres_per_pixel**2 / 6.0, (0.2 * blur_sigma_m) ** 2))
-    true_widths = _TABLE_WIDTHS_SIGMAS * blur_sigma_m
-    length = 0.02
-    half_height = 0.5 * float(true_widths[-1]) + 4 * sigma + 0.004
-    region = Region(0.0, -half_height, length, 2 * half_height)
-    rows, cols = region.shape(metres_per_pixel)
-    y = region.y_m + region.height_m - (np.arange(rows) + 0.5) * metres_per_pixel
-    x = np.linspace(0.004, length - 0.004, 40)
-    erf = np.vectorize(math.erf)  # a few hundred values: no scipy import in the camera process
-    measured = []
-    for width in true_widths:
-        scale = math.sqrt(2.0) * sigma
-        column = 0.5 * (erf((y + 0.5 * width) / scale) - erf((y - 0.5 * width) / scale))
-        darkness = np.repeat((_TABLE_INK_DARKNESS * column)[:, None], cols, axis=1)
-        darkness = darkness.astype(np.float32)
-        bar = StrokeSpec(np.column_stack([x, np.zeros_like(x)]), np.full(len(x), width), 0)
-        (seen,) = measure_strokes(
-            darkness, darkness >= ink_threshold, region, metres_per_pixel, [bar], ink_threshold
-        )
-        measured.append(float(np.nanmedian(seen.measured_width_m)))
-    measured = np.maximum.accumulate(np.nan_to_num(np.asarray(measured), nan=0.0))
-    return measured, true_widths
 
 
 def _measure_one(

@@ -11,7 +11,7 @@ from calligraphy_model.raster import Region
 from calligraphy_model.scoring import score_masks
 from calligraphy_model.stroke_width import measure_strokes
 from calligraphy_model.types import GlyphScore, StrokeSpec
-from camera_feedback.blur import estimate_blur_sigma_m
+from camera_feedback.blur import estimate_blur_sigma_m, unblurred
 from camera_feedback.config import ObserverConfig
 from camera_feedback.registration import MarkerDetector, SheetRegistration, rectify
 from camera_feedback.segmentation import ink_darkness, segment_ink, to_grey
@@ -98,15 +98,12 @@ class PaperObserver:
                 image, registration.homography, self.config.markers,
                 registration.markers_found, mpp,
             )  # fmt: skip
+        ink_threshold = self.config.segmentation.min_ink_darkness
         measured = measure_strokes(
-            darkness_context,
-            ink_context,
-            context,
-            mpp,
-            strokes,
-            self.config.segmentation.min_ink_darkness,
-            blur_sigma_m=blur_sigma_m if math.isfinite(blur_sigma_m) else 0.0,
+            darkness_context, ink_context, context, mpp, strokes, ink_threshold
         )
+        if math.isfinite(blur_sigma_m):
+            measured = unblurred(measured, blur_sigma_m, mpp, ink_threshold)
         score = (
             score_masks(target_mask, ink_mask, mpp, measured)
             if target_mask is not None

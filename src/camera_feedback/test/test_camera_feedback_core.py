@@ -10,8 +10,9 @@ import pytest
 
 from calligraphy_model.raster import Region
 from calligraphy_model.sheet_markers import SheetMarkers
-from calligraphy_model.stroke_width import render_strokes, unblurred_width
+from calligraphy_model.stroke_width import render_strokes
 from calligraphy_sim.camera import SimCameraConfig, SimulatedCamera
+from camera_feedback.blur import unblurred_width
 from camera_feedback.config import ObserverConfig, SegmentationConfig
 from camera_feedback.observer import PaperObserver
 from camera_feedback.segmentation import ink_darkness, segment_ink
