@@ -211,6 +211,8 @@ class SimNodeGraph:
         # never retrieved' (ros2/rclpy#968, #1666). So: stop spinning, let the running callbacks
         # finish (bounded: one may be waiting on a reply nobody spins for now), then shut down.
         self._stop.set()
+        # Out of its wait now, not when spin_once's 0.5 s timeout ends.
+        self.executor.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
         _finish_running_callbacks(self.executor, timeout_s=2.0)

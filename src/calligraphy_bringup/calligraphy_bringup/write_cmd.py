@@ -128,6 +128,8 @@ class _Spinner:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
+        # Out of its wait at once rather than at the end of the spin's timeout.
+        self.executor.wake()
         self._thread.join(timeout=timeout_s)
 
 
