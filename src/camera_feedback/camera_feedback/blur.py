@@ -126,8 +126,13 @@ def unblurred(
 
 # Widths of the blurred bars `unblurred_width` measures, in blur sigmas: beyond the last the
 # blur adds nothing measurable (under 0.01 of a sigma).
-_TABLE_WIDTHS_SIGMAS = np.concatenate([np.linspace(0.5, 4.0, 15), np.linspace(4.5, 12.0, 16)])
+_TABLE_WIDTHS_SIGMAS = np.array(
+    [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.5, 10.0, 12.0]
+)
 _SIGMA_STEP_M = 0.00002
+# How far past its half width a table bar runs on each side: beyond the round caps that
+# measure_strokes does not measure (half the width plus 0.5 mm) with room for a few points.
+_CAP_CLEARANCE_M = 0.0015
 # Darkness of the table's bars (the half-level width does not depend on it).
 _TABLE_INK_DARKNESS = 0.8
 
@@ -171,23 +176,28 @@ def _blur_table(
     # mpp / sqrt(6): the marker edges' blur was measured through that interpolation too.
     sigma = math.sqrt(max(blur_sigma_m**2 - metres_per_pixel**2 / 6.0, (0.2 * blur_sigma_m) ** 2))
     true_widths = _TABLE_WIDTHS_SIGMAS * blur_sigma_m
-    length = 0.02
-    half_height = 0.5 * float(true_widths[-1]) + 4 * sigma + 0.004
-    region = Region(0.0, -half_height, length, 2 * half_height)
-    rows, cols = region.shape(metres_per_pixel)
-    y = region.y_m + region.height_m - (np.arange(rows) + 0.5) * metres_per_pixel
-    x = np.linspace(0.004, length - 0.004, 40)
     erf = np.vectorize(math.erf)  # a few hundred values: no scipy import in the camera process
+    scale = math.sqrt(2.0) * sigma
     measured = []
     for width in true_widths:
-        scale = math.sqrt(2.0) * sigma
+        # A bar just long enough to be measurable clear of its round caps (short bars keep the
+        # table cheap: it is built while the camera renders in the same process).
+        length = width + 2 * _CAP_CLEARANCE_M
+        # Taller than measure_strokes samples across a stroke (0.8 width + 2 mm each side).
+        half_height = 0.8 * width + 4 * sigma + 0.003
+        region = Region(0.0, -half_height, length, 2 * half_height)
+        rows, cols = region.shape(metres_per_pixel)
+        y = region.y_m + region.height_m - (np.arange(rows) + 0.5) * metres_per_pixel
         column = 0.5 * (erf((y + 0.5 * width) / scale) - erf((y - 0.5 * width) / scale))
         darkness = np.repeat((_TABLE_INK_DARKNESS * column)[:, None], cols, axis=1)
         darkness = darkness.astype(np.float32)
+        x = np.linspace(0.0, length, 15)
         bar = StrokeSpec(np.column_stack([x, np.zeros_like(x)]), np.full(len(x), width), 0)
         (seen,) = measure_strokes(
             darkness, darkness >= ink_threshold, region, metres_per_pixel, [bar], ink_threshold
         )
-        measured.append(float(np.nanmedian(seen.measured_width_m)))
-    measured = np.maximum.accumulate(np.nan_to_num(np.asarray(measured), nan=0.0))
-    return measured, true_widths
+        widths = seen.measured_width_m[np.isfinite(seen.measured_width_m)]
+        measured.append(float(np.median(widths)) if len(widths) else math.nan)
+    measured = np.asarray(measured)
+    kept = np.isfinite(measured)  # none expected: a bar is measurable by construction
+    return np.maximum.accumulate(measured[kept]), true_widths[kept]
