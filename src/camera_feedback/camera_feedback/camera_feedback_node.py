@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import numpy as np
@@ -119,6 +120,7 @@ class CameraFeedbackNode(Node):
             context_margin_m=ObserverConfig().context_margin_m,
         )
         self._observer = PaperObserver(config)
+        self._blur_prepared = False
 
         self._source: FrameSource | None = None
         self._latest: LatestFrameSource | None = None
@@ -272,9 +274,25 @@ class CameraFeedbackNode(Node):
             frame = self._open_source().read(self._frame_timeout_s)
         image = self._undistorted(frame.image)
         observation = self._observer.observe(image, box, target_mask, strokes)
+        if not strokes and not self._blur_prepared:
+            # The first look (the cell's readiness check): build the blur-correction table off
+            # the request path, while the first strokes are written.
+            self._blur_prepared = True
+            threading.Thread(
+                target=self._prepare_blur_correction,
+                args=(image, observation),
+                name='blur_table',
+                daemon=True,
+            ).start()
         return observation_to_msg(
             observation, stamp_from_seconds(frame.stamp_s), request.include_images
         )
+
+    def _prepare_blur_correction(self, image, observation) -> None:
+        try:
+            self._observer.prepare_blur_correction(image, observation)
+        except Exception as error:  # noqa: BLE001 — only a head start: the observation builds it
+            self.get_logger().warning(f'blur correction not prepared: {error}')
 
 
 def _check_box(what: str, x_m: float, y_m: float, size_m: float) -> None:

@@ -240,3 +240,18 @@ def test_blur_correction_leaves_wide_strokes_zero_and_unmeasured_points_alone():
     assert np.isnan(corrected[0]) and corrected[1] == 0.0
     assert corrected[2] < 0.002 - 0.0001  # 4 blur sigmas wide: read wider than it is
     assert corrected[3] == pytest.approx(0.010, abs=0.00002)
+
+
+def test_the_blur_table_is_ready_before_the_first_observation_with_strokes():
+    from camera_feedback.blur import _blur_table
+
+    _blur_table.cache_clear()
+    image = _overhead_camera().render(sheet_with_strokes(_narrow()))
+    observer = PaperObserver()
+    first = observer.observe(image, BOX)  # no strokes, as the cell's readiness check asks
+    assert np.isnan(first.blur_sigma_m) and _blur_table.cache_info().currsize == 0
+    assert 0.0003 < observer.prepare_blur_correction(image, first) < 0.0008
+    built = _blur_table.cache_info().misses
+    assert built == 1
+    observer.observe(image, BOX, strokes=_narrow())
+    assert _blur_table.cache_info().misses == built  # found ready, not built on the request
