@@ -148,12 +148,7 @@ def unblurred_width(
     `metres_per_pixel`, is tabulated by measuring them as `measure_strokes` does, and the table
     is inverted. Measured widths below what the narrowest bar reads map to that bar's width.
     """
-    # Tabulated per 0.02 mm of blur (a table takes about 0.1 s; a frame's blur estimate varies
-    # by about 0.01 mm, which moves a corrected width by under 0.01 mm).
-    sigma_key = max(_SIGMA_STEP_M, round(blur_sigma_m / _SIGMA_STEP_M) * _SIGMA_STEP_M)
-    table_measured, table_true = _blur_table(
-        round(sigma_key, 6), round(metres_per_pixel, 7), round(ink_threshold, 4)
-    )
+    table_measured, table_true = correction_table(blur_sigma_m, metres_per_pixel, ink_threshold)
     measured = np.asarray(measured_m, dtype=float)
     out = measured.copy()
     positive = np.isfinite(measured) & (measured > 0)
@@ -165,6 +160,16 @@ def unblurred_width(
         m - (table_measured[-1] - table_true[-1]),
     )
     return out
+
+
+def correction_table(
+    blur_sigma_m: float, metres_per_pixel: float, ink_threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(measured, true) widths `unblurred_width` inverts for this blur, built on first use."""
+    # Tabulated per 0.02 mm of blur (a table takes 40-70 ms; a frame's blur estimate varies by
+    # about 0.01 mm, which moves a corrected width by under 0.01 mm).
+    sigma_key = max(_SIGMA_STEP_M, round(blur_sigma_m / _SIGMA_STEP_M) * _SIGMA_STEP_M)
+    return _blur_table(round(sigma_key, 6), round(metres_per_pixel, 7), round(ink_threshold, 4))
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from calligraphy_model.raster import Region
 from calligraphy_model.scoring import score_masks
 from calligraphy_model.stroke_width import measure_strokes
 from calligraphy_model.types import GlyphScore, StrokeSpec
-from camera_feedback.blur import estimate_blur_sigma_m, unblurred, unblurred_width
+from camera_feedback.blur import correction_table, estimate_blur_sigma_m, unblurred
 from camera_feedback.config import ObserverConfig
 from camera_feedback.registration import MarkerDetector, SheetRegistration, rectify
 from camera_feedback.segmentation import ink_darkness, segment_ink, to_grey
@@ -93,11 +93,10 @@ class PaperObserver:
             rectified = np.repeat(rectified[..., None], 3, axis=2)
 
         blur_sigma_m = math.nan
-        if strokes and self.config.undo_blur:
-            blur_sigma_m = estimate_blur_sigma_m(
-                image, registration.homography, self.config.markers,
-                registration.markers_found, mpp,
-            )  # fmt: skip
+        if strokes:
+            blur_sigma_m = self._blur_sigma(
+                image, registration.homography, registration.markers_found
+            )
         ink_threshold = self.config.segmentation.min_ink_darkness
         measured = measure_strokes(
             darkness_context, ink_context, context, mpp, strokes, ink_threshold
@@ -128,15 +127,21 @@ class PaperObserver:
         `observation`), so that the next observation with strokes does not: it takes 40-70 ms
         alone, longer beside a camera rendering in the same process. The blur's sigma (m), NaN
         when not measurable or the correction is off."""
+        sigma = self._blur_sigma(image, observation.homography, observation.markers_found)
+        if math.isfinite(sigma):
+            correction_table(
+                sigma, self.config.metres_per_pixel, self.config.segmentation.min_ink_darkness
+            )
+        return sigma
+
+    def _blur_sigma(self, image: np.ndarray, homography: np.ndarray, markers_found) -> float:
+        """The blur of `image` measured on the markers found (NaN: undo_blur off, or no
+        usable edge)."""
         if not self.config.undo_blur:
             return math.nan
-        mpp = self.config.metres_per_pixel
-        sigma = estimate_blur_sigma_m(
-            image, observation.homography, self.config.markers, observation.markers_found, mpp
+        return estimate_blur_sigma_m(
+            image, homography, self.config.markers, markers_found, self.config.metres_per_pixel
         )
-        if math.isfinite(sigma):
-            unblurred_width(np.ones(1), sigma, mpp, self.config.segmentation.min_ink_darkness)
-        return sigma
 
     def _not_ink_mask(self, region: Region) -> np.ndarray:
         """bool raster of `region`: what is dark but never ink — the printed markers with their
