@@ -26,7 +26,7 @@ from pathlib import Path
 
 from calligraphy_bringup.write_inputs import WriteInputs
 from calligraphy_bringup.write_report import announce, build_report, wall_breakdown
-from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames, SimClock
+from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -249,8 +249,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         observer = Node('calligraphy_write_cli', context=context)
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(observer)
-        frames, clock = SheetFrames(observer), SimClock(observer)
-        motion = MotionClock(observer)
+        frames = SheetFrames(observer)
+        motion = clock = MotionClock(observer)
         if args.record:
             from calligraphy_bringup.recording import SessionRecorder
 

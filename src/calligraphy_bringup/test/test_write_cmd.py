@@ -138,6 +138,10 @@ def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
     assert moving_s == pytest.approx(4.0, abs=0.02)
     assert share == pytest.approx(0.75, abs=0.01)
     assert clock.of(1) == (0.0, 0.0)
+    # The robot time the report's sim_time_s counts: from the first joint state to the newest.
+    assert clock.last == pytest.approx(6.0)
+    assert clock.elapsed_since(None) == pytest.approx(6.0)
+    assert clock.elapsed_since(2.5) == pytest.approx(3.5)
 
 
 def test_the_model_and_brush_options_are_checked_before_the_cell_and_named_in_the_report(

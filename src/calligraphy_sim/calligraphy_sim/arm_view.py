@@ -33,12 +33,10 @@ os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
 import mujoco  # noqa: E402 - after the GL platform is chosen
 
 from calligraphy_model.cell_description import ARM_JOINTS, HOME_POSITIONS_RAD  # noqa: E402
+from calligraphy_sim.camera import STILL_RAD  # noqa: E402
 
 # Links that stand still whatever the arm does. Everything else in the URDF moves with the arm.
 STATIC_BODIES = ('world', 'table', 'paper', 'ink_well', 'camera_mount', 'camera_link')
-# A joint moved by no more than this since the last render leaves the arm's picture as it was:
-# 0.1 mm at the brush 1 m from the shoulder, well under the camera's pixel on the sheet.
-STILL_RAD = 1e-4
 # MuJoCo cameras look along their -z with y up; an optical frame (REP-103) along +z with y down.
 _OPTICAL_TO_MUJOCO = np.diag([1.0, -1.0, -1.0])
 

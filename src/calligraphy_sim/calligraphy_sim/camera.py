@@ -34,12 +34,24 @@ from calligraphy_model.raster import DEFAULT_MPP
 from calligraphy_model.settings import setting
 from calligraphy_model.sheet_markers import SheetMarkers
 
+# A joint moved by no more than this leaves the arm's picture as it was (calligraphy_sim.arm_view)
+# and the arm counted as standing (sim_camera_node): 0.1 mm at the brush 1 m from the shoulder,
+# well under the camera's pixel on the sheet.
+STILL_RAD = 1e-4
+
 
 @dataclass(frozen=True)
 class SimCameraNodeConfig:
     """The simulated camera node's own settings (parameters without a prefix)."""
 
     rate_hz: float = setting(5.0, 'frames per second', unit='Hz')
+    moving_rate_hz: float = setting(
+        1.0,
+        'frames per second at most while the arm moves (render_arm): a frame of the arm in '
+        'motion is two MuJoCo renders and a new exposure, 0.13 s of CPU, that nothing in the '
+        'cell looks at; a still arm is imaged at rate_hz',
+        unit='Hz',
+    )
     frame_id: str = setting('camera_color_optical_frame', 'optical frame')
     seed: int = setting(0, 'noise seed')
     cell_yaml: str = setting(
@@ -57,6 +69,11 @@ class SimCameraNodeConfig:
     def __post_init__(self) -> None:
         if not (self.rate_hz > 0 and math.isfinite(self.rate_hz)):
             raise ValueError(f'rate_hz must be positive, got {self.rate_hz}')
+        if not (0 < self.moving_rate_hz <= self.rate_hz):
+            raise ValueError(
+                f'moving_rate_hz must be in (0, rate_hz = {self.rate_hz}], got '
+                f'{self.moving_rate_hz}'
+            )
 
 
 @dataclass(frozen=True)

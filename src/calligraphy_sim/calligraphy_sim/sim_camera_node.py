@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from calligraphy_model.sheet_markers import SheetMarkers
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
 from calligraphy_sim.camera import (
+    STILL_RAD,
     SheetImageConfig,
     SimCameraConfig,
     SimCameraNodeConfig,
@@ -31,6 +33,9 @@ from calligraphy_sim.camera_conversions import array_to_rgb8, camera_info, rgb8_
 # robot time (they come at 100 Hz), or after STALE_ARM_WAIT_S of wall time waiting for them.
 JOINT_STATE_SLACK_S = 0.02
 STALE_ARM_WAIT_S = 1.0
+# The arm counts as moving at a frame's stamp when a joint turned by more than STILL_RAD in this
+# much robot time before it (the servo settles below 1e-3 rad/s within 0.07 s of arriving).
+MOTION_WINDOW_S = 0.05
 
 
 class SimCameraNode(Node):
@@ -42,13 +47,17 @@ class SimCameraNode(Node):
         joint_states (sensor_msgs/JointState), with `render_arm`: the arm is drawn as it stood at
             each frame's stamp (the newest joint state not after it), from the cell URDF.
     Publishes (at most `rate_hz`: one frame per new sheet image, stamped with the sheet's stamp;
-    an unstamped sheet is imaged at every period, stamped then; nothing before the first sheet):
+    an unstamped sheet is imaged at every period, stamped then; nothing before the first sheet;
+    with `render_arm`, at most `moving_rate_hz` while the arm moves, so that the frame an
+    observation waits for, once the arm has stopped, is not queued behind renders of the arm in
+    motion that nothing looks at):
         camera/color/image_raw (sensor_msgs/Image, rgb8, frame `frame_id`)
         camera/color/camera_info (sensor_msgs/CameraInfo)
     Names are relative: in the cell's namespace. Remapped to realsense2_camera's names
     (`/camera/camera/color/...`) it stands in for the real camera (test_real_cell_contract).
     Parameters:
-        rate_hz, frame_id, seed, render_arm (false), urdf_path ('' = urdf/ of the checkout),
+        rate_hz, moving_rate_hz, frame_id, seed, render_arm (false),
+        urdf_path ('' = urdf/ of the checkout),
         paper.width_m, paper.height_m, paper.metres_per_pixel,
         camera.width_px, camera.height_px, camera.fx_px, camera.fy_px,
         cell_yaml ('' = urdf/cell.yaml): the camera is posed where its
@@ -81,6 +90,9 @@ class SimCameraNode(Node):
             **{name: getattr(defaults, name) for name in unset},
         )
         self._frame_id = node.frame_id
+        # Half a camera period of slack: a timer that fires a little early still takes its frame.
+        self._moving_period_s = 1.0 / node.moving_rate_hz - 0.5 / node.rate_hz
+        self._moving_frame_at = -math.inf  # wall time of the last frame of the arm in motion
         self._camera = SimulatedCamera(
             config, (sheet.width_m, sheet.height_m), sheet.metres_per_pixel, node.seed
         )
@@ -142,16 +154,21 @@ class SimCameraNode(Node):
             while stamp - self._joint_states[0][0] > 4.0:
                 self._joint_states.popleft()
 
-    def _arm_at(self, stamp) -> tuple[np.ndarray | None, bool]:
+    def _arm_at(self, stamp) -> tuple[np.ndarray | None, bool, bool]:
         """The arm's joint positions at robot time `stamp` (the newest state not after it),
-        and whether the joint states heard so far reach that moment."""
+        whether the joint states heard so far reach that moment, and whether the arm was moving
+        then (a joint turned by more than STILL_RAD in the MOTION_WINDOW_S before it)."""
         t = stamp.sec + stamp.nanosec * 1e-9
         with self._lock:
             states = list(self._joint_states)
         if not states:
-            return None, False
-        index = bisect.bisect_right([s for s, _ in states], t) - 1
-        return states[max(index, 0)][1], states[-1][0] >= t - JOINT_STATE_SLACK_S
+            return None, False, False
+        stamps = [s for s, _ in states]
+        index = max(bisect.bisect_right(stamps, t) - 1, 0)
+        before = bisect.bisect_right(stamps, t - MOTION_WINDOW_S) - 1
+        positions = states[index][1]
+        moving = before >= 0 and float(np.max(np.abs(positions - states[before][1]))) > STILL_RAD
+        return positions, states[-1][0] >= t - JOINT_STATE_SLACK_S, moving
 
     def _publish(self) -> None:
         with self._lock:
@@ -163,7 +180,7 @@ class SimCameraNode(Node):
             return  # no new sheet since the last frame: the same view again tells nobody more
         arm = None
         if self._arm_view is not None:
-            positions, covered = self._arm_at(stamp)
+            positions, covered, moving = self._arm_at(stamp)
             if not covered and not unstamped:
                 # The sheet is newer than the joint states heard: the arm drawn now would stand
                 # where it was earlier (over the stroke it just left, in one frame of five when
@@ -176,6 +193,11 @@ class SimCameraNode(Node):
                 if now - self._waiting_since < STALE_ARM_WAIT_S:
                     return
             self._waiting_since = None
+            if moving and not unstamped:
+                now = time.monotonic()
+                if now - self._moving_frame_at < self._moving_period_s:
+                    return  # the next period looks at the newest sheet again
+                self._moving_frame_at = now
             if positions is not None:
                 arm = self._arm_view.render(positions)
         self._rendered_stamp = stamp

@@ -195,3 +195,66 @@ def test_a_frame_newer_than_the_joint_states_heard_waits_for_them(rclpy_context,
         executor.shutdown()
         probe.destroy_node()
         camera_node.destroy_node()
+
+
+@pytest.mark.parametrize('moving_rate_hz', [1.0, 5.0])
+def test_the_arm_in_motion_is_imaged_at_moving_rate_hz_and_a_still_arm_at_rate_hz(
+    rclpy_context, monkeypatch, moving_rate_hz
+):
+    """Frames of the arm in motion are two MuJoCo renders and a new exposure each that nothing
+    in the cell looks at: at most `moving_rate_hz` of them; once the arm stands (where an
+    observation waits for a frame), every new sheet is imaged again."""
+    from types import SimpleNamespace
+
+    from calligraphy_sim import sim_camera_node
+
+    wall = [0.0]
+    monkeypatch.setattr(sim_camera_node, 'time', SimpleNamespace(monotonic=lambda: wall[0]))
+    camera_node = sim_camera_node.SimCameraNode(
+        context=rclpy_context,
+        parameter_overrides=[
+            Parameter('render_arm', value=True),
+            Parameter('rate_hz', value=5.0),
+            Parameter('moving_rate_hz', value=moving_rate_hz),
+        ],
+    )
+    rendered = []
+    render = camera_node._camera.render
+    monkeypatch.setattr(
+        camera_node._camera, 'render', lambda sheet, arm: rendered.append(1) or render(sheet, arm)
+    )
+    blank = np.full((*SimulatedCamera(CAMERA).sheet_shape, 3), 255, np.uint8)
+    home = np.asarray(HOME_POSITIONS_RAD, float)
+
+    def stamp(seconds: float) -> Time:
+        return Time(sec=int(seconds), nanosec=int(round((seconds % 1) * 1e9)))
+
+    frames = {}
+    try:
+        # The arm turns its base 0.1 rad/s for 1 s of robot time, then stands for 1 s; the
+        # joint states come at 100 Hz, a sheet and a camera period every 0.2 s of wall time.
+        for k in range(201):
+            t = k / 100.0
+            positions = home + np.array([0.1 * min(t, 1.0), 0, 0, 0, 0, 0])
+            camera_node._on_joint_state(
+                JointState(
+                    header=Header(stamp=stamp(t)), name=list(ARM_JOINTS),
+                    position=positions.tolist(),
+                )
+            )  # fmt: skip
+            if k % 20 == 0 and k > 0:
+                camera_node._on_sheet(array_to_rgb8(blank, Header(stamp=stamp(t))))
+                before = len(rendered)
+                camera_node._publish()
+                frames[round(t, 2)] = len(rendered) > before
+                wall[0] += 0.2
+    finally:
+        camera_node.destroy_node()
+    moving = [t for t in frames if t <= 1.0]
+    still = [t for t in frames if t > 1.0]
+    assert all(frames[t] for t in still), f'a still arm was not imaged at every sheet: {frames}'
+    if moving_rate_hz == 5.0:
+        assert all(frames.values()), f'at moving_rate_hz = rate_hz every sheet is imaged: {frames}'
+    else:
+        # 1 s of wall time in motion at 1 Hz: the first sheet and none of the four after it.
+        assert [t for t in moving if frames[t]] == [0.2], frames
