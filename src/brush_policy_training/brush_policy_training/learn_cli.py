@@ -131,6 +131,10 @@ def run_learn(args: argparse.Namespace) -> int:
         print(f'    {name} = {value:.6g} ± {errors[name]:.2g}', file=sys.stderr)
     rms_mm = curve['residual_rms_m'] * 1e3
     print(f'    residual RMS {rms_mm:.3f} mm over {curve["points"]} points', file=sys.stderr)
+    prior = curve['writer_parameter']['writer_node']['prior_width_gain']
+    print(f'    width gain {prior:.4g} over the nominal brush: the writer starts from it with '
+          f'--param writer_node:prior_width_gain={prior:.4g} (calligraphy write --model applies '
+          "the new model card's)", file=sys.stderr)  # fmt: skip
     lag = document['tip_lag']
     print(f'    tip lag not identified (residual shift {lag["residual_shift_m"] * 1e3:.2f} mm; '
           'see identification.json)', file=sys.stderr)  # fmt: skip

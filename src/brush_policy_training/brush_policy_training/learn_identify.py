@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from brush_policy_training.simulator import true_width_gain
 from calligraphy_model.brush import (
     PARAM_RANGES,
     BrushParams,
@@ -321,6 +322,15 @@ def identify(strokes, truth: dict | None = None, ink_runs=()) -> dict:
     lag_entry, lag_fields = tip_lag(fit)
     ink_entry, ink_fields = fit_ink_use(list(ink_runs))
     brush = dataclasses.replace(nominal, **fit['parameters'], **lag_fields, **ink_fields)
+    gain = true_width_gain(brush)
+    fit['writer_parameter'] = {
+        'writer_node': {'prior_width_gain': gain},
+        'means': "the writer's width gain before its camera has measured a stroke (its brush-"
+        "state estimator's prior; nominal 1): the identified brush's widths over the nominal "
+        f"brush's at the depths of 2-5 mm nominal strokes. calligraphy write --model M applies "
+        "the model card's; for another model or the real cell: --param "
+        f"writer_node:prior_width_gain={gain:.4g}, or the parameter in the cell's config",
+    }
     document = {
         'width_curve': fit,
         'tip_lag': lag_entry,

@@ -82,6 +82,10 @@ def finetune(config, identified: BrushParams, identification: dict, sessions: li
     card.identified_brush = {
         'parameters': identification['identified_brush'],
         'residual_rms_m': identification['width_curve']['residual_rms_m'],
+        # What `calligraphy write --model` starts the writer's width-gain estimate from.
+        'prior_width_gain': identification['width_curve']['writer_parameter']['writer_node'][
+            'prior_width_gain'
+        ],
         'standard_errors': stderr,
         'tip_lag': identification['tip_lag'],
         'ink_use': identification['ink_use'],

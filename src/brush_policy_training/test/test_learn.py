@@ -23,6 +23,7 @@ from brush_policy_training.learn_model import (
 )
 from brush_policy_training.learn_session import read_session, typestore
 from brush_policy_training.learn_synthetic import default_message, simulate_session
+from brush_policy_training.simulator import true_width_gain
 from calligraphy_model.brush import BrushParams
 from calligraphy_ros_kit.cli import main
 
@@ -197,6 +198,10 @@ def test_quick_learn_writes_model_and_card_with_provenance(session, tmp_path):
     assert card['identified_brush']['parameters']['belly_diameter_m'] == pytest.approx(
         TRUE_BRUSH.belly_diameter_m, abs=0.0003
     )
+    # The writer's starting width gain for this brush, which `calligraphy write --model` applies.
+    prior = identification['width_curve']['writer_parameter']['writer_node']['prior_width_gain']
+    assert card['identified_brush']['prior_width_gain'] == prior
+    assert prior == pytest.approx(true_width_gain(TRUE_BRUSH), rel=0.03)
     evaluation = json.loads((out / 'evaluation.json').read_text())
     assert set(evaluation['verdict']) >= {'better', 'text'}
     assert evaluation['new']['iou_ci95'][0] <= evaluation['new']['iou_mean']

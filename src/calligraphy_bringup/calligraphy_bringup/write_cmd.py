@@ -237,6 +237,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     overrides = {'writer_node': writer_overrides}
     for node, values in args.inputs.overrides().items():
         overrides.setdefault(node, {}).update(values)
+    for note in args.inputs.notes:
+        print(f'calligraphy write: {note}', file=sys.stderr)
 
     started = time.monotonic()
     # Where the wall time went (report.json `wall_s`): bringing the cell up, writing, saving.

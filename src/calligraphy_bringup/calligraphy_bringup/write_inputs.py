@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,7 @@ class WriteInputs:
         self.brush: BrushParams | None = None
         self.param_texts, self.nodes = list(params or []), nodes
         self.params: dict[str, dict] = {}
+        self.notes: list[str] = []  # what the options implied, for the CLI to say
 
     def problem(self) -> str | None:
         """What is wrong with the options (one line for the CLI), or None; loads the brush."""
@@ -97,6 +100,28 @@ class WriteInputs:
                 return (
                     f'--model {self.model}: its model card {card_path_for(self.model)} is missing'
                 )
+            return self._prior_from_card(card_path_for(self.model))
+        return None
+
+    def _prior_from_card(self, card: Path) -> str | None:
+        """A model `calligraphy learn` trained around an identified brush: the writer starts
+        its width-gain estimate from that brush (the card's identified_brush.prior_width_gain)
+        unless --param writer_node:prior_width_gain says otherwise."""
+        try:
+            document = json.loads(card.read_text(encoding='utf-8'))
+        except (OSError, ValueError) as error:
+            return f'--model {self.model}: its model card {card} is not readable JSON ({error})'
+        identified = document.get('identified_brush') if isinstance(document, dict) else None
+        prior = identified.get('prior_width_gain') if isinstance(identified, dict) else None
+        if prior is None or 'prior_width_gain' in self.params.get('writer_node', {}):
+            return None
+        if not (isinstance(prior, (int, float)) and 0.0 < prior < math.inf):
+            return f'--model {self.model}: its card has a bad prior_width_gain ({prior!r})'
+        self.params.setdefault('writer_node', {})['prior_width_gain'] = float(prior)
+        self.notes.append(
+            f"the writer starts from the width gain {prior:.4g} of the brush the model's card "
+            'identified (--param writer_node:prior_width_gain=1 for the nominal brush)'
+        )
         return None
 
     def overrides(self) -> dict[str, dict]:

@@ -5,6 +5,7 @@ writer warned about."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -176,6 +177,22 @@ def test_the_model_and_brush_options_are_checked_before_the_cell_and_named_in_th
     card_hash = hashlib.sha256((tmp_path / 'mine.card.json').read_bytes()).hexdigest()
     assert report['model']['card_sha256'] == card_hash
     assert report['simulated_brush']['streak_noise'] == 0.1
+
+    # A model `calligraphy learn` trained around an identified brush: the writer starts from
+    # that brush's width gain, says so, and an explicit parameter wins.
+    card = json.loads((tmp_path / 'mine.card.json').read_text())
+    card['identified_brush'] = {'prior_width_gain': 1.41}
+    (tmp_path / 'mine.card.json').write_text(json.dumps(card))
+    learned = WriteInputs(None, None, model)
+    assert learned.problem() is None
+    assert learned.overrides()['writer_node'] == {'prior_width_gain': 1.41}
+    assert '1.41' in learned.notes[0] and learned.report()['parameters']['writer_node']
+    told = WriteInputs(None, None, model, ['writer_node:prior_width_gain=1'], ('writer_node',))
+    assert told.problem() is None and told.overrides()['writer_node'] == {'prior_width_gain': 1}
+    assert not told.notes
+    card['identified_brush'] = {'prior_width_gain': -1}
+    (tmp_path / 'mine.card.json').write_text(json.dumps(card))
+    assert 'bad prior_width_gain' in WriteInputs(None, None, model).problem()
 
     shipped = WriteInputs(None, None, None)
     assert shipped.problem() is None and shipped.overrides() == {}

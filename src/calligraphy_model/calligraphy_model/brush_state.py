@@ -112,6 +112,11 @@ class BrushStateEstimator:
     def estimate(self) -> BrushStateEstimate:
         return self._estimate
 
+    @property
+    def prior(self) -> BrushStateEstimate:
+        """What the estimate is before any stroke was measured."""
+        return self._prior
+
     def reload(self, ink_load: float = 1.0) -> BrushStateEstimate:
         """The brush was dipped: ink is known again, the width gain estimate is kept."""
         self._estimate = replace(self._estimate, ink_load=float(np.clip(ink_load, 0.0, 1.0)))

@@ -60,15 +60,15 @@ class StrokeFeedback:
 
         Args:
             stroke_index: index of the stroke in its character's plan.
-            conditioned_on: the state the writer chose to condition on (None: the prior, i.e.
-                the nominal brush, as when writing open loop).
+            conditioned_on: the state the writer chose to condition on (None: the estimator's
+                prior, as when writing open loop or before the camera measured a stroke).
             ink_load: the ink the writer's budget says the brush carries, 0..1.
         """
         if stroke_index == 0:
             self._written.clear()
             self._expected.clear()
             self._folded.clear()
-        base = conditioned_on if conditioned_on is not None else BrushStateEstimate()
+        base = conditioned_on if conditioned_on is not None else self.estimator.prior
         state = replace(base, ink_load=float(ink_load))
         self._written[stroke_index] = state
         return state

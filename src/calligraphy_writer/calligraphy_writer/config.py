@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
@@ -80,6 +81,13 @@ class WriterConfig:
         unit='m',
         low=0.005,
     )
+    prior_width_gain: float = setting(
+        1.0,
+        "the brush's width gain before the camera has measured a stroke of it (its widths over "
+        "the nominal brush's at the same depths; 1 = nominal), and what open-loop writing is "
+        "conditioned on: `calligraphy learn` prints the identified brush's",
+        low=0.0,
+    )
     save_dir: str = setting('', "where observed images are saved ('' = not saved)")
     sheet_state_file: str = setting(
         '~/.cache/calligraphy/sheet.json',
@@ -108,6 +116,8 @@ class WriterConfig:
             raise ValueError(
                 f'hop_height_m must be 0 or in [0.005, 0.1] m, got {self.hop_height_m}'
             )
+        if not (0.0 < self.prior_width_gain < math.inf):
+            raise ValueError(f'prior_width_gain must be > 0, got {self.prior_width_gain}')
         if self.service_timeout_s <= 0.0 or self.motion_timeout_s <= 0.0:
             raise ValueError('timeouts must be > 0')
         check(self)

@@ -14,6 +14,7 @@ from rclpy.node import Node
 from std_srvs.srv import Trigger
 
 from calligraphy_interfaces.action import WriteCharacter, WriteText
+from calligraphy_model.brush_state import BrushStateEstimate, BrushStateEstimator
 from calligraphy_model.ink_budget import InkBudget, InkBudgetConfig
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
@@ -55,8 +56,8 @@ class WriterNode(Node):
     size_m, min_size_m, max_size_m, controller, use_feedback, layout,
     sheet_width_m, sheet_height_m, margin_m, spacing_m, service_timeout_s, motion_timeout_s,
     hop_height_m, feedback_every_stroke, observe_from, clear_view_below_box_m,
-    clear_view_height_m, save_dir, sheet_state_file, ink.capacity_m2, ink.floor_load,
-    ink.wipe_target_load, ink.policy, ink.every_n_strokes, ink.fading_darkness.
+    clear_view_height_m, prior_width_gain, save_dir, sheet_state_file, ink.capacity_m2,
+    ink.floor_load, ink.wipe_target_load, ink.policy, ink.every_n_strokes, ink.fading_darkness.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -64,7 +65,9 @@ class WriterNode(Node):
         self.config = declare_config(self, WriterConfig)
         self.budget = InkBudget(declare_config(self, InkBudgetConfig, prefix='ink.'))
         self.sheet = SheetGrid(self.config, self.config.sheet_state_file, self.get_logger().error)
-        self.feedback = StrokeFeedback()
+        self.feedback = StrokeFeedback(
+            BrushStateEstimator(prior=BrushStateEstimate(width_gain=self.config.prior_width_gain))
+        )
         self._busy = threading.Lock()
         group = ReentrantCallbackGroup()
         self.port = RosWriterPort(

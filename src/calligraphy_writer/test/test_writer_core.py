@@ -259,6 +259,23 @@ def test_feedback_converges_on_a_wide_brush_instead_of_oscillating():
     assert told[-1] == pytest.approx(1.3, rel=0.06)
 
 
+def test_a_prior_from_the_identified_brush_is_what_the_first_strokes_are_written_with():
+    """`prior_width_gain` (what `calligraphy learn` identified): the first stroke, before the
+    camera has measured anything, and open-loop strokes are conditioned on it, and the estimate
+    stays there for a brush that is what the prior says."""
+    from calligraphy_model.brush_state import BrushStateEstimate, BrushStateEstimator
+
+    prior = BrushStateEstimate(width_gain=1.4)
+    told = _write_with_feedback(
+        StrokeFeedback(BrushStateEstimator(prior=prior)), true_gain=1.4, strokes=4
+    )
+    assert told == pytest.approx([1.4] * 4, rel=0.01)
+    nominal = _write_with_feedback(StrokeFeedback(), true_gain=1.4, strokes=4)
+    assert nominal[0] == 1.0 and nominal[1] < 1.35  # without it the first strokes are thin
+    with pytest.raises(ValueError, match='prior_width_gain'):
+        WriterConfig(prior_width_gain=0.0)
+
+
 def test_each_stroke_is_folded_in_once_even_when_observed_again():
     feedback = StrokeFeedback()
     feedback.state_for_stroke(0, None, 1.0)
