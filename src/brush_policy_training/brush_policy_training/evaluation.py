@@ -126,9 +126,12 @@ def write_episodes(
     name: str,
     episodes: Sequence[Episode],
     mismatch: bool = False,
+    prior_width_gain: float = 1.0,
 ) -> list[EpisodeScore]:
     """Write every episode with controller `name` (one of EVAL_CONTROLLERS); the strokes of all
-    episodes render as one batch per stroke index. `mismatch`: see the module docstring."""
+    episodes render as one batch per stroke index. `mismatch`: see the module docstring; the
+    controller is then told `prior_width_gain` (the writer's prior: nominal 1, or an identified
+    brush's) where it would have been told the brush's."""
     feedback = name == FEEDBACK
     controller = controllers.get('learned' if feedback else name)
     rows = cols = int(round(BOX_SIZE_M / METRES_PER_PIXEL))
@@ -156,7 +159,7 @@ def write_episodes(
             # Always drawn, so that every controller sees the same estimation noise.
             state = estimated_state(episodes[i].params, loads[i], rngs[i])
             if mismatch:
-                state = replace(state, width_gain=1.0, confidence=0.0)
+                state = replace(state, width_gain=prior_width_gain, confidence=0.0)
             if feedback:
                 if estimators[i] is None:
                     prior = BrushStateEstimate(width_gain=state.width_gain)

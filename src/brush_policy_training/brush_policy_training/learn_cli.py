@@ -186,16 +186,21 @@ def _learn_model(args, sessions, document, brush, episodes, progress) -> int:
     result = finetune(config, brush, document, sessions_card, progress.training_log(config.epochs))
     current = args.current_model or current_model()
     progress.begin(f'evaluating new vs current ({current}) on {episodes} episodes')
+    prior = document['width_curve']['writer_parameter']['writer_node']['prior_width_gain']
     evaluation = evaluate_pair(
-        result.model_path, current, brush, test_characters(), episodes, args.seed + 1000
+        result.model_path, current, brush, test_characters(), episodes, args.seed + 1000, prior
     )
     result.card.evaluation = {'learn_gate': evaluation}
     result.card.save(result.card_path)
     _save(out / 'evaluation.json', evaluation)
-    for label in ('new', 'current'):
+    for label in ('new', 'current', 'current_with_identified_prior'):
+        if label not in evaluation:
+            continue
         fig = evaluation[label]
         lo, hi = fig['iou_ci95']
-        print(f'    {label:>7}: IoU {fig["iou_mean"]:.4f} [{lo:.4f}, {hi:.4f}]', file=sys.stderr)
+        name = label.replace('_', ' ')
+        print(f'    {name:>7}: IoU {fig["iou_mean"]:.4f} [{lo:.4f}, {hi:.4f}] (starting from '
+              f'width gain {fig["prior_width_gain"]:.3g})', file=sys.stderr)  # fmt: skip
     diff = evaluation['paired_difference']
     low, high = diff['iou_ci95']
     print(f'    paired difference new - current: {diff["iou_mean"]:+.4f} '

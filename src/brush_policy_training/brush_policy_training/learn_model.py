@@ -106,9 +106,13 @@ def evaluate_pair(
     chars: str,
     episodes: int,
     seed: int,
+    new_prior_width_gain: float = 1.0,
 ) -> dict:
     """Both models, learned+feedback not told the brush, on the same episodes written by the
-    identified brush; IoU mean and 95 % CI of each, and whether the new one is better."""
+    identified brush; IoU mean and 95 % CI of each, and whether the new one is better. Each
+    starts as the cell would run it: the new model from `new_prior_width_gain` (the identified
+    brush's, which `calligraphy write --model` applies from its card), the current one from the
+    nominal brush."""
     from brush_policy_node.config import FEEDBACK, ControllerConfig
     from brush_policy_node.runtime import build_controllers
     from brush_policy_training.evaluation import make_episodes, write_episodes
@@ -116,9 +120,17 @@ def evaluate_pair(
 
     eps = [dataclasses.replace(e, params=brush) for e in make_episodes(chars, episodes, seed)]
     figures, ious = {}, {}
-    for label, path in (('new', new_model), ('current', current_model)):
+    priors = {'new': new_prior_width_gain, 'current': 1.0}
+    runs = [('new', new_model), ('current', current_model)]
+    if new_prior_width_gain != 1.0:
+        # For information (not the verdict): how much of the difference the prior alone makes.
+        priors['current_with_identified_prior'] = new_prior_width_gain
+        runs.append(('current_with_identified_prior', current_model))
+    for label, path in runs:
         controllers = build_controllers(ControllerConfig(), 'learned', path)
-        scores = write_episodes(controllers, FEEDBACK, eps, mismatch=True)
+        scores = write_episodes(
+            controllers, FEEDBACK, eps, mismatch=True, prior_width_gain=priors[label]
+        )
         ious[label] = np.array([s.iou for s in scores])
         mean, lo, hi = mean_ci95(ious[label])
         figures[label] = {
@@ -127,6 +139,7 @@ def evaluate_pair(
             'iou_ci95': [lo, hi],
             'width_err_mm_mean': 1e3 * float(np.mean([s.width_error_m for s in scores])),
             'strokes_fell_back': int(sum(s.fell_back for s in scores)),
+            'prior_width_gain': priors[label],
         }
     mean, lo, hi = mean_ci95(ious['new'] - ious['current'])
     figures['paired_difference'] = {
@@ -138,7 +151,9 @@ def evaluate_pair(
     figures.update(
         {
             'protocol': 'learned+feedback, brush unknown to the controller (mismatch), every '
-            'episode written by the identified brush; held-out test characters',
+            'episode written by the identified brush; held-out test characters; each model '
+            "starts from the width gain the cell gives it (prior_width_gain: the new model's "
+            'card holds the identified one), and the camera measures every stroke',
             'characters': chars,
             'episodes': episodes,
             'seed': seed,

@@ -215,6 +215,15 @@ def test_the_gate_refuses_a_model_that_is_not_better(tmp_path, monkeypatch):
     evaluation = evaluate_pair(SHIPPED_MODEL, SHIPPED_MODEL, TRUE_BRUSH, '永和', 2, 0)
     assert evaluation['new']['iou_ci95'] == evaluation['current']['iou_ci95']
     assert not evaluation['verdict']['better']
+    assert 'current_with_identified_prior' not in evaluation
+    # With the identified brush's prior the new model starts as `calligraphy write --model`
+    # starts it; the current one with the prior too is reported beside it (not in the verdict).
+    wide = BrushParams(belly_diameter_m=0.011, width_slope=1.4)
+    gain = true_width_gain(wide)
+    primed = evaluate_pair(SHIPPED_MODEL, SHIPPED_MODEL, wide, '永和', 2, 0, gain)
+    assert primed['new']['prior_width_gain'] == gain and primed['current']['prior_width_gain'] == 1
+    assert primed['current_with_identified_prior']['iou_mean'] == primed['new']['iou_mean']
+    assert primed['new']['iou_mean'] != primed['current']['iou_mean']
     with pytest.raises(PromotionRefusedError, match='not promoted'):
         promote(SHIPPED_MODEL, evaluation)
     assert not (tmp_path / 'models').exists()
