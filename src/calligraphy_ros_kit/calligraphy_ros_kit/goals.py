@@ -16,13 +16,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from action_msgs.msg import GoalStatus, GoalStatusArray
 from rclpy.action.client import ClientGoalHandle
 from rclpy.qos import qos_profile_action_status_default
 from unique_identifier_msgs.msg import UUID
 
-from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
 
 # How long a goal listed as accepted may still wait for its answer before it is followed from the
 # status topic alone (the answer normally comes first, within milliseconds of the status).
@@ -64,12 +65,14 @@ def send_goal(
     watch: GoalStatusWatch,
     feedback_callback=None,
     grace_s: float = ANSWER_GRACE_S,
+    server_alive: Callable[[], bool] | None = None,
 ) -> ClientGoalHandle:
     """The goal handle of `goal` sent with `client` (an rclpy ActionClient whose node an
     executor spins elsewhere): from the server's answer, or, when the status topic lists the goal
     as accepted and no answer came within `grace_s` of that, one built from the status (its
     result is then asked for by goal id as usual). FutureTimeoutError when neither came within
-    `timeout_s`."""
+    `timeout_s`; ServerGoneError as soon as `server_alive()` turns false (a server killed before
+    its answer reached us, which no answer will come from)."""
     goal_id = UUID(uuid=list(uuid.uuid4().bytes))
     answer = client.send_goal_async(goal, feedback_callback=feedback_callback, goal_uuid=goal_id)
     deadline = time.monotonic() + timeout_s
@@ -79,6 +82,8 @@ def send_goal(
             return wait_for_future(answer, min(0.1, max(0.0, deadline - time.monotonic())))
         except FutureTimeoutError:
             pass
+        if server_alive is not None and not server_alive():
+            raise ServerGoneError('the server went away before answering the goal')
         now = time.monotonic()
         status = watch.status_of(goal_id)
         if status is not None and listed_at is None:

@@ -189,13 +189,21 @@ class CalligraphyClient:
             )
         callback = (lambda msg: on_feedback(msg.feedback)) if on_feedback else None
         # A loaded machine can take seconds to answer: wait as long as for the server itself.
+        alive = _ServerWatch(client, self.server_lost_s)
         try:
             handle = send_goal(
-                client, goal, self.server_timeout_s, self._watches[client], callback
-            )
+                client, goal, self.server_timeout_s, self._watches[client], callback,
+                server_alive=alive,
+            )  # fmt: skip
         except FutureTimeoutError:
             raise CalligraphyClientError(
                 f'no goal from the writer within {self.server_timeout_s:.0f} s'
+            ) from None
+        except ServerGoneError:
+            # Killed before its answer reached us (or before it was sent): none will come.
+            raise WriterLostError(
+                f'the writer went away before answering the goal: no {client._action_name} '
+                f'action server for {alive.missing_s():.1f} s'
             ) from None
         if not handle.accepted:
             raise CalligraphyClientError('the writer rejected the goal')
@@ -231,23 +239,13 @@ class CalligraphyClient:
     def _wait_for_result(self, client: ActionClient, future, timeout_s: float):
         """The goal's result. Raises FutureTimeoutError after `timeout_s`, WriterLostError once
         the action server has been missing from the graph for `server_lost_s` on end."""
-        missing_since: float | None = None
-
-        def server_alive() -> bool:
-            nonlocal missing_since
-            if client.server_is_ready():
-                missing_since = None
-                return True
-            now = time.monotonic()
-            missing_since = now if missing_since is None else missing_since
-            return now - missing_since < self.server_lost_s
-
+        alive = _ServerWatch(client, self.server_lost_s)
         try:
-            return wait_for_future(future, timeout_s, server_alive).result
+            return wait_for_future(future, timeout_s, alive).result
         except ServerGoneError:
             raise WriterLostError(
                 f'the writer went away: no {client._action_name} action server for '
-                f'{time.monotonic() - missing_since:.1f} s while the goal was running'
+                f'{alive.missing_s():.1f} s while the goal was running'
             ) from None
 
     @staticmethod
@@ -290,3 +288,23 @@ class CalligraphyClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _ServerWatch:
+    """Called while waiting on the writer: False once its action server has been missing from
+    the graph for `lost_s` on end (a writer that died; a moment's absence is not one)."""
+
+    def __init__(self, client: ActionClient, lost_s: float) -> None:
+        self.client, self.lost_s = client, lost_s
+        self.missing_since: float | None = None
+
+    def __call__(self) -> bool:
+        if self.client.server_is_ready():
+            self.missing_since = None
+            return True
+        now = time.monotonic()
+        self.missing_since = now if self.missing_since is None else self.missing_since
+        return now - self.missing_since < self.lost_s
+
+    def missing_s(self) -> float:
+        return 0.0 if self.missing_since is None else time.monotonic() - self.missing_since

@@ -1,11 +1,14 @@
 """A stand-in writer for the client's graph tests: serves /write_text like writer_node's main()
 (default context, multi-threaded executor) and holds every goal until it is cancelled, then
-answers CANCELED with one character written. Prints `ready` and `goal` on stdout."""
+answers CANCELED with one character written. Prints `ready` and `goal` on stdout. With the
+argument `--never-answer` it prints `goal` when a goal arrives and never answers it (a writer
+killed before its acceptance reached the client)."""
 
+import sys
 import threading
 
 import rclpy
-from rclpy.action import ActionServer, CancelResponse
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
@@ -28,9 +31,15 @@ def main() -> None:
         goal_handle.canceled()
         return result
 
+    def hold(_goal):
+        print('goal', flush=True)
+        stop.wait()
+        return GoalResponse.REJECT
+
     ActionServer(
         node, WriteText, 'write_text', execute, callback_group=ReentrantCallbackGroup(),
         cancel_callback=lambda _: CancelResponse.ACCEPT,
+        **({'goal_callback': hold} if '--never-answer' in sys.argv else {}),
     )  # fmt: skip
     executor = MultiThreadedExecutor()
     executor.add_node(node)

@@ -26,10 +26,12 @@ def domain(monkeypatch):
 
 
 @pytest.fixture
-def writer(domain):
+def writer(domain, request):
+    args = getattr(request, 'param', [])
     process = subprocess.Popen(
-        [sys.executable, str(STAND_IN)], stdout=subprocess.PIPE, text=True, env=dict(os.environ)
-    )
+        [sys.executable, str(STAND_IN), *args], stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ),
+    )  # fmt: skip
     try:
         assert process.stdout.readline().strip() == 'ready'
         yield process
@@ -96,6 +98,34 @@ def test_a_writer_that_goes_away_mid_goal_fails_the_goal_in_seconds(writer, how,
     assert len(raised) == 1 and isinstance(raised[0], WriterLostError), raised
     assert 'write_text' in str(raised[0]) and 'went away' in str(raised[0])
     assert waited_s < within_s, f'{waited_s:.1f} s to notice the writer was gone'
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize('writer', [['--never-answer']], indirect=True)
+def test_a_writer_killed_before_answering_the_goal_is_reported_gone_not_silent(writer):
+    """Seen in the soak: the writer took a goal and was killed before its answer reached the
+    client, which then waited out server_timeout_s and said the writer had sent no goal."""
+    import threading
+
+    from calligraphy_writer.client import WriterLostError
+
+    with _client() as cell:
+        raised: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                cell.write_text('永', timeout_s=300.0)
+            except BaseException as error:  # noqa: BLE001 — handed to the test's thread
+                raised.append(error)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert writer.stdout.readline().strip() == 'goal'
+        writer.send_signal(signal.SIGTERM)
+        thread.join(timeout=30.0)
+    assert not thread.is_alive(), 'the client still waits for the vanished writer'
+    assert len(raised) == 1 and isinstance(raised[0], WriterLostError), raised
+    assert 'before answering the goal' in str(raised[0])
 
 
 @pytest.mark.parametrize('timeout_s', [0.0, -1.0, math.nan, math.inf])
