@@ -47,6 +47,23 @@ def _client(**kwargs):
     return CalligraphyClient(server_timeout_s=30.0, **kwargs)
 
 
+def _writing(cell, text: str):
+    """`cell.write_text(text)` on a thread of its own, started; (thread, what it raised)."""
+    import threading
+
+    raised: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            cell.write_text(text, timeout_s=300.0)
+        except BaseException as error:  # noqa: BLE001 — handed to the test's thread
+            raised.append(error)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, raised
+
+
 @pytest.mark.timeout(120)
 def test_a_goal_past_its_timeout_is_cancelled_and_its_result_handed_over(writer):
     from calligraphy_writer.client import GoalTimeoutError
@@ -72,24 +89,11 @@ def test_a_goal_past_its_timeout_is_cancelled_and_its_result_handed_over(writer)
     ids=['terminated', 'killed'],
 )
 def test_a_writer_that_goes_away_mid_goal_fails_the_goal_in_seconds(writer, how, within_s):
-    import threading
-
     from calligraphy_writer.client import WriterLostError
 
     with _client() as cell:
-        raised: list[BaseException] = []
-        started = threading.Event()
-
-        def write() -> None:
-            started.set()
-            try:
-                cell.write_text('永永', timeout_s=300.0)
-            except BaseException as error:  # noqa: BLE001 — handed to the test's thread
-                raised.append(error)
-
-        thread = threading.Thread(target=write)
-        thread.start()
-        assert started.wait(10.0) and writer.stdout.readline().strip() == 'goal'
+        thread, raised = _writing(cell, '永永')
+        assert writer.stdout.readline().strip() == 'goal'
         writer.send_signal(how)
         killed = time.monotonic()
         thread.join(timeout=within_s + 10.0)
@@ -105,21 +109,10 @@ def test_a_writer_that_goes_away_mid_goal_fails_the_goal_in_seconds(writer, how,
 def test_a_writer_killed_before_answering_the_goal_is_reported_gone_not_silent(writer):
     """Seen in the soak: the writer took a goal and was killed before its answer reached the
     client, which then waited out server_timeout_s and said the writer had sent no goal."""
-    import threading
-
     from calligraphy_writer.client import WriterLostError
 
     with _client() as cell:
-        raised: list[BaseException] = []
-
-        def write() -> None:
-            try:
-                cell.write_text('永', timeout_s=300.0)
-            except BaseException as error:  # noqa: BLE001 — handed to the test's thread
-                raised.append(error)
-
-        thread = threading.Thread(target=write)
-        thread.start()
+        thread, raised = _writing(cell, '永')
         assert writer.stdout.readline().strip() == 'goal'
         writer.send_signal(signal.SIGTERM)
         thread.join(timeout=30.0)
