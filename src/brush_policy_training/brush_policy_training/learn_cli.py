@@ -85,6 +85,7 @@ def run_learn(args: argparse.Namespace) -> int:
     from brush_policy_training.learn_identify import (
         IdentificationError,
         identify,
+        prior_width_gain,
         write_brush_yaml,
     )
     from brush_policy_training.learn_session import SessionError, read_session
@@ -131,7 +132,7 @@ def run_learn(args: argparse.Namespace) -> int:
         print(f'    {name} = {value:.6g} ± {errors[name]:.2g}', file=sys.stderr)
     rms_mm = curve['residual_rms_m'] * 1e3
     print(f'    residual RMS {rms_mm:.3f} mm over {curve["points"]} points', file=sys.stderr)
-    prior = curve['writer_parameter']['writer_node']['prior_width_gain']
+    prior = prior_width_gain(document)
     print(f'    width gain {prior:.4g} over the nominal brush: the writer starts from it with '
           f'--param writer_node:prior_width_gain={prior:.4g} (calligraphy write --model applies '
           "the new model card's)", file=sys.stderr)  # fmt: skip
@@ -162,6 +163,7 @@ def run_learn(args: argparse.Namespace) -> int:
 
 def _learn_model(args, sessions, document, brush, episodes, progress) -> int:
     from brush_policy_training.characters import test_characters
+    from brush_policy_training.learn_identify import prior_width_gain
     from brush_policy_training.learn_model import (
         PromotionRefusedError,
         current_model,
@@ -186,10 +188,10 @@ def _learn_model(args, sessions, document, brush, episodes, progress) -> int:
     result = finetune(config, brush, document, sessions_card, progress.training_log(config.epochs))
     current = args.current_model or current_model()
     progress.begin(f'evaluating new vs current ({current}) on {episodes} episodes')
-    prior = document['width_curve']['writer_parameter']['writer_node']['prior_width_gain']
     evaluation = evaluate_pair(
-        result.model_path, current, brush, test_characters(), episodes, args.seed + 1000, prior
-    )
+        result.model_path, current, brush, test_characters(), episodes, args.seed + 1000,
+        prior_width_gain(document),
+    )  # fmt: skip
     result.card.evaluation = {'learn_gate': evaluation}
     result.card.save(result.card_path)
     _save(out / 'evaluation.json', evaluation)

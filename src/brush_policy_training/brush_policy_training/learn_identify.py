@@ -354,6 +354,11 @@ def identify(strokes, truth: dict | None = None, ink_runs=()) -> dict:
     return {'document': document, 'brush': brush}
 
 
+def prior_width_gain(document: dict) -> float:
+    """The writer's starting width gain an identification document (`identify`) gives."""
+    return document['width_curve']['writer_parameter']['writer_node']['prior_width_gain']
+
+
 def simulation_error(brush: BrushParams, truth: dict, depth_range_m: list[float]) -> dict:
     """Fit error against the brush the simulator wrote with (known only in simulation)."""
     fields = {f.name for f in dataclasses.fields(BrushParams)}

@@ -69,6 +69,7 @@ def brushes_around(
 
 def finetune(config, identified: BrushParams, identification: dict, sessions: list, log):
     """Train on data around the identified brush; returns training.TrainResult (card updated)."""
+    from brush_policy_training.learn_identify import prior_width_gain
     from brush_policy_training.training import train
 
     stderr = dict(identification['width_curve']['standard_errors'])
@@ -83,9 +84,7 @@ def finetune(config, identified: BrushParams, identification: dict, sessions: li
         'parameters': identification['identified_brush'],
         'residual_rms_m': identification['width_curve']['residual_rms_m'],
         # What `calligraphy write --model` starts the writer's width-gain estimate from.
-        'prior_width_gain': identification['width_curve']['writer_parameter']['writer_node'][
-            'prior_width_gain'
-        ],
+        'prior_width_gain': prior_width_gain(identification),
         'standard_errors': stderr,
         'tip_lag': identification['tip_lag'],
         'ink_use': identification['ink_use'],
@@ -120,17 +119,13 @@ def evaluate_pair(
 
     eps = [dataclasses.replace(e, params=brush) for e in make_episodes(chars, episodes, seed)]
     figures, ious = {}, {}
-    priors = {'new': new_prior_width_gain, 'current': 1.0}
-    runs = [('new', new_model), ('current', current_model)]
+    runs = [('new', new_model, new_prior_width_gain), ('current', current_model, 1.0)]
     if new_prior_width_gain != 1.0:
         # For information (not the verdict): how much of the difference the prior alone makes.
-        priors['current_with_identified_prior'] = new_prior_width_gain
-        runs.append(('current_with_identified_prior', current_model))
-    for label, path in runs:
+        runs.append(('current_with_identified_prior', current_model, new_prior_width_gain))
+    for label, path, prior in runs:
         controllers = build_controllers(ControllerConfig(), 'learned', path)
-        scores = write_episodes(
-            controllers, FEEDBACK, eps, mismatch=True, prior_width_gain=priors[label]
-        )
+        scores = write_episodes(controllers, FEEDBACK, eps, mismatch=True, prior_width_gain=prior)
         ious[label] = np.array([s.iou for s in scores])
         mean, lo, hi = mean_ci95(ious[label])
         figures[label] = {
@@ -139,7 +134,7 @@ def evaluate_pair(
             'iou_ci95': [lo, hi],
             'width_err_mm_mean': 1e3 * float(np.mean([s.width_error_m for s in scores])),
             'strokes_fell_back': int(sum(s.fell_back for s in scores)),
-            'prior_width_gain': priors[label],
+            'prior_width_gain': prior,
         }
     mean, lo, hi = mean_ci95(ious['new'] - ious['current'])
     figures['paired_difference'] = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 from pathlib import Path
 
@@ -107,11 +106,12 @@ class WriteInputs:
         """A model `calligraphy learn` trained around an identified brush: the writer starts
         its width-gain estimate from that brush (the card's identified_brush.prior_width_gain)
         unless --param writer_node:prior_width_gain says otherwise."""
+        from brush_policy_node.model_card import ModelCard
+
         try:
-            document = json.loads(card.read_text(encoding='utf-8'))
-        except (OSError, ValueError) as error:
-            return f'--model {self.model}: its model card {card} is not readable JSON ({error})'
-        identified = document.get('identified_brush') if isinstance(document, dict) else None
+            identified = ModelCard.load(card).identified_brush
+        except (OSError, ValueError, TypeError) as error:
+            return f'--model {self.model}: its model card {card} is not readable ({error})'
         prior = identified.get('prior_width_gain') if isinstance(identified, dict) else None
         if prior is None or 'prior_width_gain' in self.params.get('writer_node', {}):
             return None
