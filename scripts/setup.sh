@@ -47,10 +47,12 @@ fi
 
 # 3. The ROS wheels' CMake export files name the wheel build machine's Python and numpy include
 #    directories; point them at this interpreter's so rosidl_generate_interfaces can build.
-py_include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-np_include="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
+#    Asked of the interpreter only where a file needs it: the check alone is what `make demo`
+#    pays on every run once set up.
 stale=$(grep -rl '/opt/python/cp311-cp311' "$VENV"/share/*/cmake/ 2>/dev/null || true)
 if [ -n "$stale" ]; then
+  py_include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  np_include="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
   log "cmake: rewriting wheel build paths in $(echo "$stale" | wc -l) export files"
   echo "$stale" | xargs sed -i \
     -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#${np_include}#g" \

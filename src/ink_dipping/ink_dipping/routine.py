@@ -3,9 +3,11 @@
 Heights are expressed as pressing depth d = -z of the brush tip (negative above the paper), so each
 segment is a brush path that the motion executor can run like any stroke. Sequence, as a
 calligrapher does it: approach above the well, descend into the ink, dwell while the bristles soak,
-rise above the rim, draw the bristles over the rim to press out the excess (`wipe_count` times),
-retreat to the travel height. `join_routine` makes the phases one path, which the dip node sends
-as one motion goal: between goals the arm settles and waits for the next one.
+rise out of the ink, draw the bristles over the rim to press out the excess (`wipe_count` times),
+retreat to the travel height from where the last wipe left the brush, outside the rim on the side
+the brush was drawn to (`wipe_direction_rad`), without going back over the well. `join_routine`
+makes the phases one path, which the dip node sends as one motion goal: between goals the arm
+settles and waits for the next one.
 """
 
 from __future__ import annotations
@@ -92,29 +94,38 @@ def dip_routine(
     above_rim = np.array([*centre, -(well.rim_height_m + _RIM_CLEARANCE_M)])
     soaked = np.array([*centre, -(well.ink_surface_height_m - config.dip_depth_m)])
     segments = [
-        # The executor's own approach brings the tip over the well at the travel height.
-        _hold('approach', safe, 0.1),
+        # The executor's own approach brings the tip over the well at the travel height and stops
+        # there: the routine starts at once (one sample, so that the phase is reported).
+        _hold('approach', safe, _SAMPLE_DT_S),
         _segment('descend', [safe, soaked], config.travel_speed_m_s),
         _hold('dwell', soaked, dwell_s),
-        _segment('rise', [soaked, above_rim], config.travel_speed_m_s),
     ]
-    if wipes:
-        # Drag the bristle tip from inside the well out over the rim, just below its top, so the
-        # bristles are squeezed against the rim; lift back to the centre between wipes.
-        heading = config.wipe_direction_rad
-        direction = np.array([math.cos(heading), math.sin(heading)])
-        squeeze_depth = -(well.rim_height_m - 0.003)
-        inside = np.array([*(centre + 0.4 * well.radius_m * direction), squeeze_depth])
-        outside = np.array([*(centre + 1.3 * well.radius_m * direction), squeeze_depth])
-        lift_out = outside + np.array([0.0, 0.0, -0.008])
-        # Only the drag over the rim is slow; the moves around it go at the travel speed.
-        travel, drag = config.travel_speed_m_s, config.wipe_speed_m_s
-        waypoints, speeds = [above_rim], []
-        for _ in range(wipes):
-            waypoints += [inside, outside, lift_out, above_rim]
-            speeds += [travel, drag, travel, travel]
-        segments.append(_segment('wipe', waypoints, speeds))
-    segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
+    if not wipes:
+        segments.append(_segment('rise', [soaked, above_rim], config.travel_speed_m_s))
+        segments.append(_segment('retreat', [above_rim, safe], config.travel_speed_m_s))
+        return segments
+    # Drag the bristle tip from inside the well out over the rim, just below its top, so the
+    # bristles are squeezed against the rim; between wipes, lift over the rim and back in.
+    heading = config.wipe_direction_rad
+    direction = np.array([math.cos(heading), math.sin(heading)])
+    squeeze_depth = -(well.rim_height_m - 0.003)
+    inside = np.array([*(centre + 0.4 * well.radius_m * direction), squeeze_depth])
+    outside = np.array([*(centre + 1.3 * well.radius_m * direction), squeeze_depth])
+    lift_out = outside + np.array([0.0, 0.0, -0.008])
+    # Out of the ink straight to where the first wipe starts, inside the well below the rim's
+    # top (the line stays inside the opening).
+    segments.append(_segment('rise', [soaked, inside], config.travel_speed_m_s))
+    # Only the drag over the rim is slow; the moves around it go at the travel speed.
+    travel, drag = config.travel_speed_m_s, config.wipe_speed_m_s
+    waypoints, speeds = [inside, outside, lift_out], [drag, travel]
+    for _ in range(wipes - 1):
+        waypoints += [above_rim, inside, outside, lift_out]
+        speeds += [travel, travel, drag, travel]
+    segments.append(_segment('wipe', waypoints, speeds))
+    # Up from outside the rim, where the last wipe lifted the brush: the way back to the sheet
+    # does not cross the well again.
+    safe_outside = np.array([*lift_out[:2], -config.safe_height_m])
+    segments.append(_segment('retreat', [lift_out, safe_outside], config.travel_speed_m_s))
     return segments
 
 

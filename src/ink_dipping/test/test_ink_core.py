@@ -45,6 +45,28 @@ def test_each_wipe_crosses_the_rim_below_its_top():
     assert _rim_crossings(well, dip_routine(well, DipRoutineConfig(wipe_count=3))) == 3
 
 
+@pytest.mark.parametrize('wipes', [1, 2])
+def test_the_brush_leaves_over_the_rim_it_was_wiped_on_and_never_crosses_it_in_the_ink(wipes):
+    """Out of the ink the brush goes straight to the first wipe inside the opening; after the
+    last wipe it rises outside the rim, on the wiping side, instead of going back over the well
+    (0.4 s less robot time per dip at the simulated cell's speeds)."""
+    segments = {s.phase: s for s in dip_routine(WELL, DipRoutineConfig(wipe_count=wipes))}
+
+    def radius(segment):
+        return np.hypot(segment.x_m - WELL.x_m, segment.y_m - WELL.y_m)
+
+    assert np.all(radius(segments['rise']) < WELL.radius_m)
+    assert np.all(-segments['rise'].pressing_depth_m < WELL.rim_height_m)
+    retreat = segments['retreat']
+    assert np.all(radius(retreat) > WELL.radius_m)
+    heading = DipRoutineConfig().wipe_direction_rad
+    assert (retreat.x_m[0] - WELL.x_m) * np.cos(heading) > 0.0
+    assert -retreat.pressing_depth_m[-1] == pytest.approx(DipRoutineConfig().safe_height_m)
+    wipe = segments['wipe']
+    assert (wipe.x_m[-1], wipe.y_m[-1]) == (retreat.x_m[0], retreat.y_m[0])
+    assert _rim_crossings(WELL, list(segments.values())) == wipes
+
+
 def test_quick_mode_is_shorter_and_wipes_once():
     well, config = WELL, DipRoutineConfig()
 
