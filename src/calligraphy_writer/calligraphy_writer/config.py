@@ -58,6 +58,12 @@ class WriterConfig:
         'only, its estimate conditioning the next character (fewer observations: each one from '
         'a clear view costs robot time)',
     )
+    chain_strokes: bool = setting(
+        False,
+        'send the strokes written between two observations and two dips to the motion executor '
+        'as one goal (its then_paths): the brush hops from each stroke to the next without '
+        'stopping in the air, and the arm does not settle and wait for a new goal between them',
+    )
     observe_from: str = setting(
         'hover',
         "where the brush waits while the camera observes the sheet: 'hover' (at the hop height "

@@ -176,7 +176,7 @@ class RosWriterPort:
         if self.cancel_requested():
             raise WriteError(seq.CANCELED, f'canceled while waiting for {what}')
 
-    def _send_goal(self, client, goal, what: str):
+    def _send_goal(self, client, goal, what: str, feedback_callback=None):
         """The accepted goal handle. The motion executor refuses goals only while it executes
         another one (another client's, such as a dip asked for between our strokes): wait for
         it to finish, up to motion_timeout_s, then fail with ARM_BUSY."""
@@ -186,7 +186,10 @@ class RosWriterPort:
         deadline = time.monotonic() + config.motion_timeout_s
         while True:
             try:
-                handle = send_goal(client, goal, config.service_timeout_s, self._watches[client])
+                handle = send_goal(
+                    client, goal, config.service_timeout_s, self._watches[client],
+                    feedback_callback=feedback_callback,
+                )  # fmt: skip
             except FutureTimeoutError:
                 message = f'{what}: no answer within {config.service_timeout_s:.0f} s'
                 raise WriteError(seq.SERVICE_UNAVAILABLE, message) from None
@@ -202,14 +205,18 @@ class RosWriterPort:
             time.sleep(ARM_BUSY_RETRY_S)
             self._check_cancel(what)
 
-    def _run_action(self, client, goal, timeout_s: float, what: str):
-        handle = self._send_goal(client, goal, what)
+    def _run_action(
+        self, client, goal, timeout_s: float, what: str, feedback_callback=None, on_tick=None
+    ):
+        handle = self._send_goal(client, goal, what, feedback_callback)
         self.moved = True
         self._motion_goal = handle
         try:
             result_future = handle.get_result_async()
             deadline = time.monotonic() + timeout_s
             while not result_future.done():
+                if on_tick is not None:
+                    on_tick()
                 if self.cancel_requested():
                     _answer(handle.cancel_goal_async(), self.config.service_timeout_s, what)
                     _answer(result_future, timeout_s, what)
@@ -243,8 +250,13 @@ class RosWriterPort:
             raise WriteError(seq.DIP_FAILED, result.error_msg)
         return result.ink_load
 
-    def execute(self, path, hop_after: bool) -> None:
-        self.path_pub.publish(path)
+    @property
+    def chains_strokes(self) -> bool:
+        return self.config.chain_strokes
+
+    def execute(self, path, hop_after: bool, then_paths=(), on_stroke=None) -> None:
+        for each in (path, *then_paths):
+            self.path_pub.publish(each)
         hop = self.config.hop_height_m
         goal = ExecuteBrushPath.Goal(
             path=path,
@@ -253,11 +265,18 @@ class RosWriterPort:
             # after a dip, a goal or at the start this is the safe height.
             approach_height_m=hop,
             retreat_height_m=hop if hop_after else 0.0,
+            then_paths=list(then_paths),
         )
+        progress = _ChainProgress([path, *then_paths], on_stroke)
         result = self._run_action(
-            self.motion_client, goal, self.config.motion_timeout_s, '/execute_brush_path'
-        )
-        if not result.success:
+            self.motion_client, goal, self.config.motion_timeout_s, '/execute_brush_path',
+            feedback_callback=progress.on_feedback if then_paths else None,
+            on_tick=progress.tick if then_paths else None,
+        )  # fmt: skip
+        if result.success:
+            progress.finish()
+        else:
+            progress.tick()
             raise WriteError(
                 seq.EXECUTION_FAILED, f'{result.error_msg} (code {result.error_code})'
             )
@@ -367,3 +386,31 @@ class RosWriterPort:
 
     def set_writing(self, writing: bool) -> None:
         self.writing_pub.publish(Bool(data=writing))
+
+
+class _ChainProgress:
+    """Which paths of a chained goal are written, from the executor's feedback: its point index
+    counts the points of all the goal's paths in order, so a path is written once the index has
+    reached its last point. The feedback arrives on the executor's thread (`on_feedback` only
+    records it); `tick`, on the writer's thread, calls `on_stroke(k)` as k paths are written."""
+
+    def __init__(self, paths: list, on_stroke) -> None:
+        self._ends = np.cumsum([len(path.x_m) for path in paths]) - 1
+        self._on_stroke = on_stroke or (lambda written: None)
+        self._reached = -1
+        self._told = 0
+
+    def on_feedback(self, message) -> None:
+        self._reached = max(self._reached, int(message.feedback.point_index))
+
+    def tick(self) -> None:
+        written = int(np.searchsorted(self._ends, self._reached, side='right'))
+        self._tell(written)
+
+    def finish(self) -> None:
+        self._tell(len(self._ends))
+
+    def _tell(self, written: int) -> None:
+        while self._told < written:
+            self._told += 1
+            self._on_stroke(self._told)

@@ -7,6 +7,7 @@ with an in-memory fake. Plans, paths and brush states pass through it as opaque 
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -81,7 +82,9 @@ class WriterPort(Protocol):
     def execute(self, path: Any, hop_after: bool) -> None:
         """Write one path, arriving at the hop height (or from higher, where the brush is higher:
         after a dip, at the start). `hop_after`: another stroke follows, retreat only to the hop
-        height, else to the safe height."""
+        height, else to the safe height. A port whose `chains_strokes` is true also takes
+        `then_paths` (written after `path` in the same motion, hopping between them without a
+        stop) and `on_stroke(k)`, called on this thread once k of the paths are written."""
 
     def observe(self, plan: Any, strokes_written: int, save: bool) -> Observation: ...
 
@@ -173,34 +176,67 @@ class CharacterSequencer:
                 Progress(phase, index, planned.stroke_count, running_iou, self.budget.load)
             )
 
+        areas = planned.stroke_areas_m2
+        # Strokes between two observations (none with feedback after every stroke) and two dips
+        # go to the arm as one motion when the port can chain them.
+        chain = getattr(self.port, 'chains_strokes', False) and not (
+            use_feedback and self.feedback_every_stroke
+        )
         try:
-            for index, area in enumerate(planned.stroke_areas_m2):
+            index = 0
+            while index < planned.stroke_count:
                 if cancel_requested():
                     raise WriteError(CANCELED, f'canceled after {index} strokes')
-                if self.budget.dip_decision(area, last_darkness).dip:
+                if self.budget.dip_decision(areas[index], last_darkness).dip:
                     report('dipping', index)
                     self.budget.reloaded(self.port.dip())
                     outcome.dips += 1
                 report('controlling', index)
                 path = self.port.compute_path(planned.plan, index, self.brush_state, controller)
+                then_paths: list[Any] = []
+                if chain:
+                    # The ink of each stroke is booked before the next one's dip decision and
+                    # path, as when they are written one by one; none is observed in between.
+                    self.budget.consume(areas[index])
+                    following = index + 1
+                    while following < planned.stroke_count and not (
+                        self.budget.dip_decision(areas[following], last_darkness).dip
+                    ):
+                        report('controlling', following)
+                        then_paths.append(
+                            self.port.compute_path(
+                                planned.plan, following, self.brush_state, controller
+                            )
+                        )
+                        self.budget.consume(areas[following])
+                        following += 1
+                end = index + 1 + len(then_paths)
                 report('executing', index)
-                last = index == planned.stroke_count - 1
+                last = end == planned.stroke_count
                 # After the last stroke the brush goes on low to the next character, or to
                 # where the camera is observed from, which lifts it to the safe height.
                 observes_next = last and self.port.moves_away_to_observe and not self.camera_lost
+                hop_after = more_follow or not last or observes_next
                 self.port.set_writing(True)
                 try:
-                    self.port.execute(path, hop_after=more_follow or not last or observes_next)
+                    if chain:
+                        on_stroke = functools.partial(_written, outcome, report, index, end)
+                        self.port.execute(
+                            path, hop_after=hop_after, then_paths=then_paths, on_stroke=on_stroke
+                        )
+                    else:
+                        self.port.execute(path, hop_after=hop_after)
                 finally:
                     self.port.set_writing(False)
-                outcome.strokes_written = index + 1
-                self.budget.consume(area)
+                if not chain:
+                    self.budget.consume(areas[index])
+                outcome.strokes_written = index = end
                 observe = last or (use_feedback and self.feedback_every_stroke)
                 if observe and not self.camera_lost:
-                    report('observing', index)
+                    report('observing', end - 1)
                     try:
                         observation = self.port.observe(
-                            planned.plan, index + 1, save=last and save_image
+                            planned.plan, end, save=last and save_image
                         )
                     except WriteError as error:
                         if error.code != OBSERVATION_FAILED:
@@ -209,7 +245,7 @@ class CharacterSequencer:
                         # of the strokes before the last is not the character's: none is known.
                         self.camera_lost = True
                         outcome.warnings.append(
-                            f'camera lost at stroke {index + 1} of {planned.character} '
+                            f'camera lost at stroke {end} of {planned.character} '
                             f'({error.message}): the rest was written open loop'
                         )
                         outcome.scores, outcome.image_path = nan_scores(), ''
@@ -237,3 +273,10 @@ class CharacterSequencer:
             self.port.lift()
         except Exception as error:  # noqa: BLE001
             outcome.error_msg += f' (and lifting the brush failed: {error})'
+
+
+def _written(outcome: CharacterOutcome, report, first: int, end: int, written: int) -> None:
+    """`written` strokes of a chained goal (strokes first..end-1) are on the sheet."""
+    outcome.strokes_written = first + written
+    if first + written < end:
+        report('executing', first + written)

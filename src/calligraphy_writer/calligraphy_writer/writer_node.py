@@ -55,7 +55,7 @@ class WriterNode(Node):
     Parameters (WriterConfig's fields and InkBudgetConfig's as ink.*, read at start): font,
     size_m, min_size_m, max_size_m, controller, use_feedback, layout,
     sheet_width_m, sheet_height_m, margin_m, spacing_m, service_timeout_s, motion_timeout_s,
-    hop_height_m, feedback_every_stroke, observe_from, clear_view_below_box_m,
+    hop_height_m, feedback_every_stroke, chain_strokes, observe_from, clear_view_below_box_m,
     clear_view_height_m, prior_width_gain, save_dir, sheet_state_file, ink.capacity_m2,
     ink.floor_load, ink.wipe_target_load, ink.policy, ink.every_n_strokes, ink.fading_darkness.
     """

@@ -108,10 +108,12 @@ class MotionPlan:
         return self.phases[-1][0] if time_s >= 0.0 else self.phases[0][0]
 
     def writing_window(self) -> tuple[float, float] | None:
-        for name, start, end in self.phases:
-            if name == PHASE_WRITING:
-                return start, end
-        return None
+        windows = self.writing_windows()
+        return windows[0] if windows else None
+
+    def writing_windows(self) -> list[tuple[float, float]]:
+        """(start, end) of every writing phase: one per path written."""
+        return [(start, end) for name, start, end in self.phases if name == PHASE_WRITING]
 
     def tip_reference(self, time_s: float) -> np.ndarray:
         """Planned tip position in `paper` at `time_s` (linear between samples)."""
@@ -227,7 +229,8 @@ def join_segments(
             offset += sample_period_s
         segment_times = segment.time_s + offset
         if segment.phase == PHASE_WRITING:
-            path_time = segment_times.copy()
+            # The points of every path written, in order (a goal's then_paths follow its path).
+            path_time = np.concatenate([path_time, segment_times])
         times.append(segment_times[start_index:])
         positions.append(segment.positions[start_index:])
         velocities.append(segment.velocities[start_index:])

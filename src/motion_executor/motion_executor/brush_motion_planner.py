@@ -30,6 +30,7 @@ from motion_executor.timing import (
     blended_hop_profile,
     check_joint_rates,
     joint_rates,
+    lift_hop_profile,
     rest_to_rest,
 )
 
@@ -161,6 +162,7 @@ class BrushMotionPlanner:
         skip_retreat: bool = False,
         approach_height_m: float = 0.0,
         retreat_height_m: float = 0.0,
+        then_paths: tuple[BrushPathSpec, ...] = (),
     ) -> MotionPlan:
         """Plan approach, writing and retreat for `path`, starting at `current_positions`.
 
@@ -169,21 +171,21 @@ class BrushMotionPlanner:
         point. `approach_height_m` and `retreat_height_m` (tip above the sheet; 0 = the safe
         height) let consecutive strokes hop low: the approach travels at the approach height, or
         higher where the tip starts higher (never above the safe height), and falls back to the
-        safe height if the tip would sag below half the hop on the way. Raises MotionError with
-        the code of the first problem found.
+        safe height if the tip would sag below half the hop on the way. `then_paths` are written
+        after `path` in the same plan, each reached from the end of the one before by a hop at the
+        retreat height without a stop in the air (`_hop_between`). Raises MotionError with the
+        code of the first problem found.
         """
-        validate_path(path, self.config)
+        for each in (path, *then_paths):
+            validate_path(each, self.config)
         if not np.isfinite(time_scale) or time_scale < 0.0:
             raise MotionError(MotionErrorCode.INVALID_PATH, 'time_scale must be >= 0')
         time_scale = time_scale or 1.0
         approach_height = self._travel_height(approach_height_m, 'approach_height_m')
         retreat_height = self._travel_height(retreat_height_m, 'retreat_height_m')
         current = np.asarray(current_positions, dtype=float)
-        count = path.point_count
-        tilt_x = path.tilt_x_rad if len(path.tilt_x_rad) else np.zeros(count)
-        tilt_y = path.tilt_y_rad if len(path.tilt_y_rad) else np.zeros(count)
         first_xy = np.array([path.x_m[0], path.y_m[0]])
-        first_rotation = (tilt_x[0], tilt_y[0])
+        first_rotation = self._path_tilt(path, 0)
         segments: list[PlanSegment] = []
 
         seed = current
@@ -193,43 +195,105 @@ class BrushMotionPlanner:
             )
             seed = segments[-1].positions[-1]
 
+        writing = self._writing(path, seed, time_scale, 'brush path')
+        if skip_approach:
+            segments.append(self._travel(current, writing.positions[0]))
+        segments.append(writing)
+        for index, following in enumerate(then_paths, start=1):
+            hop = self._hop_between(writing.positions[-1], following, retreat_height)
+            segments += hop
+            writing = self._writing(
+                following, segments[-1].positions[-1], time_scale, f'brush path {index}'
+            )
+            segments.append(writing)
+        last = then_paths[-1] if then_paths else path
+
+        if not skip_retreat:
+            last_xy = np.array([last.x_m[-1], last.y_m[-1]])
+            segments.append(
+                self._vertical(
+                    PHASE_RETREAT,
+                    last_xy,
+                    -last.pressing_depth_m[-1],
+                    retreat_height,
+                    self._path_tilt(last, -1),
+                    writing.positions[-1],
+                )
+            )
+        return self._checked(self._join(segments), 'the brush path')
+
+    @staticmethod
+    def _path_tilt(path: BrushPathSpec, index: int) -> tuple[float, float]:
+        tilt_x = path.tilt_x_rad[index] if len(path.tilt_x_rad) else 0.0
+        tilt_y = path.tilt_y_rad[index] if len(path.tilt_y_rad) else 0.0
+        return float(tilt_x), float(tilt_y)
+
+    def _writing(
+        self, path: BrushPathSpec, seed: np.ndarray, time_scale: float, what: str
+    ) -> PlanSegment:
+        """The path's writing segment: IK of every point from `seed`, at the path's timing."""
         targets = [
             self.tip_target(
                 np.array([path.x_m[i], path.y_m[i], -path.pressing_depth_m[i]]),
-                tilt_x[i],
-                tilt_y[i],
+                *self._path_tilt(path, i),
             )
-            for i in range(count)
+            for i in range(path.point_count)
         ]
-        writing_q = self._solve_chain(targets, seed, 'brush path')
+        writing_q = self._solve_chain(targets, seed, what)
         writing_t = (path.time_from_start_s - path.time_from_start_s[0]) * time_scale
-        if skip_approach:
-            segments.append(self._travel(current, writing_q[0]))
         velocities, accelerations = joint_rates(writing_t, writing_q)
         reason = check_joint_rates(
             velocities, self.kinematics.velocity_limits, self.kinematics.joint_names
         )
         if reason:
             raise MotionError(MotionErrorCode.INVALID_PATH, reason)
-        if count == 1:
+        if path.point_count == 1:
             writing_t = np.array([0.0])
-        segments.append(
-            PlanSegment(PHASE_WRITING, writing_t, writing_q, velocities, accelerations)
-        )
+        return PlanSegment(PHASE_WRITING, writing_t, writing_q, velocities, accelerations)
 
-        if not skip_retreat:
-            last_xy = np.array([path.x_m[-1], path.y_m[-1]])
-            segments.append(
-                self._vertical(
-                    PHASE_RETREAT,
-                    last_xy,
-                    -path.pressing_depth_m[-1],
-                    retreat_height,
-                    (tilt_x[-1], tilt_y[-1]),
-                    writing_q[-1],
-                )
-            )
-        return self._checked(self._join(segments), 'the brush path')
+    def _hop_between(
+        self, end_q: np.ndarray, following: BrushPathSpec, height: float
+    ) -> list[PlanSegment]:
+        """From a written path's end (at rest on the sheet) to the start of `following`: one move
+        (`timing.lift_hop_profile`: up to `height`, along the straight line, down to the start,
+        the travel overlapping the rise and the fall above the clearance; the tilt turns on the
+        way). Where that line needs a joint jump, drives a joint faster than the travel's limit or
+        meets the cell's collision model: the retreat to `height` and the approach the executor
+        makes for a path of its own, still without the goal's stop and settling between them."""
+        c = self.config
+        tip_now = self.tip_in_paper(end_q)
+        first_xy = np.array([following.x_m[0], following.y_m[0]])
+        first_z = -float(following.pressing_depth_m[0])
+        first_rotation = self._path_tilt(following, 0)
+        limits = (c.vertical_speed_m_s, c.vertical_acceleration_m_s2, c.vertical_jerk_m_s3)
+        offset = first_xy - tip_now[:2]
+        times, fraction, z = lift_hop_profile(
+            float(np.hypot(*offset)), float(tip_now[2]), height, first_z, limits,
+            HOP_CLEARANCE_M, c.vertical_sample_period_s,
+        )  # fmt: skip
+        start_tilt = np.array(self._tilts(end_q))
+        tilts = start_tilt + np.outer(fraction, np.asarray(first_rotation) - start_tilt)
+        targets = [
+            self.tip_target(np.array([*(tip_now[:2] + f * offset), h]), *tilt)
+            for f, h, tilt in zip(fraction, z, tilts, strict=True)
+        ]
+        try:
+            q = self._solve_chain(targets, end_q, 'hop')
+            velocities, accelerations = joint_rates(times, q)
+            velocities[[0, -1]] = 0.0
+            accelerations[[0, -1]] = 0.0
+            hop = PlanSegment(PHASE_APPROACH, times, q, velocities, accelerations)
+            if np.max(np.abs(velocities)) <= c.joint_velocity_rad_s and self._clear_of_the_cell(
+                hop
+            ):
+                return [hop]
+        except MotionError:
+            pass  # a joint jump on the straight line: rise, then approach as for a new goal
+        rise = self._vertical(
+            PHASE_RETREAT, tip_now[:2], float(tip_now[2]), height, tuple(start_tilt), end_q
+        )
+        approach = self._approach(rise.positions[-1], first_xy, first_z, first_rotation, height)
+        return [rise, *approach]
 
     def _checked(self, plan: MotionPlan, what: str) -> MotionPlan:
         if self.collision is not None:

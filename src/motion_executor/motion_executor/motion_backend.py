@@ -39,6 +39,7 @@ class MotionBackend(ABC):
         skip_retreat: bool = False,
         approach_height_m: float = 0.0,
         retreat_height_m: float = 0.0,
+        then_paths: tuple[BrushPathSpec, ...] = (),
     ) -> MotionPlan:
         return self.planner.plan(
             path,
@@ -48,6 +49,7 @@ class MotionBackend(ABC):
             skip_retreat,
             approach_height_m,
             retreat_height_m,
+            then_paths,
         )
 
     def plan_lift(self, current_positions: np.ndarray) -> MotionPlan:

@@ -245,8 +245,11 @@ class MotionExecutorNode(Node):
         goal = goal_handle.request
         outcome = self.supervisor.execute(
             MotionRequest(
-                point_count=len(goal.path.x_m),
+                point_count=len(goal.path.x_m) + sum(len(p.x_m) for p in goal.then_paths),
                 load_path=lambda: conversions.brush_path_from_msg(goal.path),
+                load_then_paths=lambda: tuple(
+                    conversions.brush_path_from_msg(p) for p in goal.then_paths
+                ),
                 time_scale=goal.time_scale,
                 skip_approach=goal.skip_approach,
                 skip_retreat=goal.skip_retreat,

@@ -49,6 +49,8 @@ class MotionRequest:
 
     point_count: int
     load_path: Callable[[], BrushPathSpec]
+    # The goal's then_paths, written after the path in the same motion.
+    load_then_paths: Callable[[], tuple[BrushPathSpec, ...]] = tuple
     time_scale: float = 1.0
     skip_approach: bool = False
     skip_retreat: bool = False
@@ -172,7 +174,9 @@ class MotionSupervisor:
             goal.feedback('planning', -1, request.point_count, 0.0)
             check_goal_bounds(request, self.config)
             path = request.load_path()
-            check_path_duration(path.time_from_start_s, request.time_scale, self.config)
+            then_paths = request.load_then_paths()
+            for each in (path, *then_paths):
+                check_path_duration(each.time_from_start_s, request.time_scale, self.config)
             self.safe_lift.wait_for_idle_lift()
             state = self.fresh_state()
             # The controller may be discovered a moment after its states.
@@ -196,6 +200,7 @@ class MotionSupervisor:
                 request.skip_retreat,
                 request.approach_height_m,
                 request.retreat_height_m,
+                then_paths,
             )
             started = self.send(plan, state)
             monitor = TrackingMonitor(plan, self.backend.planner)

@@ -128,3 +128,44 @@ def blended_hop_profile(
     else:
         fraction = np.clip(times / max(duration, 1e-9), 0.0, 1.0)
     return times, fraction, np.interp(times - delay, height.time_s, height.positions[:, 0])
+
+
+def lift_hop_profile(
+    distance_m: float,
+    start_z: float,
+    apex_z: float,
+    end_z: float,
+    limits: tuple[float, float, float],
+    clearance_m: float,
+    sample_period_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tip move from one stroke's end to the next stroke's start without a stop in the air: the
+    height rises from `start_z` to `apex_z`, holds, and falls to `end_z` (each a rest-to-rest
+    profile at `limits`); the travel along the line over `distance_m` (one rest-to-rest profile)
+    begins once the height is above `clearance_m` and ends before it goes below it again. Where
+    a stop at the apex took a rise, then a travel from rest: the travel overlaps the rise's upper
+    part and the fall's upper part. Returns times (N,), the fraction of the distance covered and
+    the height at each."""
+    rise = rest_to_rest(np.array([start_z]), np.array([apex_z]), *limits, sample_period_s)
+    fall = rest_to_rest(np.array([apex_z]), np.array([end_z]), *limits, sample_period_s)
+    along = rest_to_rest(np.zeros(1), np.array([distance_m]), *limits, sample_period_s)
+    clear = np.nonzero(rise.positions[:, 0] >= clearance_m)[0]
+    leave = float(rise.time_s[clear[0]]) if clear.size else rise.duration_s
+    low = np.nonzero(fall.positions[:, 0] < clearance_m)[0]
+    above_until = float(fall.time_s[low[0] - 1]) if low.size and low[0] > 0 else 0.0
+    if not low.size:
+        above_until = fall.duration_s
+    fall_at = max(rise.duration_s, leave + along.duration_s - above_until)
+    duration = fall_at + fall.duration_s
+    times = np.linspace(0.0, duration, max(2, int(np.ceil(duration / sample_period_s)) + 1))
+    covered = np.interp(times - leave, along.time_s, along.positions[:, 0])
+    if distance_m > 1e-9:
+        fraction = covered / distance_m
+    else:
+        fraction = np.zeros_like(times)
+    height = np.where(
+        times <= fall_at,
+        np.interp(times, rise.time_s, rise.positions[:, 0]),
+        np.interp(times - fall_at, fall.time_s, fall.positions[:, 0]),
+    )
+    return times, fraction, height

@@ -17,7 +17,7 @@ class TrackingMonitor:
     def __init__(self, plan: MotionPlan, planner: BrushMotionPlanner) -> None:
         self.plan = plan
         self._planner = planner
-        self._window = plan.writing_window()
+        self._windows = plan.writing_windows()
         self._writing_errors: list[float] = []
         self.last_error_m = 0.0
         self.max_error_anywhere_m = 0.0
@@ -29,7 +29,7 @@ class TrackingMonitor:
         self.last_error_m = error
         if plan_time_s >= 0.0:
             self.max_error_anywhere_m = max(self.max_error_anywhere_m, error)
-        if self._window and self._window[0] <= plan_time_s <= self._window[1]:
+        if any(start <= plan_time_s <= end for start, end in self._windows):
             self._writing_errors.append(error)
         return error
 
