@@ -113,6 +113,61 @@ def test_without_feedback_the_paper_is_observed_once_for_the_score():
     assert outcome.image_path == 'x.png'
 
 
+class ChainingCell(RecordingCell):
+    """A cell whose executor takes a character's strokes as one goal (writer chain_strokes);
+    `fail_after` strokes of a goal are written before it fails."""
+
+    chains_strokes = True
+
+    def __init__(self, fail_after: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.fail_after = fail_after
+
+    def execute(self, path, hop_after, then_paths=(), on_stroke=None):
+        assert self.writing
+        self.hops.append(hop_after)
+        paths = [path, *then_paths]
+        self.log.append('exec' + '+'.join(str(p) for p in paths))
+        for written in range(1, len(paths) + 1):
+            if self.fail_after is not None and written > self.fail_after:
+                raise WriteError(EXECUTION_FAILED, 'tracking error')
+            if on_stroke is not None:
+                on_stroke(written)
+
+
+def test_strokes_between_two_dips_go_to_the_arm_as_one_motion():
+    cell = ChainingCell()
+    budget = InkBudget(InkBudgetConfig(capacity_m2=1e-3, floor_load=0.2), load=1.0)
+    sequencer = CharacterSequencer(cell, budget)
+    progress = []
+    outcome = sequencer.write(_planned([3e-4] * 5), 'analytic', False, progress.append)
+    # The same dips before the same strokes as one by one: 1.0 → 0.7 → 0.4, dip, 0.9 → ...
+    order = [e for e in cell.log if e == 'dip' or e.startswith('exec')]
+    assert order == ['exec0+1', 'dip', 'exec2+3', 'dip', 'exec4']
+    assert outcome.success and outcome.strokes_written == 5 and outcome.dips == 2
+    assert cell.hops == [True, True, False]
+    # Every stroke is reported as it is written, in order.
+    executing = [p.stroke_index for p in progress if p.phase == 'executing']
+    assert executing == [0, 1, 2, 3, 4]
+
+
+def test_a_chained_goal_that_fails_reports_the_strokes_it_wrote():
+    cell = ChainingCell(fail_after=2)
+    outcome = CharacterSequencer(cell, InkBudget(InkBudgetConfig())).write(
+        _planned([1e-4] * 4), 'analytic', False
+    )
+    assert [e for e in cell.log if e.startswith('exec')] == ['exec0+1+2+3']
+    assert outcome.error_code == EXECUTION_FAILED and outcome.strokes_written == 2
+    assert cell.log[-1] == 'lift' and not cell.writing
+
+
+def test_feedback_after_every_stroke_keeps_one_goal_per_stroke():
+    cell = ChainingCell()
+    sequencer = CharacterSequencer(cell, InkBudget(InkBudgetConfig()), initial_brush_state='s0')
+    assert sequencer.write(_planned([1e-4] * 3), 'learned', True).success
+    assert [e for e in cell.log if e.startswith('exec')] == ['exec0', 'exec1', 'exec2']
+
+
 def test_dips_happen_between_strokes_when_the_budget_requires():
     cell = RecordingCell()
     budget = InkBudget(InkBudgetConfig(capacity_m2=1e-3, floor_load=0.2), load=1.0)

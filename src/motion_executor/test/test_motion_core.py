@@ -349,3 +349,51 @@ def test_a_single_point_path_is_planned_with_its_approach_and_retreat(planner):
     )
     assert plan.tip_in_paper[-1] == pytest.approx([0.10, 0.10, 0.01], abs=1e-5)
     assert np.all(np.diff(plan.time_s) > 0.0)
+
+
+def test_chained_strokes_hop_without_a_stop_in_the_air_and_sooner_than_two_goals(cell_planner):
+    """A goal's then_paths: the brush leaves each stroke's end upward, travels on to the next
+    stroke's start only above the 5 mm clearance and does not stop in the air; the plan is the
+    two strokes' own timing plus a hop shorter than the retreat and approach of two goals."""
+    planner = cell_planner
+    first, second = _line(), _line(x0=0.11, y0=0.125)
+    chained = planner.plan(
+        first, HOME, approach_height_m=0.01, retreat_height_m=0.01, then_paths=(second,)
+    )
+    alone = planner.plan(first, HOME, approach_height_m=0.01, retreat_height_m=0.01)
+    next_goal = planner.plan(
+        second, alone.positions[-1], approach_height_m=0.01, retreat_height_m=0.01
+    )
+    assert chained.duration_s < alone.duration_s + next_goal.duration_s - 0.04
+    windows = chained.writing_windows()
+    assert len(windows) == 2
+    assert windows[0][1] - windows[0][0] == pytest.approx(0.6, abs=1e-6)
+    assert windows[1][1] - windows[1][0] == pytest.approx(0.6, abs=1e-6)
+    between = (chained.time_s > windows[0][1]) & (chained.time_s < windows[1][0])
+    tip = chained.tip_in_paper[between]
+    from_end = np.hypot(tip[:, 0] - 0.13, tip[:, 1] - 0.10)
+    from_start = np.hypot(tip[:, 0] - 0.11, tip[:, 1] - 0.125)
+    travelling = (from_end > 1e-4) & (from_start > 1e-4)
+    assert travelling.sum() > 10
+    assert tip[travelling, 2].min() > 0.005 - 1e-6
+    assert tip[:, 2].max() == pytest.approx(0.01, abs=2e-4)
+    # No stop in the air: once off the sheet the tip moves at every sample until it is back on it.
+    speed = np.linalg.norm(np.diff(tip, axis=0), axis=1) / np.diff(chained.time_s[between])
+    in_air = tip[1:, 2] > 0.0
+    assert speed[in_air].min() > 1e-3
+    # Every point of both paths has its time, in order; the retreat ends at the hop height.
+    assert len(chained.path_time_s) == 100
+    assert chained.point_index_at(windows[1][0] - 1e-3) == 49
+    assert chained.tip_in_paper[-1] == pytest.approx([0.14, 0.125, 0.01], abs=1e-5)
+
+
+def test_lift_hop_profile_travels_only_above_the_clearance():
+    from motion_executor.timing import lift_hop_profile
+
+    times, fraction, height = lift_hop_profile(0.02, -0.003, 0.01, -0.002, (0.3, 5.0, 200.0),
+                                               0.005, 0.002)  # fmt: skip
+    moving = (fraction > 1e-6) & (fraction < 1.0 - 1e-6)
+    assert height[moving].min() >= 0.005 - 1e-9
+    assert (fraction[0], height[0]) == pytest.approx((0.0, -0.003))
+    assert (fraction[-1], height[-1]) == pytest.approx((1.0, -0.002))
+    assert np.all(np.diff(fraction) >= -1e-12)
