@@ -10,8 +10,9 @@ writing, the mean IoU the camera reports and its 95 % CI over characters, dips, 
 
 The baseline (`before`) is the motion limits and writing speeds the cell had before: 20 mm/s
 nominal writing (8-40 mm/s for the policy), descents and lifts at 0.15 m/s and 1 m/s^2, travel at
-1 rad/s and 4 rad/s^2, dips with two wipes at 0.12 m/s (0.06 m/s over the rim). It runs the same
-policy model, so the comparison is of speed alone.
+1 rad/s and 4 rad/s^2, dips with two wipes at 0.12 m/s (0.06 m/s over the rim) from 40 mm, one
+motion goal per stroke. It runs the same policy model, so the comparison is of speed alone (the
+dip routine's shorter way in and out of the well is code, not a setting: both have it).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ BEFORE = {
         'dip.wipe_count': 2,
         'dip.travel_speed_m_s': 0.12,
         'dip.wipe_speed_m_s': 0.06,
+        'dip.safe_height_m': 0.04,
     },
+    'writer_node': {'chain_strokes': False},
 }
 SETTINGS = {'now': {}, 'before': BEFORE}
 
