@@ -179,6 +179,41 @@ def test_an_arm_that_follows_the_plan_succeeds_with_feedback_and_sub_mm_tracking
     assert not supervisor.busy and supervisor.try_accept()  # the next goal is taken
 
 
+def test_a_goal_with_then_paths_writes_them_in_one_trajectory_and_counts_all_their_points(
+    kinematics,
+):
+    arm = ScriptedArm()
+    supervisor, _ = _supervisor(kinematics, arm)
+    goal = Goal(arm)
+    first, second = _stroke(), _stroke(x0=0.11, y0=0.12)
+    assert supervisor.try_accept()
+    request = MotionRequest(
+        122, lambda: first, load_then_paths=lambda: (second,), approach_height_m=0.01
+    )
+    outcome = supervisor.execute(request, goal)
+    assert outcome.success, outcome.message
+    assert len(arm.trajectories) == 1 and not arm.stops
+    plan, _ = arm.trajectories[0]
+    assert len(plan.writing_windows()) == 2
+    # The feedback's point index runs over both paths' points, in order, up to the last one.
+    writing = [f[1] for f in goal.feedback_seen if f[0] == 'writing']
+    assert writing == sorted(writing) and max(writing) > 61 and writing[-1] <= 121
+    assert all(f[2] == 122 for f in goal.feedback_seen)
+    assert outcome.tip_rms_error_m < 0.0005
+    assert arm.tip_z(supervisor) == pytest.approx(0.03, abs=1e-4)
+
+
+def test_a_then_path_with_a_bad_point_refuses_the_whole_goal_before_anything_moves(kinematics):
+    arm = ScriptedArm()
+    supervisor, _ = _supervisor(kinematics, arm)
+    bad = _stroke(depth=0.02)  # deeper than the executor accepts
+    assert supervisor.try_accept()
+    outcome = supervisor.execute(
+        MotionRequest(122, _stroke, load_then_paths=lambda: (bad,)), Goal(arm)
+    )
+    assert outcome.code == MotionErrorCode.TOO_DEEP and not arm.trajectories
+
+
 def test_a_blocked_arm_is_a_tracking_error_and_the_brush_is_lifted_from_where_it_is(kinematics):
     arm = ScriptedArm()
     supervisor, log = _supervisor(kinematics, arm)
