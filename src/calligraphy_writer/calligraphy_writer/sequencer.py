@@ -171,10 +171,9 @@ class CharacterSequencer:
         running_iou = math.nan
         last_darkness: float | None = None
 
-        def report(phase: str, index: int) -> None:
-            on_progress(
-                Progress(phase, index, planned.stroke_count, running_iou, self.budget.load)
-            )
+        def report(phase: str, index: int, ink_load: float | None = None) -> None:
+            load = self.budget.load if ink_load is None else ink_load
+            on_progress(Progress(phase, index, planned.stroke_count, running_iou, load))
 
         areas = planned.stroke_areas_m2
         # Strokes between two observations (none with feedback after every stroke) and two dips
@@ -194,6 +193,7 @@ class CharacterSequencer:
                 report('controlling', index)
                 path = self.port.compute_path(planned.plan, index, self.brush_state, controller)
                 then_paths: list[Any] = []
+                loads = [self.budget.load]  # before each stroke of the goal
                 if chain:
                     # The ink of each stroke is booked before the next one's dip decision and
                     # path, as when they are written one by one; none is observed in between.
@@ -208,10 +208,11 @@ class CharacterSequencer:
                                 planned.plan, following, self.brush_state, controller
                             )
                         )
+                        loads.append(self.budget.load)
                         self.budget.consume(areas[following])
                         following += 1
                 end = index + 1 + len(then_paths)
-                report('executing', index)
+                report('executing', index, loads[0])
                 last = end == planned.stroke_count
                 # After the last stroke the brush goes on low to the next character, or to
                 # where the camera is observed from, which lifts it to the safe height.
@@ -220,7 +221,7 @@ class CharacterSequencer:
                 self.port.set_writing(True)
                 try:
                     if chain:
-                        on_stroke = functools.partial(_written, outcome, report, index, end)
+                        on_stroke = functools.partial(_written, outcome, report, index, loads)
                         self.port.execute(
                             path, hop_after=hop_after, then_paths=then_paths, on_stroke=on_stroke
                         )
@@ -275,8 +276,9 @@ class CharacterSequencer:
             outcome.error_msg += f' (and lifting the brush failed: {error})'
 
 
-def _written(outcome: CharacterOutcome, report, first: int, end: int, written: int) -> None:
-    """`written` strokes of a chained goal (strokes first..end-1) are on the sheet."""
+def _written(outcome: CharacterOutcome, report, first: int, loads: list, written: int) -> None:
+    """`written` strokes of a chained goal (strokes first.., the brush's predicted load before
+    each in `loads`) are on the sheet: the next one is being written."""
     outcome.strokes_written = first + written
-    if first + written < end:
-        report('executing', first + written)
+    if written < len(loads):
+        report('executing', first + written, loads[written])

@@ -147,8 +147,10 @@ def test_strokes_between_two_dips_go_to_the_arm_as_one_motion():
     assert outcome.success and outcome.strokes_written == 5 and outcome.dips == 2
     assert cell.hops == [True, True, False]
     # Every stroke is reported as it is written, in order.
-    executing = [p.stroke_index for p in progress if p.phase == 'executing']
-    assert executing == [0, 1, 2, 3, 4]
+    executing = [p for p in progress if p.phase == 'executing']
+    assert [p.stroke_index for p in executing] == [0, 1, 2, 3, 4]
+    # With the ink the brush holds as each starts (booked ahead for the goal's dip decisions).
+    assert [p.ink_load for p in executing] == pytest.approx([1.0, 0.7, 0.9, 0.6, 0.9])
 
 
 def test_a_chained_goal_that_fails_reports_the_strokes_it_wrote():
