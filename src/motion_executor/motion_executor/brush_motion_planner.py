@@ -173,7 +173,7 @@ class BrushMotionPlanner:
         higher where the tip starts higher (never above the safe height), and falls back to the
         safe height if the tip would sag below half the hop on the way. `then_paths` are written
         after `path` in the same plan, each reached from the end of the one before by a hop at the
-        retreat height without a stop in the air (`_hop_between`). Raises MotionError with the
+        approach height without a stop in the air (`_hop_between`). Raises MotionError with the
         code of the first problem found.
         """
         for each in (path, *then_paths):
@@ -200,7 +200,7 @@ class BrushMotionPlanner:
             segments.append(self._travel(current, writing.positions[0]))
         segments.append(writing)
         for index, following in enumerate(then_paths, start=1):
-            hop = self._hop_between(writing.positions[-1], following, retreat_height)
+            hop = self._hop_between(writing.positions[-1], following, approach_height)
             segments += hop
             writing = self._writing(
                 following, segments[-1].positions[-1], time_scale, f'brush path {index}'

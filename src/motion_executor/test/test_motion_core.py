@@ -385,6 +385,12 @@ def test_chained_strokes_hop_without_a_stop_in_the_air_and_sooner_than_two_goals
     assert len(chained.path_time_s) == 100
     assert chained.point_index_at(windows[1][0] - 1e-3) == 49
     assert chained.tip_in_paper[-1] == pytest.approx([0.14, 0.125, 0.01], abs=1e-5)
+    # The hops go at the goal's travel (approach) height also where it retreats to the safe one.
+    to_safe = planner.plan(first, HOME, approach_height_m=0.01, then_paths=(second,))
+    start, end = to_safe.writing_windows()[0][1], to_safe.writing_windows()[1][0]
+    between = (to_safe.time_s > start) & (to_safe.time_s < end)
+    assert to_safe.tip_in_paper[between, 2].max() == pytest.approx(0.01, abs=2e-4)
+    assert to_safe.tip_in_paper[-1, 2] == pytest.approx(0.03, abs=1e-5)
 
 
 def test_lift_hop_profile_travels_only_above_the_clearance():
