@@ -271,26 +271,11 @@ class BrushMotionPlanner:
             float(np.hypot(*offset)), float(tip_now[2]), height, first_z, limits,
             HOP_CLEARANCE_M, c.vertical_sample_period_s,
         )  # fmt: skip
-        start_tilt = np.array(self._tilts(end_q))
-        tilts = start_tilt + np.outer(fraction, np.asarray(first_rotation) - start_tilt)
-        targets = [
-            self.tip_target(np.array([*(tip_now[:2] + f * offset), h]), *tilt)
-            for f, h, tilt in zip(fraction, z, tilts, strict=True)
-        ]
-        try:
-            q = self._solve_chain(targets, end_q, 'hop')
-            velocities, accelerations = joint_rates(times, q)
-            velocities[[0, -1]] = 0.0
-            accelerations[[0, -1]] = 0.0
-            hop = PlanSegment(PHASE_APPROACH, times, q, velocities, accelerations)
-            if np.max(np.abs(velocities)) <= c.joint_velocity_rad_s and self._clear_of_the_cell(
-                hop
-            ):
-                return [hop]
-        except MotionError:
-            pass  # a joint jump on the straight line: rise, then approach as for a new goal
+        hop = self._line_move(end_q, offset, times, fraction, z, first_rotation)
+        if hop is not None and self._clear_of_the_cell(hop):
+            return [hop]
         rise = self._vertical(
-            PHASE_RETREAT, tip_now[:2], float(tip_now[2]), height, tuple(start_tilt), end_q
+            PHASE_RETREAT, tip_now[:2], float(tip_now[2]), height, self._tilts(end_q), end_q
         )
         approach = self._approach(rise.positions[-1], first_xy, first_z, first_rotation, height)
         return [rise, *approach]
@@ -398,20 +383,36 @@ class BrushMotionPlanner:
             float(np.hypot(*offset)), start_z, first_z, limits, HOP_CLEARANCE_M,
             c.vertical_sample_period_s,
         )  # fmt: skip
+        return self._line_move(seed, offset, times, fraction, z, first_rotation)
+
+    def _line_move(
+        self,
+        seed: np.ndarray,
+        offset: np.ndarray,
+        times: np.ndarray,
+        fraction: np.ndarray,
+        height: np.ndarray,
+        end_rotation: tuple,
+    ) -> PlanSegment | None:
+        """The tip from where `seed` holds it along the straight line by `offset` (paper x, y),
+        at `fraction` of it and `height` at `times`, the tilt turning with the travel, at rest at
+        both ends. None where the line needs a joint jump or a joint faster than the travel's
+        limit (the caller then travels in joint space)."""
+        tip_now = self.tip_in_paper(seed)
         start_tilt = np.array(self._tilts(seed))
-        tilts = start_tilt + np.outer(fraction, np.asarray(first_rotation) - start_tilt)
+        tilts = start_tilt + np.outer(fraction, np.asarray(end_rotation) - start_tilt)
         targets = [
             self.tip_target(np.array([*(tip_now[:2] + f * offset), h]), *tilt)
-            for f, h, tilt in zip(fraction, z, tilts, strict=True)
+            for f, h, tilt in zip(fraction, height, tilts, strict=True)
         ]
         try:
             q = self._solve_chain(targets, seed, 'hop')
         except MotionError:
-            return None  # a joint jump on the straight line: travel in joint space instead
+            return None
         velocities, accelerations = joint_rates(times, q)
         velocities[[0, -1]] = 0.0
         accelerations[[0, -1]] = 0.0
-        if np.max(np.abs(velocities)) > c.joint_velocity_rad_s:
+        if np.max(np.abs(velocities)) > self.config.joint_velocity_rad_s:
             return None
         return PlanSegment(PHASE_APPROACH, times, q, velocities, accelerations)
 

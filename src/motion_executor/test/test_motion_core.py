@@ -403,3 +403,32 @@ def test_lift_hop_profile_travels_only_above_the_clearance():
     assert (fraction[0], height[0]) == pytest.approx((0.0, -0.003))
     assert (fraction[-1], height[-1]) == pytest.approx((1.0, -0.002))
     assert np.all(np.diff(fraction) >= -1e-12)
+
+
+def test_a_chained_hop_the_cell_would_collide_with_rises_and_approaches_in_the_same_plan(
+    kinematics,
+):
+    class HopsCollide:
+        def check_plan(self, plan, what):
+            if what == 'the approach':
+                raise MotionError(MotionErrorCode.COLLISION, 'the hop hits the rim')
+
+    params = load_parameters(config_path('sim'))['motion_executor_node']
+    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
+    config = BrushMotionConfig(**limits)
+    free = BrushMotionPlanner(kinematics, config)
+    blocked = BrushMotionPlanner(kinematics, config, collision=HopsCollide())
+    first, second = _line(), _line(x0=0.11, y0=0.125)
+    fields = dict(approach_height_m=0.01, retreat_height_m=0.01, then_paths=(second,))
+    merged, fallback = free.plan(first, HOME, **fields), blocked.plan(first, HOME, **fields)
+    # Still one plan with both strokes: the brush rises vertically to the hop height, then
+    # approaches as for a goal of its own; slower than the one-move hop.
+    assert len(fallback.writing_windows()) == 2
+    gap = [w[1][0] - w[0][1] for w in (merged.writing_windows(), fallback.writing_windows())]
+    assert gap[1] > gap[0] + 0.02
+    between = (fallback.time_s > fallback.writing_windows()[0][1]) & (
+        fallback.time_s < fallback.writing_windows()[1][0]
+    )
+    tip = fallback.tip_in_paper[between]
+    lateral = np.hypot(tip[:, 0] - 0.13, tip[:, 1] - 0.10)
+    assert lateral[tip[:, 2] < 0.0099].min() < 1e-4  # it left the stroke's end vertically
