@@ -23,6 +23,7 @@ from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wai
 from calligraphy_ros_kit.goals import GoalStatusWatch, send_goal
 from calligraphy_writer import sequencer as seq
 from calligraphy_writer.brush_feedback import StrokeFeedback
+from calligraphy_writer.chain_progress import ChainProgress
 from calligraphy_writer.config import WriterConfig
 from calligraphy_writer.conversions import planned_character, scores_from_msg
 from calligraphy_writer.observation_images import save_observation
@@ -267,7 +268,7 @@ class RosWriterPort:
             retreat_height_m=hop if hop_after else 0.0,
             then_paths=list(then_paths),
         )
-        progress = _ChainProgress([path, *then_paths], on_stroke)
+        progress = ChainProgress([path, *then_paths], on_stroke)
         result = self._run_action(
             self.motion_client, goal, self.config.motion_timeout_s, '/execute_brush_path',
             feedback_callback=progress.on_feedback if then_paths else None,
@@ -386,31 +387,3 @@ class RosWriterPort:
 
     def set_writing(self, writing: bool) -> None:
         self.writing_pub.publish(Bool(data=writing))
-
-
-class _ChainProgress:
-    """Which paths of a chained goal are written, from the executor's feedback: its point index
-    counts the points of all the goal's paths in order, so a path is written once the index has
-    reached its last point. The feedback arrives on the executor's thread (`on_feedback` only
-    records it); `tick`, on the writer's thread, calls `on_stroke(k)` as k paths are written."""
-
-    def __init__(self, paths: list, on_stroke) -> None:
-        self._ends = np.cumsum([len(path.x_m) for path in paths]) - 1
-        self._on_stroke = on_stroke or (lambda written: None)
-        self._reached = -1
-        self._told = 0
-
-    def on_feedback(self, message) -> None:
-        self._reached = max(self._reached, int(message.feedback.point_index))
-
-    def tick(self) -> None:
-        written = int(np.searchsorted(self._ends, self._reached, side='right'))
-        self._tell(written)
-
-    def finish(self) -> None:
-        self._tell(len(self._ends))
-
-    def _tell(self, written: int) -> None:
-        while self._told < written:
-            self._told += 1
-            self._on_stroke(self._told)

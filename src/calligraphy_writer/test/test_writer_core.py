@@ -383,3 +383,26 @@ def test_a_path_pressed_wide_on_purpose_is_compared_with_its_commanded_width():
     plain = StrokeFeedback()
     plain.state_for_stroke(0, None, 1.0)
     assert plain.observed([stroke]).width_gain > 1.1
+
+
+def test_chain_progress_counts_a_path_written_once_its_last_point_is_reached():
+    from types import SimpleNamespace
+
+    from calligraphy_writer.chain_progress import ChainProgress
+
+    told = []
+    paths = [SimpleNamespace(x_m=[0.0] * n) for n in (3, 2, 4)]  # points 0-2, 3-4, 5-8
+    progress = ChainProgress(paths, told.append)
+
+    def feedback(index):
+        progress.on_feedback(SimpleNamespace(feedback=SimpleNamespace(point_index=index)))
+
+    feedback(1)
+    progress.tick()
+    assert told == []
+    feedback(4)  # the first two paths written, the hop to the third under way
+    feedback(3)  # an older message arriving late changes nothing
+    progress.tick()
+    assert told == [1, 2]
+    progress.finish()
+    assert told == [1, 2, 3]
