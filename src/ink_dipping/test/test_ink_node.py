@@ -26,6 +26,7 @@ from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
+from sensor_msgs.msg import Image
 from std_msgs.msg import Bool, Float64
 
 from calligraphy_bringup.graph import config_path, load_parameters
@@ -101,6 +102,13 @@ class Graph:
         self.client_node.create_subscription(
             Float64, '/virtual_paper/ink_load', lambda m: self.loads.append(m.data), 10
         )
+        # The paper publishes no sheet before a tip pose has reached it: the first sheet says that
+        # its subscription to the arm is matched (a dip before that soaked a brush the paper never
+        # saw in the well: its load stayed dry, once in a fresh clone's test run).
+        self.paper_hears_arm = threading.Event()
+        self.sheets = self.client_node.create_subscription(
+            Image, '/virtual_paper/image', lambda _: self.paper_hears_arm.set(), 1
+        )
         self.save = self.client_node.create_client(SavePaper, '/virtual_paper/save')
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.writing = self.client_node.create_publisher(Bool, 'writer/writing', latched)
@@ -170,6 +178,8 @@ def graph():
         assert graph.wait_until(lambda: graph.motion._latest is not None, 20.0), 'no arm'
         assert graph.wait_until(lambda: len(graph.tips) > 0, 20.0), 'no brush tip pose'
         assert graph.wait_until(lambda: len(graph.loads) > 0, 20.0), 'no virtual paper'
+        assert graph.paper_hears_arm.wait(30.0), 'the virtual paper never heard the arm'
+        graph.client_node.destroy_subscription(graph.sheets)  # 3 MB a frame, 5 a second
         assert graph.save.wait_for_service(timeout_sec=10.0)
         yield graph
     finally:
