@@ -16,6 +16,7 @@ import numpy as np
 
 from calligraphy_model.cell_description import SHEET_HEIGHT_M, SHEET_WIDTH_M
 from motion_executor.errors import MotionError, MotionErrorCode
+from motion_executor.timing import time_above
 
 PHASE_APPROACH = 'approach'
 PHASE_WRITING = 'writing'
@@ -309,8 +310,7 @@ def descend_while_arriving(
     take the tip below the clearance during the travel, drive a joint faster than
     `max_velocity_rad_s` (the travel's limit) or accelerate it harder than either move does."""
     heights = np.array([tip_height(q) for q in descent.positions])
-    low = np.nonzero(heights < clearance_m)[0]
-    above_until = float(descent.time_s[low[0] - 1]) if low.size and low[0] > 0 else 0.0
+    above_until = time_above(descent.time_s, heights, clearance_m) or 0.0
     delay = max(0.5 * float(travel.time_s[-1]), float(travel.time_s[-1]) - above_until)
     if delay >= travel.time_s[-1] - 1e-9:
         return None

@@ -102,6 +102,15 @@ def check_joint_rates(
     )
 
 
+def time_above(time_s: np.ndarray, heights: np.ndarray, clearance_m: float) -> float | None:
+    """Of a move whose tip heights at `time_s` go down below `clearance_m`: the time of its last
+    sample still above it (0 when it starts below); None when it never goes below."""
+    low = np.nonzero(np.asarray(heights) < clearance_m)[0]
+    if not low.size:
+        return None
+    return float(time_s[low[0] - 1]) if low[0] > 0 else 0.0
+
+
 def blended_hop_profile(
     distance_m: float,
     start_z: float,
@@ -117,9 +126,8 @@ def blended_hop_profile(
     distance covered and the height at each."""
     along = rest_to_rest(np.zeros(1), np.array([distance_m]), *limits, sample_period_s)
     height = rest_to_rest(np.array([start_z]), np.array([end_z]), *limits, sample_period_s)
-    low = np.nonzero(height.positions[:, 0] < clearance_m)[0]
-    above_until = height.time_s[low[0] - 1] if low.size and low[0] > 0 else 0.0
-    delay = max(0.0, along.duration_s - above_until) if low.size else 0.0
+    above_until = time_above(height.time_s, height.positions[:, 0], clearance_m)
+    delay = max(0.0, along.duration_s - above_until) if above_until is not None else 0.0
     duration = max(along.duration_s, delay + height.duration_s)
     times = np.linspace(0.0, duration, max(2, int(np.ceil(duration / sample_period_s)) + 1))
     covered = np.interp(times, along.time_s, along.positions[:, 0])
@@ -151,9 +159,8 @@ def lift_hop_profile(
     along = rest_to_rest(np.zeros(1), np.array([distance_m]), *limits, sample_period_s)
     clear = np.nonzero(rise.positions[:, 0] >= clearance_m)[0]
     leave = float(rise.time_s[clear[0]]) if clear.size else rise.duration_s
-    low = np.nonzero(fall.positions[:, 0] < clearance_m)[0]
-    above_until = float(fall.time_s[low[0] - 1]) if low.size and low[0] > 0 else 0.0
-    if not low.size:
+    above_until = time_above(fall.time_s, fall.positions[:, 0], clearance_m)
+    if above_until is None:
         above_until = fall.duration_s
     fall_at = max(rise.duration_s, leave + along.duration_s - above_until)
     duration = fall_at + fall.duration_s
