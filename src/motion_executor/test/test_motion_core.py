@@ -182,12 +182,31 @@ def test_a_low_hop_between_strokes_is_faster_and_stays_above_the_sheet(planner):
     assert from_start[before[:, 2] < 0.005 - 1e-6].max() < 1e-4
 
 
+def _sim_limits() -> BrushMotionConfig:
+    """The planner configuration with the simulated cell's limits (config/sim.yaml)."""
+    params = load_parameters(config_path('sim'))['motion_executor_node']
+    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
+    return BrushMotionConfig(**limits)
+
+
+class _HopsCollide:
+    """A cell in which every one-move approach hits something (the whole plan does not)."""
+
+    def check_plan(self, plan, what):
+        if what == 'the approach':
+            raise MotionError(MotionErrorCode.COLLISION, 'the hop hits the rim')
+
+
 @pytest.fixture(scope='module')
 def cell_planner(kinematics) -> BrushMotionPlanner:
     """The planner with the simulated cell's limits (config/sim.yaml)."""
-    params = load_parameters(config_path('sim'))['motion_executor_node']
-    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
-    return BrushMotionPlanner(kinematics, BrushMotionConfig(**limits))
+    return BrushMotionPlanner(kinematics, _sim_limits())
+
+
+@pytest.fixture(scope='module')
+def blocked_planner(kinematics) -> BrushMotionPlanner:
+    """The same in a cell where every one-move approach collides."""
+    return BrushMotionPlanner(kinematics, _sim_limits(), collision=_HopsCollide())
 
 
 def test_a_low_hop_descends_while_it_arrives_and_only_over_the_start(cell_planner):
@@ -230,19 +249,10 @@ def test_from_the_safe_height_the_descent_begins_as_the_travel_comes_to_rest(cel
     assert start < sequential - 0.1
 
 
-def test_a_hop_or_overlap_the_cell_would_collide_with_falls_back_to_stop_then_descend(kinematics):
-    class HopsCollide:
-        """A cell in which every one-move approach hits something (the whole plan does not)."""
-
-        def check_plan(self, plan, what):
-            if what == 'the approach':
-                raise MotionError(MotionErrorCode.COLLISION, 'the hop hits the rim')
-
-    params = load_parameters(config_path('sim'))['motion_executor_node']
-    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
-    config = BrushMotionConfig(**limits)
-    free = BrushMotionPlanner(kinematics, config)
-    blocked = BrushMotionPlanner(kinematics, config, collision=HopsCollide())
+def test_a_hop_or_overlap_the_cell_would_collide_with_falls_back_to_stop_then_descend(
+    cell_planner, blocked_planner
+):
+    free, blocked = cell_planner, blocked_planner
     first = free.plan(_line(), HOME, retreat_height_m=0.01)
     hop = free.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
     stop = blocked.plan(_line(y0=0.12), first.positions[-1], approach_height_m=0.01)
@@ -406,18 +416,9 @@ def test_lift_hop_profile_travels_only_above_the_clearance():
 
 
 def test_a_chained_hop_the_cell_would_collide_with_rises_and_approaches_in_the_same_plan(
-    kinematics,
+    cell_planner, blocked_planner
 ):
-    class HopsCollide:
-        def check_plan(self, plan, what):
-            if what == 'the approach':
-                raise MotionError(MotionErrorCode.COLLISION, 'the hop hits the rim')
-
-    params = load_parameters(config_path('sim'))['motion_executor_node']
-    limits = {k.split('.', 1)[1]: v for k, v in params.items() if k.startswith('limits.')}
-    config = BrushMotionConfig(**limits)
-    free = BrushMotionPlanner(kinematics, config)
-    blocked = BrushMotionPlanner(kinematics, config, collision=HopsCollide())
+    free, blocked = cell_planner, blocked_planner
     first, second = _line(), _line(x0=0.11, y0=0.125)
     fields = dict(approach_height_m=0.01, retreat_height_m=0.01, then_paths=(second,))
     merged, fallback = free.plan(first, HOME, **fields), blocked.plan(first, HOME, **fields)
