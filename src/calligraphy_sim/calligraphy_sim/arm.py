@@ -74,6 +74,13 @@ class ArmNodeConfig:
     publish_rate_hz: float = setting(
         100.0, 'topic rate in simulated time', unit='Hz', low=1.0, high=1000.0
     )
+    idle_divider: int = setting(
+        10,
+        'while the arm stands still, the topics go out at one publish cycle in this many '
+        '(1 = always at the full rate)',
+        low=1,
+        high=1000,
+    )
     urdf_path: str = setting('', "cell URDF ('' = the checkout's urdf/)")
     initial_positions_rad: tuple[float, ...] = setting(
         HOME_POSITIONS_RAD, 'start joints, shoulder_pan .. wrist_3', unit='rad'

@@ -23,10 +23,8 @@ from calligraphy_sim import arm_conversions
 from calligraphy_sim.arm import ArmNodeConfig, ArmSimConfig, ArmSimulation
 from calligraphy_sim.arm_trajectory import TrajectoryRejectedError
 
-# A joint slower than this (rad/s) counts as standing still; the tip pose then goes out at one
-# publish cycle in IDLE_TIP_DIVIDER.
+# A joint slower than this (rad/s) counts as standing still.
 STILL_RAD_S = 1e-3
-IDLE_TIP_DIVIDER = 10
 
 
 class MujocoArmNode(Node):
@@ -38,16 +36,19 @@ class MujocoArmNode(Node):
             trajectory at its stamp (zero stamp = on arrival), interpolated as the controller does.
             A trajectory that arrives after its stamp starts on arrival, from its first point
             (never part-way through).
-    Publishes (at publish_rate_hz of simulated time):
+    Publishes (at publish_rate_hz of simulated time; once the arm has stood still for
+    `idle_divider` cycles, at one cycle in `idle_divider` until it moves again, and then the
+    last still cycle's joint state and tip pose go out first, so that every reader has the
+    arm's state right before it moved):
         /clock (rosgraph_msgs/Clock): simulated time, starting at 0.
         joint_states (sensor_msgs/JointState): the six arm joints, stamped in simulated time.
-        brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame (a tenth
-            of the rate while the arm stands still).
+        brush_tip_pose (geometry_msgs/PoseStamped): `brush_tip` in the `paper` frame.
         arm_controller/trajectory_ack (calligraphy_interfaces/TrajectoryAck): for each
             trajectory received, whether it was taken and the robot time it starts at.
     Parameters (read once at start):
         real_time_factor (float, 1.0): 1 = real time, N = N times faster, 0 = as fast as possible.
         publish_rate_hz (float, 100.0): rate of the three topics in simulated time.
+        idle_divider (int, 10): the rate's divider while the arm stands still (1 = none).
         urdf_path (str, ''): the cell URDF ('' = urdf/calligraphy_cell.urdf of the checkout).
         initial_positions_rad (float[6]): joint positions at start (brush above the sheet).
     """
@@ -114,33 +115,33 @@ class MujocoArmNode(Node):
         period = 1.0 / self.config.publish_rate_hz
         steps = max(1, round(period / sim.model.opt.timestep))
         rate = self.config.real_time_factor
+        divider = self.config.idle_divider
         wall_start, sim_start = time.monotonic(), sim.time_s
-        cycle = 0
+        cycle = still_cycles = 0
+        held = None  # the newest still cycle not published: (stamp, joint state, tip pose)
         while not self._stop.is_set():
             with self._lock:
                 sim.step(steps)
                 now = sim.time_s
-                positions, velocities = sim.joint_positions, sim.joint_velocities
-                efforts = sim.joint_efforts
-                tip_position, tip_rotation = sim.brush_tip_in_paper()
-            # The tip pose at the full rate while the arm moves, a tenth of it while it stands
-            # still: the virtual paper inks every pose it gets, and at 4x real time a standing
-            # arm's 400 poses a second only kept it busy (it fell seconds behind under load).
+                state = (now, sim.joint_positions, sim.joint_velocities, sim.joint_efforts)
+                tip = sim.brush_tip_in_paper()
+            # While the arm stands still, one cycle in `divider`: its readers (the virtual paper
+            # inks every tip pose; the camera, the executor and the clock's readers wake for
+            # each message) took 400 messages a second on each topic at 4x real time for a
+            # state that did not change. The full rate for `divider` cycles after it stops, so
+            # the newest clock a reader holds is never older than the moment the arm stopped.
             cycle += 1
-            moving = float(np.max(np.abs(velocities))) > STILL_RAD_S
-            send_tip = moving or cycle % IDLE_TIP_DIVIDER == 0
+            moving = float(np.max(np.abs(state[2]))) > STILL_RAD_S
+            still_cycles = 0 if moving else still_cycles + 1
             try:
-                stamp = arm_conversions.seconds_to_time(now)
-                self._clock_pub.publish(Clock(clock=stamp))
-                self._joint_pub.publish(
-                    arm_conversions.joint_state_msg(
-                        now, sim.joint_names, positions, velocities, efforts
-                    )
-                )
-                if send_tip:
-                    self._tip_pub.publish(
-                        arm_conversions.pose_stamped_msg(now, 'paper', tip_position, tip_rotation)
-                    )
+                if still_cycles <= divider or cycle % divider == 0:
+                    if moving and held is not None:
+                        self._publish_state(*held)  # the arm's state right before it moved
+                    held = None
+                    self._clock_pub.publish(Clock(clock=arm_conversions.seconds_to_time(now)))
+                    self._publish_state(state, tip)
+                else:
+                    held = (state, tip)
             except Exception:  # noqa: BLE001 - the context went away during shutdown
                 if self._stop.is_set() or not rclpy.ok(context=self.context):
                     return
@@ -156,6 +157,15 @@ class MujocoArmNode(Node):
                     wall_start, sim_start = time.monotonic(), now
             # Let the executor threads take the GIL for incoming trajectories.
             time.sleep(0)
+
+    def _publish_state(self, state, tip) -> None:
+        now, positions, velocities, efforts = state
+        self._joint_pub.publish(
+            arm_conversions.joint_state_msg(
+                now, self.simulation.joint_names, positions, velocities, efforts
+            )
+        )
+        self._tip_pub.publish(arm_conversions.pose_stamped_msg(now, 'paper', *tip))
 
     def destroy_node(self) -> None:
         self._stop.set()

@@ -81,3 +81,77 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
         executor.shutdown()
         arm.destroy_node()
         probe.destroy_node()
+
+
+def _stamp(msg: JointState) -> float:
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
+@pytest.mark.timeout(60)
+def test_a_still_arm_publishes_at_a_tenth_of_the_rate_and_its_state_right_before_it_moves(
+    rclpy_context,
+):
+    """Standing still, the arm's topics go out at one cycle in idle_divider (their readers woke
+    400 times a second for nothing); once it moves, every cycle, the last still one first."""
+    arm = MujocoArmNode(
+        context=rclpy_context,
+        parameter_overrides=[
+            Parameter('real_time_factor', value=5.0),
+            Parameter('idle_divider', value=10),
+        ],
+    )
+    probe = Node('arm_rate_probe', context=rclpy_context)
+    states: list[JointState] = []
+    tips: list[PoseStamped] = []
+    probe.create_subscription(JointState, '/joint_states', states.append, 1000)
+    probe.create_subscription(PoseStamped, '/brush_tip_pose', tips.append, 1000)
+    publisher = probe.create_publisher(JointTrajectory, '/arm_controller/joint_trajectory', 10)
+    executor = MultiThreadedExecutor(context=rclpy_context)
+    executor.add_node(arm)
+    executor.add_node(probe)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        # The arm settles on its start position first (full rate while it moves).
+        assert wait_until(lambda: len(states) >= 40, 20.0), 'no state published'
+        assert np.diff([_stamp(m) for m in states[30:40]]) == pytest.approx(0.1, abs=1e-6)
+
+        home = np.array(HOME_POSITIONS_RAD)
+        goal = home + np.array([0.2, 0.0, 0.0, 0.0, 0.0, 0.0])
+        trajectory = JointTrajectory(joint_names=list(ARM_JOINTS))
+        trajectory.points.append(
+            JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
+        )
+        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
+        for _ in range(5):
+            publisher.publish(trajectory)
+            if wait_until(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
+                break
+        assert wait_until(
+            lambda: np.max(np.abs(np.array(states[-1].position) - goal)) < 1e-3, 20.0
+        ), f'arm at {states[-1].position}'
+
+        def tenth_rate() -> bool:
+            stamps = [_stamp(m) for m in states[-10:]]
+            return np.allclose(np.diff(stamps), 0.1, atol=1e-6)
+
+        # Once it has settled on the goal, the rate drops again.
+        assert wait_until(tenth_rate, 20.0), 'the rate did not drop after the move'
+        snapshot = list(states)
+        moving = [np.max(np.abs(m.velocity)) > 1e-3 for m in snapshot]
+        first = moving.index(True)
+        stamps = np.array([_stamp(m) for m in snapshot])
+        # The state one cycle before the first moving one, still at home.
+        assert stamps[first] - stamps[first - 1] == pytest.approx(0.01, abs=1e-6)
+        assert np.array(snapshot[first - 1].position) == pytest.approx(home, abs=1e-4)
+        last = len(moving) - 1 - moving[::-1].index(True)
+        assert np.diff(stamps[first - 1 : last + 1]) == pytest.approx(0.01, abs=1e-6)
+        # Still again: the full rate for idle_divider cycles before it drops.
+        assert np.diff(stamps[last : last + 11]) == pytest.approx(0.01, abs=1e-6)
+        # The tip poses go out with the joint states: the same stamps.
+        tip_stamps = {round(t.header.stamp.sec + t.header.stamp.nanosec * 1e-9, 6) for t in tips}
+        assert {round(s, 6) for s in stamps[first - 1 : last + 11]} <= tip_stamps
+    finally:
+        executor.shutdown()
+        arm.destroy_node()
+        probe.destroy_node()
