@@ -205,7 +205,15 @@ class SimNodeGraph:
         except ExternalShutdownException:
             pass  # the context was shut down under it: nothing left to spin
 
-    def close(self) -> None:
+    def close(self, wait_for_processes: bool = True) -> None:
+        """Stop and destroy the nodes in this process, then tell the cell's processes to stop;
+        with `wait_for_processes` False, the caller waits for them later (wait_for_processes).
+
+        Not the processes first: stopped before this process's nodes, they left
+        test_cell_graph's teardown spinning for ever in rclpy's destroy_node (waiting, with the
+        interpreter lock held, for a node still in use), presumably behind a callback still
+        waiting on them.
+        """
         # rclpy's Executor.shutdown (Kilted) destroys its guard condition without waiting for the
         # callbacks still running, which then fail on it and print 'The following exception was
         # never retrieved' (ros2/rclpy#968, #1666). So: stop spinning, let the running callbacks
@@ -223,11 +231,18 @@ class SimNodeGraph:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        if wait_for_processes:
+            self.wait_for_processes()
+
+    def wait_for_processes(self, timeout_s: float = 10.0) -> None:
+        """Wait for the cell's processes, told to stop by close(), to end (killed after
+        `timeout_s`)."""
         for process in self.processes:
             try:
-                process.wait(timeout=10.0)
+                process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
         self.processes.clear()
 
     def __enter__(self) -> SimNodeGraph:
@@ -319,4 +334,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    # main() has destroyed the nodes and the context: no interpreter teardown after it (0.2-0.45
+    # s of each cell process's stop).
+    from calligraphy_ros_kit.cli import exit_process
+
+    exit_process(main())

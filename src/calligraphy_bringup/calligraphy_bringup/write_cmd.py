@@ -80,7 +80,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         '--timeout-s', type=float, default=900.0,
         help='give up after this many seconds of writing: cancel, save what was written, exit 1',
     )  # fmt: skip
-    parser.set_defaults(func=run)
+    # Everything is written and closed when run() returns: the script ends without the
+    # interpreter's teardown.
+    parser.set_defaults(func=run, quick_exit=True)
 
 
 def _save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
@@ -211,6 +213,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(args: argparse.Namespace, text: str, context) -> int:
+    graphs: list = []
+    try:
+        return _write_and_save(args, text, context, graphs)
+    finally:
+        # The cell's processes were told to stop as the cell closed; the animation was encoded
+        # while they did.
+        for graph in graphs:
+            graph.wait_for_processes()
+
+
+def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
@@ -247,6 +260,7 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
     timed_out = ''
     try:
         graph = SimNodeGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
+        graphs.append(graph)
         graph.start()
         observer = Node('calligraphy_write_cli', context=context)
         executor = SingleThreadedExecutor(context=context)
@@ -323,8 +337,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
         marks['saved'] = time.monotonic()
         _close(spinner, recorder, executor, observer, graph, cell)
         marks['stopped'] = time.monotonic()
-    # The animation is encoded from the frames kept in memory once the cell has stopped: beside
-    # the cell's processes and threads the same GIF took 1.8-2.1 s instead of 0.3 s.
+    # The animation is encoded from the frames kept in memory once the cell has stopped (its
+    # processes still ending): beside the running cell the same GIF took 1.8-2.1 s, not 0.3 s.
     try:
         animated = frames.save_gif(out / 'writing.gif')
     except OSError as error:
@@ -367,7 +381,8 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
 
 
 def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:
-    """Stop everything this command started, threads joined before anything is destroyed.
+    """Stop everything this command started, threads joined before anything is destroyed; the
+    cell's processes are told to stop, and the caller waits for them (wait_for_processes).
 
     Ctrl-C is ignored meanwhile (the steps are bounded): an interrupt in the middle would leave
     the simulated cell's processes or a thread inside rclpy behind.
@@ -388,7 +403,7 @@ def _close(spinner, recorder, executor, observer, graph, cell=None) -> None:
         if observer is not None:
             observer.destroy_node()
         if graph is not None:
-            graph.close()
+            graph.close(wait_for_processes=False)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -18,8 +18,10 @@ here, so the command line depends on nothing and nothing depends back on a packa
 from __future__ import annotations
 
 import argparse
+import ctypes
 import inspect
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -104,7 +106,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_process(code: int) -> None:
+    """End this process with `code` now, without the interpreter's teardown of its modules and
+    objects, once the caller has closed everything it opened (files written, ROS contexts
+    destroyed): stdout and stderr, Python's and C's, are flushed first. The teardown of a
+    process that had the cell's nodes in it took 0.2-0.45 s of a `calligraphy write`."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (AttributeError, OSError):
+        pass
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (None: this process's, as the `calligraphy` script does).
+
+    A command that sets `quick_exit` in its parser's defaults (it has closed all it opened when
+    it returns) ends the process at once when run as the script (see exit_process).
+    """
     try:
         # Loading the subcommands imports their packages, which takes seconds: Ctrl-C then is
         # a clean exit too.
@@ -114,13 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return USAGE_ERROR
         try:
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
         except CliError as error:
             print(f'calligraphy {args.command}: error: {error}', file=sys.stderr)
             return error.code
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130
+    if argv is None and getattr(args, 'quick_exit', False):
+        exit_process(code)
+    return code
 
 
 if __name__ == '__main__':
