@@ -26,7 +26,13 @@ from pathlib import Path
 
 from calligraphy_bringup.write_inputs import WriteInputs
 from calligraphy_bringup.write_report import announce, build_report, wall_breakdown
-from calligraphy_bringup.write_watch import MotionClock, Progress, SheetFrames
+from calligraphy_bringup.write_watch import (
+    MotionClock,
+    Progress,
+    SheetFrames,
+    new_sheet,
+    save_paper,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -83,26 +89,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     # Everything is written and closed when run() returns: the script ends without the
     # interpreter's teardown.
     parser.set_defaults(func=run, quick_exit=True)
-
-
-def _save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
-    from calligraphy_interfaces.srv import SavePaper
-    from calligraphy_ros_kit.futures import call_once
-
-    client = node.create_client(SavePaper, '/virtual_paper/save')
-    if not client.wait_for_service(timeout_sec=timeout_s):
-        raise RuntimeError('/virtual_paper/save is not available')
-    # A new client's first answer can be dropped (call_once); saving the same file again is
-    # harmless.
-    for _ in range(attempts):
-        response = call_once(client, SavePaper.Request(path=str(path)), timeout_s)
-        if response is not None:
-            break
-    else:
-        raise RuntimeError(f'/virtual_paper/save did not answer {attempts} calls')
-    if response.error_code != SavePaper.Response.SUCCESS:
-        raise RuntimeError(f'saving the sheet failed: {response.error_msg}')
-    return response.saved_path
 
 
 class _Spinner:
@@ -165,29 +151,6 @@ def _prepare_out(out: Path) -> None:
     probe = out / f'.write-probe-{os.getpid()}'
     probe.write_bytes(b'')
     probe.unlink()
-
-
-def _new_sheet(node, timeout_s: float = 30.0) -> None:
-    """Tell the writer the sheet is blank: the simulated sheet is fresh on every run."""
-    from std_srvs.srv import Trigger
-
-    from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
-    from calligraphy_writer.client import CalligraphyClientError
-
-    client = node.create_client(Trigger, '/writer/new_sheet')
-    try:
-        if not client.wait_for_service(timeout_sec=timeout_s):
-            raise CalligraphyClientError(
-                f'/writer/new_sheet did not appear within {timeout_s:g} s'
-            )
-        try:
-            started = wait_for_future(client.call_async(Trigger.Request()), timeout_s).success
-        except FutureTimeoutError:
-            started = False
-        if not started:
-            raise CalligraphyClientError('the writer did not start a new sheet')
-    finally:
-        node.destroy_client(client)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -289,7 +252,7 @@ def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) 
         # The animation starts from the sheet before the first stroke (on a loaded machine
         # the 3 MB sheet images can reach this process seconds after the camera's).
         frames.first.wait(timeout=20.0)
-        _new_sheet(observer)
+        new_sheet(observer)
         sim_start = clock.last
         marks['cell_up'] = time.monotonic()
         try:
@@ -326,7 +289,7 @@ def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) 
                 'in 30 s; saving the sheet as it is',
                 file=sys.stderr,
             )
-        paper = _save_paper(observer, (out / 'paper.png').resolve())
+        paper = save_paper(observer, (out / 'paper.png').resolve())
         frames.add_final(paper)
     except (RuntimeError, OSError) as error:
         # The writer, the cell or the output folder failed us (CalligraphyClientError is a

@@ -1,6 +1,7 @@
 """What `calligraphy write` watches while the cell writes: the progress bar fed from the goal's
 feedback, the sheet images for the animation, the simulated clock, and the robot time per
-character (moving, and of it writing). Each subscribes on the command's observer node."""
+character (moving, and of it writing). Each subscribes on the command's observer node. And the
+two calls it makes of the cell's sheet: a new blank sheet for the writer, the sheet saved."""
 
 from __future__ import annotations
 
@@ -160,3 +161,47 @@ class MotionClock:
         dt = stamp - previous[0]
         if 0.0 < dt < 0.5 and np.max(np.abs(positions - previous[1])) > self.still_rad_s * dt:
             self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt
+
+
+def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
+    """Have the virtual paper save its sheet as a PNG at `path`; the path it saved."""
+    from calligraphy_interfaces.srv import SavePaper
+    from calligraphy_ros_kit.futures import call_once
+
+    client = node.create_client(SavePaper, '/virtual_paper/save')
+    if not client.wait_for_service(timeout_sec=timeout_s):
+        raise RuntimeError('/virtual_paper/save is not available')
+    # A new client's first answer can be dropped (call_once); saving the same file again is
+    # harmless.
+    for _ in range(attempts):
+        response = call_once(client, SavePaper.Request(path=str(path)), timeout_s)
+        if response is not None:
+            break
+    else:
+        raise RuntimeError(f'/virtual_paper/save did not answer {attempts} calls')
+    if response.error_code != SavePaper.Response.SUCCESS:
+        raise RuntimeError(f'saving the sheet failed: {response.error_msg}')
+    return response.saved_path
+
+
+def new_sheet(node, timeout_s: float = 30.0) -> None:
+    """Tell the writer the sheet is blank: the simulated sheet is fresh on every run."""
+    from std_srvs.srv import Trigger
+
+    from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+    from calligraphy_writer.client import CalligraphyClientError
+
+    client = node.create_client(Trigger, '/writer/new_sheet')
+    try:
+        if not client.wait_for_service(timeout_sec=timeout_s):
+            raise CalligraphyClientError(
+                f'/writer/new_sheet did not appear within {timeout_s:g} s'
+            )
+        try:
+            started = wait_for_future(client.call_async(Trigger.Request()), timeout_s).success
+        except FutureTimeoutError:
+            started = False
+        if not started:
+            raise CalligraphyClientError('the writer did not start a new sheet')
+    finally:
+        node.destroy_client(client)
