@@ -86,3 +86,16 @@ def test_the_plumbing_imports_no_subcommand_and_no_rclpy():
         'assert not loaded, loaded\n'
     )
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_a_named_command_loads_no_other_command(monkeypatch, capsys):
+    """`calligraphy write ...` imports write's module alone; help still lists every command."""
+
+    def broken(subparsers: argparse._SubParsersAction) -> None:
+        raise RuntimeError('this command was loaded')
+
+    _registry(monkeypatch, {'paint': _failing_command, 'sculpt': broken})
+    assert cli.main(['paint']) == 2
+    assert 'the brush is dry' in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match='was loaded'):
+        cli.main(['--help'])
