@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,25 +22,57 @@ from calligraphy_model.polling import wait_until
 from calligraphy_sim.mujoco_arm_node import MujocoArmNode
 
 
-@pytest.mark.timeout(60)
-def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_context):
+@contextmanager
+def _arm_graph(context, depth: int, **parameters):
+    """The arm node and a probe node spinning together: the probe's lists of /joint_states,
+    /clock and /brush_tip_pose (queues of `depth`) and its trajectory publisher."""
     arm = MujocoArmNode(
-        context=rclpy_context, parameter_overrides=[Parameter('real_time_factor', value=5.0)]
+        context=context,
+        parameter_overrides=[Parameter(name, value=value) for name, value in parameters.items()],
     )
-    probe = Node('arm_probe', context=rclpy_context)
-    states: list[JointState] = []
-    clocks: list[Clock] = []
-    tips: list[PoseStamped] = []
-    probe.create_subscription(JointState, '/joint_states', states.append, 10)
-    probe.create_subscription(Clock, '/clock', clocks.append, 10)
-    probe.create_subscription(PoseStamped, '/brush_tip_pose', tips.append, 10)
-    publisher = probe.create_publisher(JointTrajectory, '/arm_controller/joint_trajectory', 10)
-    executor = MultiThreadedExecutor(context=rclpy_context)
+    probe = Node('arm_probe', context=context)
+    seen = SimpleNamespace(arm=arm, states=[], clocks=[], tips=[])
+    probe.create_subscription(JointState, '/joint_states', seen.states.append, depth)
+    probe.create_subscription(Clock, '/clock', seen.clocks.append, depth)
+    probe.create_subscription(PoseStamped, '/brush_tip_pose', seen.tips.append, depth)
+    seen.publisher = probe.create_publisher(
+        JointTrajectory, '/arm_controller/joint_trajectory', 10
+    )
+    executor = MultiThreadedExecutor(context=context)
     executor.add_node(arm)
     executor.add_node(probe)
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     try:
+        yield seen
+    finally:
+        executor.shutdown()
+        arm.destroy_node()
+        probe.destroy_node()
+
+
+def _send(seen, trajectory: JointTrajectory) -> None:
+    """Publish until the arm has taken it: the graph can show the subscription a moment before
+    DDS has matched it, and the first message is then lost (same goal, from arrival)."""
+    assert wait_until(lambda: seen.publisher.get_subscription_count() > 0, 10.0)
+    for _ in range(5):
+        seen.publisher.publish(trajectory)
+        if wait_until(lambda: seen.arm.simulation.follower.busy_until_s > 0.0, 2.0):
+            break
+
+
+def _to(goal: np.ndarray) -> JointTrajectory:
+    trajectory = JointTrajectory(joint_names=list(ARM_JOINTS))
+    trajectory.points.append(
+        JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
+    )
+    return trajectory
+
+
+@pytest.mark.timeout(60)
+def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_context):
+    with _arm_graph(rclpy_context, 10, real_time_factor=5.0) as seen:
+        states, clocks, tips, arm = seen.states, seen.clocks, seen.tips, seen.arm
         assert wait_until(lambda: states and tips and clocks, 20.0), 'no state published'
         assert list(states[-1].name) == list(ARM_JOINTS)
         assert tips[-1].header.frame_id == 'paper'
@@ -48,18 +82,9 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
         goal = np.array(HOME_POSITIONS_RAD) + np.array([0.2, 0.1, -0.1, 0.05, 0.0, 0.3])
         bad = JointTrajectory(joint_names=['elbow_joint'])
         bad.points.append(JointTrajectoryPoint(positions=[0.0], time_from_start=Duration(sec=1)))
-        publisher.publish(bad)  # rejected: not all arm joints; the arm keeps holding
-        trajectory = JointTrajectory(joint_names=list(ARM_JOINTS))
-        trajectory.points.append(
-            JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
-        )
-        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
-        # The graph can show the subscription a moment before DDS has matched it and the first
-        # message is then lost: send again until the arm has taken it (same goal, from arrival).
-        for _ in range(5):
-            publisher.publish(trajectory)
-            if wait_until(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
-                break
+        assert wait_until(lambda: seen.publisher.get_subscription_count() > 0, 10.0)
+        seen.publisher.publish(bad)  # rejected: not all arm joints; the arm keeps holding
+        _send(seen, _to(goal))
 
         def arrived() -> bool:
             return np.max(np.abs(np.array(states[-1].position) - goal)) < 1e-3
@@ -77,10 +102,6 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
             result = arm.set_parameters([Parameter('real_time_factor', value=2.0)])[0]
             if not result.successful:
                 raise InvalidParameterValueException('real_time_factor', 2.0, result.reason)
-    finally:
-        executor.shutdown()
-        arm.destroy_node()
-        probe.destroy_node()
 
 
 def _stamp(msg: JointState) -> float:
@@ -93,40 +114,15 @@ def test_a_still_arm_publishes_at_a_tenth_of_the_rate_and_its_state_right_before
 ):
     """Standing still, the arm's topics go out at one cycle in idle_divider (their readers woke
     400 times a second for nothing); once it moves, every cycle, the last still one first."""
-    arm = MujocoArmNode(
-        context=rclpy_context,
-        parameter_overrides=[
-            Parameter('real_time_factor', value=5.0),
-            Parameter('idle_divider', value=10),
-        ],
-    )
-    probe = Node('arm_rate_probe', context=rclpy_context)
-    states: list[JointState] = []
-    tips: list[PoseStamped] = []
-    probe.create_subscription(JointState, '/joint_states', states.append, 1000)
-    probe.create_subscription(PoseStamped, '/brush_tip_pose', tips.append, 1000)
-    publisher = probe.create_publisher(JointTrajectory, '/arm_controller/joint_trajectory', 10)
-    executor = MultiThreadedExecutor(context=rclpy_context)
-    executor.add_node(arm)
-    executor.add_node(probe)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
+    with _arm_graph(rclpy_context, 1000, real_time_factor=5.0, idle_divider=10) as seen:
+        states, tips = seen.states, seen.tips
         # The arm settles on its start position first (full rate while it moves).
         assert wait_until(lambda: len(states) >= 40, 20.0), 'no state published'
         assert np.diff([_stamp(m) for m in states[30:40]]) == pytest.approx(0.1, abs=1e-6)
 
         home = np.array(HOME_POSITIONS_RAD)
         goal = home + np.array([0.2, 0.0, 0.0, 0.0, 0.0, 0.0])
-        trajectory = JointTrajectory(joint_names=list(ARM_JOINTS))
-        trajectory.points.append(
-            JointTrajectoryPoint(positions=goal.tolist(), time_from_start=Duration(sec=1))
-        )
-        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
-        for _ in range(5):
-            publisher.publish(trajectory)
-            if wait_until(lambda: arm.simulation.follower.busy_until_s > 0.0, 2.0):
-                break
+        _send(seen, _to(goal))
         assert wait_until(
             lambda: np.max(np.abs(np.array(states[-1].position) - goal)) < 1e-3, 20.0
         ), f'arm at {states[-1].position}'
@@ -151,7 +147,3 @@ def test_a_still_arm_publishes_at_a_tenth_of_the_rate_and_its_state_right_before
         # The tip poses go out with the joint states: the same stamps.
         tip_stamps = {round(t.header.stamp.sec + t.header.stamp.nanosec * 1e-9, 6) for t in tips}
         assert {round(s, 6) for s in stamps[first - 1 : last + 11]} <= tip_stamps
-    finally:
-        executor.shutdown()
-        arm.destroy_node()
-        probe.destroy_node()
