@@ -105,13 +105,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     commands = registered(COMMANDS_GROUP)
     if only in commands:
-        commands = {only: commands[only]}
-    elif only == 'bench':
-        commands = {}
-    for ep in commands.values():
-        ep.load()(subparsers)
-    if only is None or only not in commands:
-        _add_bench_parser(subparsers)
+        commands[only].load()(subparsers)
+        return parser
+    if only != 'bench':
+        for ep in commands.values():
+            ep.load()(subparsers)
+    _add_bench_parser(subparsers)
     return parser
 
 

@@ -118,7 +118,7 @@ class MujocoArmNode(Node):
         divider = self.config.idle_divider
         wall_start, sim_start = time.monotonic(), sim.time_s
         cycle = still_cycles = 0
-        held = None  # the newest still cycle not published: (stamp, joint state, tip pose)
+        held = None  # the newest still cycle not published: (state, tip) as _publish_state takes
         while not self._stop.is_set():
             with self._lock:
                 sim.step(steps)
