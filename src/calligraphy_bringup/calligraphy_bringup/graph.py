@@ -64,6 +64,13 @@ SIM_CELL = (
     NodeSpec('calibration_node', 'calligraphy_bringup.calibration_node', 'CalibrationNode'),
 )
 
+# What `calligraphy write` brings up: the cell without calibration_node, which serves only the
+# calibrate_cell action (`calligraphy calibrate --sim` brings up a cell of its own). In the
+# writer's process it took 0.3 s of CPU to import at every start, and its simulated-time clock
+# subscription woke the executor of that process's seven nodes for every /clock message, 400 a
+# second while the arm moved at 4x real time.
+WRITE_CELL = tuple(spec for spec in SIM_CELL if spec.name != 'calibration_node')
+
 
 # Nodes that run in processes of their own when the whole sim cell is brought up. The virtual
 # paper is alone: it must apply the arm's tip poses (400 a second at 4x real time) as they come,

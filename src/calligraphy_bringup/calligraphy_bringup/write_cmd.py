@@ -1,9 +1,10 @@
 """`calligraphy write TEXT [--out DIR]`: write in simulation and save what was written.
 
-Brings the whole simulated cell up in this process (the nodes of launch/sim.launch.py with
-config/sim.yaml) on a blank sheet, writes TEXT through the /write_text action with a progress
-bar, and saves: `DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was
-written), `DIR/report.json` ({"status", "characters": [{"char", "iou", "strokes", "dips",
+Brings the simulated cell up in this process (the nodes of launch/sim.launch.py with
+config/sim.yaml but calibration_node, which `calligraphy calibrate --sim` brings up) on a blank
+sheet, writes TEXT through the /write_text action with a progress bar, and saves:
+`DIR/paper.png` (the virtual sheet), `DIR/writing.gif` (the sheet as it was written),
+`DIR/report.json` ({"status", "characters": [{"char", "iou", "strokes", "dips",
 "motion_time_s", "writing_share"}], "duration_s", "sim_time_s", "warnings", ...}) and, with
 --record, `DIR/session/` (a rosbag2 bag, MCAP storage: commands, brush paths, observations).
 
@@ -129,9 +130,9 @@ def _usage_error(args: argparse.Namespace, text: str) -> str | None:
         return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
     if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
         return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
-    from calligraphy_bringup.graph import SIM_CELL
+    from calligraphy_bringup.graph import WRITE_CELL
 
-    nodes = tuple(spec.name for spec in SIM_CELL)
+    nodes = tuple(spec.name for spec in WRITE_CELL)
     args.inputs = WriteInputs(args.brush_seed, args.brush_file, args.model, args.param, nodes)
     problem = args.inputs.problem()
     if problem:
@@ -192,6 +193,7 @@ def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) 
 
     from calligraphy_bringup.graph import (
         SIM_PROCESS_GROUPS,
+        WRITE_CELL,
         SimNodeGraph,
         wait_until_cell_sees_now,
     )
@@ -222,7 +224,9 @@ def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) 
     graph = observer = executor = spinner = recorder = cell = None
     timed_out = ''
     try:
-        graph = SimNodeGraph(context, overrides=overrides, process_groups=SIM_PROCESS_GROUPS)
+        graph = SimNodeGraph(
+            context, overrides=overrides, nodes=WRITE_CELL, process_groups=SIM_PROCESS_GROUPS
+        )
         graphs.append(graph)
         graph.start()
         observer = Node('calligraphy_write_cli', context=context)

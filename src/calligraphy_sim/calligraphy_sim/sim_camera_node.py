@@ -10,13 +10,13 @@ import time
 from collections import deque
 
 import numpy as np
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import Header
 
 from calligraphy_model.cell_description import ARM_JOINTS, default_urdf_path
 from calligraphy_model.sheet_markers import SheetMarkers
+from calligraphy_ros_kit.lane import SubscriptionLane
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
 from calligraphy_sim.camera import (
@@ -102,6 +102,7 @@ class SimCameraNode(Node):
         self._waiting_since: float | None = None  # for joint states to reach the sheet's stamp
         self._lock = threading.Lock()
         self._arm_view = None
+        self._lane = None
         # (stamp s, positions in ARM_JOINTS order) of the last 4 s of robot time, oldest first.
         self._joint_states: deque[tuple[float, np.ndarray]] = deque()
         if node.render_arm:
@@ -115,11 +116,10 @@ class SimCameraNode(Node):
                 config.width_px,
                 config.height_px,
             )
-            # Its own group: 400 joint states a second must not wait behind a frame's render.
-            self.create_subscription(
-                JointState, 'joint_states', self._on_joint_state, 50,
-                callback_group=MutuallyExclusiveCallbackGroup(),
-            )  # fmt: skip
+            # On a lane of its own (calligraphy_ros_kit.lane): 400 joint states a second must not
+            # wait behind a frame's render, nor wake the executor of this process's nodes.
+            self._lane = SubscriptionLane(self)
+            self._lane.create_subscription(JointState, 'joint_states', self._on_joint_state, 50)
         self._image_pub = self.create_publisher(Image, 'camera/color/image_raw', 2)
         self._info_pub = self.create_publisher(CameraInfo, 'camera/color/camera_info', 2)
         self.create_subscription(Image, 'virtual_paper/image', self._on_sheet, 2)
@@ -212,6 +212,9 @@ class SimCameraNode(Node):
         self._info_pub.publish(camera_info(self._camera.config, header))
 
     def destroy_node(self) -> None:
+        if self._lane is not None:
+            self._lane.destroy()
+            self._lane = None
         if self._arm_view is not None:
             self._arm_view.close()
             self._arm_view = None

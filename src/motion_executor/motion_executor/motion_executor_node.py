@@ -26,6 +26,7 @@ from calligraphy_interfaces.msg import TrajectoryAck
 from calligraphy_model.cell_description import fixed_pose_in_base, load_cell_yaml
 from calligraphy_model.kinematics import ArmKinematics
 from calligraphy_ros_kit.futures import FutureTimeoutError, wait_for_future
+from calligraphy_ros_kit.lane import SubscriptionLane
 from calligraphy_ros_kit.parameters import declare_config, read_only_at_run_time
 from calligraphy_ros_kit.runner import run_node
 from motion_executor import conversions
@@ -147,13 +148,15 @@ class MotionExecutorNode(Node):
             TrajectoryAck, 'arm_controller/trajectory_ack', self._on_ack, 10,
             callback_group=self._group,
         )  # fmt: skip
-        self.create_subscription(
+        # On a lane of its own: 400-500 joint states a second woke this node's executor (and
+        # in `calligraphy write`, that of six other nodes) for each one (calligraphy_ros_kit.lane).
+        self._lane = SubscriptionLane(self)
+        self._lane.create_subscription(
             JointState,
             'joint_states',
             self._on_joint_state,
             # Newest only: a backlog of old states would make every stamp we derive stale.
             QoSProfile(depth=1),
-            callback_group=self._group,
         )
         self._server = ActionServer(
             self,
@@ -180,7 +183,7 @@ class MotionExecutorNode(Node):
     def destroy_node(self) -> None:
         # rclpy's destroy_node leaves action servers and clients in the DDS graph. (A node whose
         # start failed has not made them.)
-        for name in ('_server', '_controller'):
+        for name in ('_server', '_controller', '_lane'):
             if getattr(self, name, None) is not None:
                 getattr(self, name).destroy()
         super().destroy_node()
