@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
+from builtin_interfaces.msg import Time
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
@@ -69,3 +70,36 @@ def test_a_lane_takes_messages_while_the_nodes_executor_is_busy(rclpy_context):
     executor.shutdown()
     owner.destroy_node()
     talker.destroy_node()
+
+
+def test_a_simulated_time_node_takes_its_clock_from_a_lane(rclpy_context):
+    from rclpy.parameter import Parameter
+    from rosgraph_msgs.msg import Clock
+
+    from calligraphy_ros_kit.lane import lane_for_clock
+
+    wall = Node('lane_wall_clock', context=rclpy_context)
+    assert lane_for_clock(wall) is None, 'a node on wall time has no /clock to move'
+    owner = Node(
+        'lane_sim_clock',
+        context=rclpy_context,
+        parameter_overrides=[Parameter('use_sim_time', value=True)],
+    )
+    assert [s.topic_name for s in owner.subscriptions] == ['/clock']
+    lane = lane_for_clock(owner)
+    talker = Node('lane_clock_talker', context=rclpy_context)
+    try:
+        assert [s.topic_name for s in owner.subscriptions] == [], 'its own /clock is gone'
+        publisher = talker.create_publisher(Clock, '/clock', 10)
+        assert _wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
+        # Nothing spins the owner: its clock follows /clock through the lane alone.
+        for seconds in (12, 13):
+            publisher.publish(Clock(clock=Time(sec=seconds, nanosec=500_000_000)))
+            assert _wait_until(
+                lambda s=seconds: owner.get_clock().now().nanoseconds == s * 10**9 + 500_000_000,
+                10.0,
+            ), owner.get_clock().now()
+    finally:
+        lane.destroy()
+        for node in (owner, wall, talker):
+            node.destroy_node()

@@ -19,6 +19,7 @@ from calligraphy_model.polling import wait_until
 from calligraphy_model.raster import Region
 from calligraphy_model.sheet_markers import SheetMarkers
 from calligraphy_model.types import GlyphScore
+from calligraphy_ros_kit.lane import lane_for_clock
 from calligraphy_ros_kit.parameters import declare_config
 from calligraphy_ros_kit.runner import run_node
 from camera_feedback.config import (
@@ -158,6 +159,15 @@ class CameraFeedbackNode(Node):
             self._on_observe,
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
+        # Simulated time from a lane of its own (calligraphy_ros_kit.lane): /clock no longer
+        # wakes the executor this node shares with the simulated camera.
+        self._clock_lane = lane_for_clock(self)
+
+    def destroy_node(self) -> None:
+        if getattr(self, '_clock_lane', None) is not None:
+            self._clock_lane.destroy()
+            self._clock_lane = None
+        super().destroy_node()
 
     # -- frames ----------------------------------------------------------------------------------
 
