@@ -25,10 +25,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from calligraphy_model.errors import CalligraphyError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 COMMANDS_GROUP = 'calligraphy.commands'
 BENCHMARKS_GROUP = 'calligraphy.benchmarks'
@@ -45,6 +48,10 @@ class CliError(CalligraphyError):
 
 def registered(group: str) -> dict[str, EntryPoint]:
     """The entry points of `group` by name, sorted by name (nothing loaded yet)."""
+    # Here, not at the top: the cell's processes import this module for exit_process alone, and
+    # importlib.metadata took 50 ms of each one's start.
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in sorted(entry_points(group=group), key=lambda ep: ep.name)}
 
 
