@@ -302,6 +302,17 @@ def test_a_character_is_written_with_camera_feedback_on_stand_in_ur_and_realsens
 # -- 2. every name the files use is served, every parameter declared -----------------------------
 
 
+def _lanes(node: Node) -> list:
+    from calligraphy_ros_kit.lane import SubscriptionLane
+
+    return [value for value in vars(node).values() if isinstance(value, SubscriptionLane)]
+
+
+def _lanes_in_graph(node: Node) -> bool:
+    names = node.get_node_names_and_namespaces()
+    return all((lane.node.get_name(), lane.node.get_namespace()) in names for lane in _lanes(node))
+
+
 def _endpoints(node: Node) -> dict[str, dict[str, str]]:
     """The node's own endpoints as the ROS graph lists them, {kind: {name: type}}."""
     from rclpy.action.graph import (
@@ -314,8 +325,17 @@ def _endpoints(node: Node) -> dict[str, dict[str, str]]:
     def table(pairs) -> dict[str, str]:
         return {topic: types[0] for topic, types in pairs if '/_action/' not in topic}
 
+    subscribes = table(node.get_subscriber_names_and_types_by_node(name, namespace))
+    # High-rate subscriptions live on the node's lane (calligraphy_ros_kit.lane), a helper node
+    # of its process named `<name>_lane`: they are the node's.
+    for lane in _lanes(node):
+        lane_name = lane.node.get_name()
+        if (lane_name, namespace) in node.get_node_names_and_namespaces():
+            subscribes.update(
+                table(node.get_subscriber_names_and_types_by_node(lane_name, namespace))
+            )
     return {
-        'subscribes': table(node.get_subscriber_names_and_types_by_node(name, namespace)),
+        'subscribes': subscribes,
         'publishes': table(node.get_publisher_names_and_types_by_node(name, namespace)),
         'serves': table(node.get_service_names_and_types_by_node(name, namespace)),
         'calls': table(node.get_client_names_and_types_by_node(name, namespace)),
@@ -378,7 +398,8 @@ def test_the_launch_sets_only_declared_parameters_and_every_name_used_is_served(
         tables = {node.get_name(): _endpoints(node) for node in nodes}
         assert wait_until(
             lambda: (
-                all(tables[n.get_name()].update(_endpoints(n)) or True for n in nodes)
+                all(_lanes_in_graph(n) for n in nodes)
+                and all(tables[n.get_name()].update(_endpoints(n)) or True for n in nodes)
                 and all(
                     t['subscribes'] or t['serves'] or t['action_servers'] for t in tables.values()
                 )

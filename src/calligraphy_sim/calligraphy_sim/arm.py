@@ -76,8 +76,8 @@ class ArmNodeConfig:
     )
     idle_divider: int = setting(
         10,
-        'while the arm stands still, the topics go out at one publish cycle in this many '
-        '(1 = always at the full rate)',
+        'while the arm stands still, the topics go out at one publish cycle in this many, '
+        'and /clock also while it moves (1 = always at the full rate)',
         low=1,
         high=1000,
     )

@@ -92,8 +92,14 @@ def test_arm_node_follows_a_trajectory_and_publishes_state_clock_and_tip(rclpy_c
         assert wait_until(arrived, 20.0), f'arm at {states[-1].position}'
         assert arm.simulation.follower.busy_until_s > 0.0
         stamp = states[-1].header.stamp.sec + states[-1].header.stamp.nanosec * 1e-9
-        clock = clocks[-1].clock.sec + clocks[-1].clock.nanosec * 1e-9
-        assert clock > 1.0 and abs(clock - stamp) < 0.5  # one simulated time base
+
+        def clock() -> float:
+            return clocks[-1].clock.sec + clocks[-1].clock.nanosec * 1e-9
+
+        # One simulated time base: /clock (one cycle in ten while the arm moves, every cycle
+        # once it stops) reaches the stamp of the state that showed the arm arrived.
+        assert wait_until(lambda: clock() >= stamp - 1e-9, 10.0), (clock(), stamp)
+        assert clock() > 1.0 and abs(clock() - stamp) < 0.5
         assert abs(tips[-1].pose.position.x - 0.1485) > 0.01  # the tip moved across the sheet
         assert arm.simulation.joint_positions == pytest.approx(goal, abs=1e-3)
         with pytest.raises(Exception, match='read at start'):
@@ -113,7 +119,8 @@ def test_a_still_arm_publishes_at_a_tenth_of_the_rate_and_its_state_right_before
     rclpy_context,
 ):
     """Standing still, the arm's topics go out at one cycle in idle_divider (their readers woke
-    400 times a second for nothing); once it moves, every cycle, the last still one first."""
+    400 times a second for nothing); once it moves, every cycle, the last still one first, but
+    /clock, which stays at one cycle in idle_divider until the arm stops."""
     with _arm_graph(rclpy_context, 1000, real_time_factor=5.0, idle_divider=10) as seen:
         states, tips = seen.states, seen.tips
         # The arm settles on its start position first (full rate while it moves).
@@ -144,6 +151,14 @@ def test_a_still_arm_publishes_at_a_tenth_of_the_rate_and_its_state_right_before
         assert np.diff(stamps[first - 1 : last + 1]) == pytest.approx(0.01, abs=1e-6)
         # Still again: the full rate for idle_divider cycles before it drops.
         assert np.diff(stamps[last : last + 11]) == pytest.approx(0.01, abs=1e-6)
+        # /clock: one cycle in idle_divider while the arm moves too, the full rate for
+        # idle_divider cycles after it stops, so the newest time a reader holds is never older
+        # than the moment the arm stood.
+        clocks = np.array([c.clock.sec + c.clock.nanosec * 1e-9 for c in seen.clocks])
+        during = clocks[(clocks > stamps[first] + 1e-6) & (clocks < stamps[last] - 1e-6)]
+        assert len(during) > 2 and np.diff(during) == pytest.approx(0.1, abs=1e-6)
+        after = clocks[(clocks > stamps[last] + 1e-6) & (clocks <= stamps[last] + 0.1 + 1e-6)]
+        assert np.diff(after) == pytest.approx(0.01, abs=1e-6) and len(after) == 10
         # The tip poses go out with the joint states: the same stamps.
         tip_stamps = {round(t.header.stamp.sec + t.header.stamp.nanosec * 1e-9, 6) for t in tips}
         assert {round(s, 6) for s in stamps[first - 1 : last + 11]} <= tip_stamps

@@ -228,6 +228,9 @@ def test_a_dip_while_a_stroke_is_written_is_refused_and_the_node_keeps_serving(g
         result = graph.result(graph.send(mode='full'), 10.0)
         assert not result.success and result.error_code == Result.BUSY_WRITING
         assert 'written' in result.error_msg
+        # Tip poses of the time the refused dip would have moved the arm (a still arm's come at
+        # one cycle in ten): waited for, not assumed.
+        assert graph.wait_until(lambda: len(graph.tips) >= moved_from + 5, 20.0)
         tips = np.array(graph.tips[moved_from:])
         assert np.ptp(tips, axis=0).max() < 1e-3, 'a refused dip moved the arm'
     finally:
