@@ -67,7 +67,10 @@ class SubscriptionLane:
     def destroy(self) -> None:
         """Stop the thread (a running callback finishes first), then destroy the helper node."""
         self._stop.set()
-        self._executor.wake()
+        try:
+            self._executor.wake()  # out of its wait now rather than at its 0.5 s timeout
+        except Exception:  # noqa: BLE001 - the context already shut down: the loop has ended
+            pass
         self._thread.join(timeout=5.0)
         self._executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()

@@ -103,3 +103,20 @@ def test_a_simulated_time_node_takes_its_clock_from_a_lane(rclpy_context):
         lane.destroy()
         for node in (owner, wall, talker):
             node.destroy_node()
+
+
+def test_a_lane_closes_quietly_after_its_context_shut_down():
+    """Ctrl-C shuts the context down before the nodes are destroyed (run_node): the lane's
+    thread has ended by then, and destroy() does not raise."""
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context)
+    owner = Node('lane_after_shutdown', context=context)
+    lane = SubscriptionLane(owner)
+    lane.create_subscription(JointState, 'joint_states', lambda msg: None, 10)
+    context.try_shutdown()
+    lane.destroy()
+    owner.destroy_node()
+    assert not lane._thread.is_alive()
