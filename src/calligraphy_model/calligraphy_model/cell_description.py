@@ -86,13 +86,19 @@ def default_cell_yaml_path() -> Path:
     return find_description_file(CELL_YAML_NAME)
 
 
+def load_yaml_text(text: str):
+    """A YAML document as yaml.safe_load reads it, with libyaml's safe loader where PyYAML has
+    it: 10x faster (13 ms against 1.2 ms for sim.yaml), and every process of the cell reads
+    cell.yaml and its parameters file at start."""
+    return yaml.load(text, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+
+
 def load_cell_yaml(path: str | Path | None = None) -> dict:
     """The cell's fixed poses (`urdf/cell.yaml`, or `path`); FileNotFoundError / ValueError."""
     target = Path(path) if path else default_cell_yaml_path()
     if not target.is_file():
         raise FileNotFoundError(f'cell description {target} does not exist')
-    # libyaml's safe loader where PyYAML has it (10x faster; each process of the cell reads it).
-    cell = yaml.load(target.read_text(), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+    cell = load_yaml_text(target.read_text())
     if not isinstance(cell, dict):
         raise ValueError(f'{target}: expected a mapping of cell poses')
     return cell

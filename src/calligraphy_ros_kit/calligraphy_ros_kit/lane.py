@@ -29,6 +29,7 @@ class SubscriptionLane:
     """Subscriptions of `owner` that its executor never wakes for. Close with destroy()."""
 
     def __init__(self, owner: Node) -> None:
+        self._owner = owner
         self.node = Node(
             f'{owner.get_name()}_lane',
             namespace=owner.get_namespace(),
@@ -47,9 +48,11 @@ class SubscriptionLane:
         """A subscription as Node.create_subscription makes it, on the lane's thread."""
         return self.node.create_subscription(msg_type, topic, callback, qos_profile)
 
-    def drive_clock(self, owner: Node) -> None:
-        """Keep `owner`'s ROS clock at the newest /clock from this lane instead of from a
-        subscription of the owner's own (which rclpy made because owner uses simulated time)."""
+    def drive_clock(self) -> None:
+        """Keep the owner's ROS clock at the newest /clock from this lane instead of from a
+        subscription of the owner's own (which rclpy made because the owner uses simulated
+        time)."""
+        owner = self._owner
         for subscription in list(owner.subscriptions):
             if subscription.topic_name == '/clock':
                 owner.destroy_subscription(subscription)
@@ -83,5 +86,5 @@ def lane_for_clock(owner: Node) -> SubscriptionLane | None:
     if not owner.get_parameter('use_sim_time').value:
         return None
     lane = SubscriptionLane(owner)
-    lane.drive_clock(owner)
+    lane.drive_clock()
     return lane

@@ -5,7 +5,6 @@ leaves no thread and no helper node behind."""
 from __future__ import annotations
 
 import threading
-import time
 
 from builtin_interfaces.msg import Time
 from rclpy.executors import SingleThreadedExecutor
@@ -13,16 +12,8 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 
+from calligraphy_model.polling import wait_until
 from calligraphy_ros_kit.lane import SubscriptionLane
-
-
-def _wait_until(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_a_lane_takes_messages_while_the_nodes_executor_is_busy(rclpy_context):
@@ -49,14 +40,14 @@ def test_a_lane_takes_messages_while_the_nodes_executor_is_busy(rclpy_context):
     spinner.start()
     try:
         assert subscription.topic_name == '/cell_a/joint_states'
-        assert _wait_until(
+        assert wait_until(
             lambda: ('lane_owner_lane', '/cell_a') in talker.get_node_names_and_namespaces(), 10.0
         ), "the lane is a node of its own, in the owner's namespace"
         publisher = talker.create_publisher(JointState, 'joint_states', QoSProfile(depth=200))
-        assert _wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
+        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
         for i in range(100):
             publisher.publish(JointState(name=['j'], position=[float(i)]))
-        assert _wait_until(lambda: len(received) == 100, 10.0), len(received)
+        assert wait_until(lambda: len(received) == 100, 10.0), len(received)
         assert received == [float(i) for i in range(100)], 'in order, none lost'
         assert threads == {'lane_owner_lane'}, threads
     finally:
@@ -64,7 +55,7 @@ def test_a_lane_takes_messages_while_the_nodes_executor_is_busy(rclpy_context):
         spinner.join(timeout=10.0)
         lane.destroy()
     assert not lane._thread.is_alive()
-    assert _wait_until(
+    assert wait_until(
         lambda: ('lane_owner_lane', '/cell_a') not in talker.get_node_names_and_namespaces(), 10.0
     ), 'the helper node left the graph'
     executor.shutdown()
@@ -91,11 +82,11 @@ def test_a_simulated_time_node_takes_its_clock_from_a_lane(rclpy_context):
     try:
         assert [s.topic_name for s in owner.subscriptions] == [], 'its own /clock is gone'
         publisher = talker.create_publisher(Clock, '/clock', 10)
-        assert _wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
+        assert wait_until(lambda: publisher.get_subscription_count() > 0, 10.0)
         # Nothing spins the owner: its clock follows /clock through the lane alone.
         for seconds in (12, 13):
             publisher.publish(Clock(clock=Time(sec=seconds, nanosec=500_000_000)))
-            assert _wait_until(
+            assert wait_until(
                 lambda s=seconds: owner.get_clock().now().nanoseconds == s * 10**9 + 500_000_000,
                 10.0,
             ), owner.get_clock().now()

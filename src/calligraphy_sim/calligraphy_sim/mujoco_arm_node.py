@@ -139,10 +139,12 @@ class MujocoArmNode(Node):
             # on simulated time) ask for the time when the arm has stopped, and the full rate
             # after a stop gives them that moment exactly; each of them had woken 400 times a
             # second during every motion.
+            on_beat = cycle % divider == 0
+            just_stopped = 0 < still_cycles <= divider
             try:
-                if 0 < still_cycles <= divider or cycle % divider == 0:
+                if just_stopped or on_beat:
                     self._clock_pub.publish(Clock(clock=arm_conversions.seconds_to_time(now)))
-                if still_cycles <= divider or cycle % divider == 0:
+                if moving or just_stopped or on_beat:
                     if moving and held is not None:
                         self._publish_state(*held)  # the arm's state right before it moved
                     held = None
