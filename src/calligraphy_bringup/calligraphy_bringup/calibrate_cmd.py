@@ -152,6 +152,7 @@ def _calibrate(args: argparse.Namespace, context) -> int:
         fixed_pose_in_base,
         load_cell_yaml,
     )
+    from calligraphy_ros_kit.spinning import spin_until_stopped
     from camera_feedback.calibration_run import calibrate_cell
     from camera_feedback.sheet_calibration import CalibrationError
 
@@ -184,7 +185,7 @@ def _calibrate(args: argparse.Namespace, context) -> int:
     executor.add_node(node)
     stop = threading.Event()
     spinner = threading.Thread(
-        target=lambda: [executor.spin_once(timeout_sec=0.1) for _ in iter(stop.is_set, True)],
+        target=lambda: spin_until_stopped(executor, stop, 0.1, name='calligraphy calibrate'),
         daemon=True,
     )
     spinner.start()

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from calligraphy_model.cell_description import load_yaml_text
 from calligraphy_ros_kit.futures import call_once
 from calligraphy_ros_kit.runner import make_executor
+from calligraphy_ros_kit.spinning import spin_until_stopped
 
 
 def _config_dir() -> Path:
@@ -211,11 +211,8 @@ class SimNodeGraph:
 
     def _spin(self) -> None:
         # rclpy's spin() ends only by shutdown(); this loop ends on close() first (see close).
-        try:
-            while not self._stop.is_set() and self.context.ok():
-                self.executor.spin_once(timeout_sec=0.5)
-        except ExternalShutdownException:
-            pass  # the context was shut down under it: nothing left to spin
+        name = 'calligraphy cell: ' + ', '.join(self.nodes)
+        spin_until_stopped(self.executor, self._stop, 0.5, name=name)
 
     def close(self, wait_for_processes: bool = True) -> None:
         """Stop and destroy the nodes in this process, then tell the cell's processes to stop;

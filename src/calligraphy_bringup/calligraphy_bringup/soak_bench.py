@@ -171,7 +171,7 @@ def measure_unexpected_outcomes(quick: bool, repeats: int = 10, seed: int = 0) -
     rng = random.Random(seed)
     soak = Soak()
     started = time.monotonic()
-    dropped_answers = 0
+    dropped_answers = spin_errors = 0
     with tempfile.TemporaryDirectory(prefix='bench-soak-') as tmp:
         for index in range(repeats):
             time.sleep(gap_s * (0.5 + rng.random()))
@@ -203,6 +203,7 @@ def measure_unexpected_outcomes(quick: bool, repeats: int = 10, seed: int = 0) -
                     finally:
                         crashes = '; '.join(live.close()) or None
                         dropped_answers += live.dropped_answers
+                        spin_errors += live.spin_errors
                     soak.check(index, 'cell processes end cleanly', partial(_same, crashes))
                 if index % 2 == 0:
                     soak.check(
@@ -220,6 +221,9 @@ def measure_unexpected_outcomes(quick: bool, repeats: int = 10, seed: int = 0) -
         # Service and goal answers the cell's servers could not send (Fast DDS had not matched
         # the client yet); the clients recover from these, so they are not unexpected outcomes.
         'dropped_answers': dropped_answers,
+        # Executor turns that raised (an action client made or destroyed on another thread, as
+        # each case does) and were survived; the loop that ended there left the client deaf.
+        'survived_spin_errors': spin_errors,
         'problems': soak.problems,
         'soak_wall_s': round(time.monotonic() - started, 1),
     }

@@ -56,6 +56,9 @@ class LiveCell:
                 command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
             )
         self.dropped_answers = 0
+        # Executor turns that raised and were survived (calligraphy_ros_kit.spinning): this
+        # client's, and those the cell's processes reported.
+        self.spin_errors = 0
         self.context = Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node('soak_client', context=self.context)
@@ -66,13 +69,13 @@ class LiveCell:
         wait_until_cell_sees_now(self.node, CELL_START_TIMEOUT_S)
 
     def _spin(self) -> None:
-        from rclpy.executors import ExternalShutdownException
+        from calligraphy_ros_kit.spinning import spin_until_stopped
 
-        try:
-            while self.context.ok():
-                self.executor.spin_once(timeout_sec=0.2)
-        except (ExternalShutdownException, Exception):  # noqa: BLE001 — closing
-            pass
+        # Each case makes and destroys its action clients on this node while it spins. The loop
+        # that ended at the first error this raised (silently) left the node deaf: two goals
+        # then went unanswered for 30 s and a tip-pose subscription heard nothing.
+        errors = spin_until_stopped(self.executor, threading.Event(), name='soak client')
+        self.spin_errors += errors.count
 
     def kill(self, node_name: str) -> None:
         for group, process in self.processes.items():
@@ -143,4 +146,5 @@ class LiveCell:
             # Answers Fast DDS dropped before the server had matched the client (goals.py): not
             # a fault of the cell, but a figure worth keeping.
             self.dropped_answers += (err or '').count('failed to send response')
+            self.spin_errors += (err or '').count('one turn of the executor raised')
         return crashes

@@ -95,9 +95,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 class _Spinner:
     """Spins an executor on a thread of its own until stop(), which joins it.
 
-    Not Executor.spin(): that ends only when the executor or the context is shut down under the
-    thread, which then raises (printed as 'Exception in thread ... (spin)') or is still inside
-    rclpy's wait when the interpreter exits. Every exit path stops and joins this thread first.
+    Every exit path stops and joins this thread first (calligraphy_ros_kit.spinning says why not
+    Executor.spin()).
     """
 
     def __init__(self, executor) -> None:
@@ -107,13 +106,9 @@ class _Spinner:
         self._thread.start()
 
     def _spin(self) -> None:
-        from rclpy.executors import ExternalShutdownException
+        from calligraphy_ros_kit.spinning import spin_until_stopped
 
-        try:
-            while not self._stop.is_set() and self.executor.context.ok():
-                self.executor.spin_once(timeout_sec=0.2)
-        except ExternalShutdownException:
-            pass
+        spin_until_stopped(self.executor, self._stop, name='calligraphy write')
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()

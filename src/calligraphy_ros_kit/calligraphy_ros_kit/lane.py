@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import threading
 
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.time_source import TimeSource
+
+from calligraphy_ros_kit.spinning import spin_until_stopped
 
 
 class SubscriptionLane:
@@ -61,11 +63,7 @@ class SubscriptionLane:
         self._time_source.attach_clock(owner.get_clock())
 
     def _spin(self) -> None:
-        try:
-            while not self._stop.is_set() and self.node.context.ok():
-                self._executor.spin_once(timeout_sec=0.5)
-        except ExternalShutdownException:
-            pass  # the context was shut down under it
+        spin_until_stopped(self._executor, self._stop, 0.5, name=self.node.get_name())
 
     def destroy(self) -> None:
         """Stop the thread (a running callback finishes first), then destroy the helper node."""

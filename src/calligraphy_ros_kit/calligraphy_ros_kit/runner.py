@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import (
-    ExternalShutdownException,
-    MultiThreadedExecutor,
-    SingleThreadedExecutor,
-)
+from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_model.errors import CalligraphyError
+from calligraphy_ros_kit.spinning import spin_until_stopped
 
 # What a node raises when its parameters or files are wrong: a clear one-line error, exit 2.
 START_ERRORS: tuple[type[BaseException], ...] = (
@@ -55,8 +53,9 @@ def run_node(
     executor = make_executor(threads)
     executor.add_node(node)
     try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        # Until Ctrl-C or shutdown; an error in one turn is reported and the node serves on.
+        spin_until_stopped(executor, threading.Event(), 0.5, name=name)
+    except KeyboardInterrupt:
         pass
     finally:
         executor.shutdown()

@@ -27,13 +27,14 @@ from collections.abc import Callable
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from calligraphy_interfaces.action import WriteCharacter, WriteText
 from calligraphy_model.errors import CalligraphyError
 from calligraphy_ros_kit.futures import FutureTimeoutError, ServerGoneError, wait_for_future
 from calligraphy_ros_kit.goals import GoalStatusWatch, send_goal
+from calligraphy_ros_kit.spinning import spin_until_stopped
 from calligraphy_writer.sequencer import SERVICE_UNAVAILABLE
 
 
@@ -257,14 +258,8 @@ class CalligraphyClient:
             raise CalligraphyClientError(message) from None
 
     def _spin(self) -> None:
-        # Not Executor.spin(): that ends only by shutting the executor down under the thread
-        # (its guard condition is destroyed while the wait set may still use it); this loop ends
-        # on close() first, so close() can join it before anything is destroyed.
-        try:
-            while not self._stop_spinning.is_set() and self._own_context.ok():
-                self._executor.spin_once(timeout_sec=0.2)
-        except ExternalShutdownException:
-            pass
+        # Ends on close() first, so close() can join it before anything is destroyed.
+        spin_until_stopped(self._executor, self._stop_spinning, name='calligraphy client')
 
     def close(self) -> None:
         """Stop spinning (joined), then destroy the action clients, the node and the context."""
