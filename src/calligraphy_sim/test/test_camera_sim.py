@@ -144,3 +144,43 @@ def test_node_publishes_the_virtual_paper_as_camera_frames(rclpy_context):
         executor.shutdown()
         probe.destroy_node()
         camera_node.destroy_node()
+
+
+@pytest.mark.timeout(90)
+def test_a_sheet_is_imaged_as_it_arrives_not_at_the_timers_next_beat(rclpy_context):
+    """An observation waits for the frame of the sheet after a stroke: the camera images a new
+    sheet when it comes. With the timer's period at 100 s, a frame within the 30 s waited here
+    can only be the sheet's own."""
+    from rclpy.parameter import Parameter
+
+    from calligraphy_sim.sim_camera_node import SimCameraNode
+
+    camera_node = SimCameraNode(
+        context=rclpy_context,
+        parameter_overrides=[
+            Parameter('rate_hz', value=0.01),
+            Parameter('moving_rate_hz', value=0.01),
+        ],
+    )
+    probe = Node('sim_camera_event_probe', context=rclpy_context)
+    executor = SingleThreadedExecutor(context=rclpy_context)
+    executor.add_node(camera_node)
+    executor.add_node(probe)
+    frames: list[Image] = []
+    probe.create_subscription(Image, '/camera/color/image_raw', frames.append, 2)
+    paper_pub = probe.create_publisher(Image, '/virtual_paper/image', 2)
+    sheet = _sheet_with_square(0.14, 0.09, 0.02)
+    try:
+        deadline = time.monotonic() + 30.0
+        while time.monotonic() < deadline and paper_pub.get_subscription_count() == 0:
+            executor.spin_once(timeout_sec=0.1)
+        paper_pub.publish(array_to_rgb8(sheet, Header(frame_id='paper')))
+        while time.monotonic() < deadline and not frames:
+            executor.spin_once(timeout_sec=0.1)
+        assert frames, 'no frame of the sheet within 30 s (the timer beats once in 100 s)'
+        u, v = SimCameraConfig().project(np.array([[0.15, 0.10]]))[0].round().astype(int)
+        assert rgb8_to_array(frames[-1])[v, u].mean() < 40, 'the frame shows the sheet sent'
+    finally:
+        executor.shutdown()
+        probe.destroy_node()
+        camera_node.destroy_node()
