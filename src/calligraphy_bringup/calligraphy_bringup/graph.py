@@ -20,74 +20,25 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from calligraphy_model.cell_description import load_yaml_text
+from calligraphy_bringup.cell_layout import (  # noqa: F401 - the cell's layout, named here too
+    RENDERING_NODES,
+    SIM_CELL,
+    SIM_PROCESS_GROUPS,
+    WRITE_CELL,
+    NodeSpec,
+    config_path,
+    load_parameters,
+    spawn_group,
+)
 from calligraphy_ros_kit.futures import call_once
 from calligraphy_ros_kit.runner import make_executor
 from calligraphy_ros_kit.spinning import spin_until_stopped
-
-
-def _config_dir() -> Path:
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        return Path(get_package_share_directory('calligraphy_bringup')) / 'config'
-    except (ImportError, LookupError):
-        return Path(__file__).resolve().parent.parent / 'config'
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """A node of the cell: its name (= executable = YAML key), module and class."""
-
-    name: str
-    module: str
-    cls: str
-
-
-SIM_CELL = (
-    NodeSpec('mujoco_arm_node', 'calligraphy_sim.mujoco_arm_node', 'MujocoArmNode'),
-    NodeSpec('virtual_paper_node', 'calligraphy_sim.virtual_paper_node', 'VirtualPaperNode'),
-    NodeSpec('sim_camera_node', 'calligraphy_sim.sim_camera_node', 'SimCameraNode'),
-    NodeSpec('stroke_planner_node', 'stroke_planner.stroke_planner_node', 'StrokePlannerNode'),
-    NodeSpec('brush_policy_node', 'brush_policy_node.brush_policy_node', 'BrushPolicyNode'),
-    NodeSpec('motion_executor_node', 'motion_executor.motion_executor_node', 'MotionExecutorNode'),
-    NodeSpec('ink_dipping_node', 'ink_dipping.ink_dipping_node', 'InkDippingNode'),
-    NodeSpec('camera_feedback_node', 'camera_feedback.camera_feedback_node', 'CameraFeedbackNode'),
-    NodeSpec('writer_node', 'calligraphy_writer.writer_node', 'WriterNode'),
-    NodeSpec('calibration_node', 'calligraphy_bringup.calibration_node', 'CalibrationNode'),
-)
-
-# What `calligraphy write` brings up: the cell without calibration_node, which serves only the
-# calibrate_cell action (`calligraphy calibrate --sim` brings up a cell of its own). In the
-# writer's process it took 0.3 s of CPU to import at every start, and its simulated-time clock
-# subscription woke the executor of that process's seven nodes for every /clock message, 400 a
-# second while the arm moved at 4x real time.
-WRITE_CELL = tuple(spec for spec in SIM_CELL if spec.name != 'calibration_node')
-
-
-# Nodes that run in processes of their own when the whole sim cell is brought up. The virtual
-# paper is alone: it must apply the arm's tip poses (400 a second at 4x real time) as they come,
-# and sharing an interpreter with the simulated camera (~0.15 s of CPU per frame at 5 Hz) it fell
-# seconds behind on the loaded 2-core machine, so an observation requested after a stroke was
-# answered with a frame of a sheet that did not show the stroke yet (IoU 0 for a written 十).
-SIM_PROCESS_GROUPS = (
-    ('mujoco_arm_node',),
-    ('virtual_paper_node',),
-    ('sim_camera_node', 'camera_feedback_node'),
-)
-
-
-# The nodes that render with MuJoCo (the camera's view of the arm): a process without one runs
-# with MUJOCO_GL=disable, so `import mujoco` does not load OpenGL (0.1 s of CPU at each start).
-RENDERING_NODES = ('sim_camera_node',)
-
 
 # How long one readiness call may take: longer than sim.yaml's frame_timeout_s (10 s), the
 # feedback node's wait for a frame.
@@ -136,33 +87,6 @@ def wait_until_cell_sees_now(node: Node, timeout_s: float = 90.0) -> None:
     raise TimeoutError(f'the simulated cell was not ready within {timeout_s:.0f} s: {last}')
 
 
-def config_path(name: str = 'sim') -> Path:
-    """The installed (or source) YAML of a cell configuration."""
-    path = _config_dir() / f'{name}.yaml'
-    if not path.exists():
-        raise FileNotFoundError(f'no cell configuration {path}')
-    return path
-
-
-def _flatten(values: dict, prefix: str = '') -> dict:
-    flat = {}
-    for key, value in values.items():
-        name = f'{prefix}{key}'
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f'{name}.'))
-        else:
-            flat[name] = value
-    return flat
-
-
-def load_parameters(path: Path) -> dict[str, dict]:
-    """{node name: {dotted parameter name: value}} from a ROS 2 parameters YAML file."""
-    document = load_yaml_text(path.read_text()) or {}
-    return {
-        node: _flatten(section.get('ros__parameters', {})) for node, section in document.items()
-    }
-
-
 class SimNodeGraph:
     """The simulated cell's node graph brought up from Python: the nodes spinning in this
     process, the `process_groups` in processes of their own. Use as a context manager."""
@@ -175,9 +99,13 @@ class SimNodeGraph:
         nodes: tuple[NodeSpec, ...] = SIM_CELL,
         threads: int = 8,
         process_groups: tuple[tuple[str, ...], ...] = (),
+        processes: list[subprocess.Popen] | None = None,
     ) -> None:
+        """`processes`: those of `process_groups`, already started by the caller (`calligraphy
+        write` starts them before it imports rclpy: cell_layout); from now on this graph's to
+        stop."""
         path = Path(config) if isinstance(config, Path) else config_path(config)
-        self.processes: list[subprocess.Popen] = []
+        self.processes: list[subprocess.Popen] = list(processes or [])
         separate = {name for group in process_groups for name in group}
         parameters = load_parameters(path)
         for node, values in (overrides or {}).items():
@@ -188,8 +116,9 @@ class SimNodeGraph:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         try:
-            for group in process_groups:
-                self.processes.append(_spawn(group, path, overrides or {}))
+            if processes is None:
+                for group in process_groups:
+                    self.processes.append(spawn_group(group, path, overrides or {}))
             for spec in nodes:
                 if spec.name in separate:
                     continue
@@ -272,23 +201,6 @@ def _finish_running_callbacks(executor, timeout_s: float) -> None:
     waiter = threading.Thread(target=pool.shutdown, kwargs={'wait': True}, daemon=True)
     waiter.start()
     waiter.join(timeout=timeout_s)
-
-
-def _spawn(names: tuple[str, ...], config: Path, overrides: dict[str, dict]) -> subprocess.Popen:
-    import json
-
-    command = [sys.executable, '-m', 'calligraphy_bringup.graph', *names, '--config', str(config)]
-    command += ['--parent-pid', str(os.getpid())]
-    selected = {name: values for name, values in overrides.items() if name in names}
-    if selected:
-        command += ['--overrides', json.dumps(selected)]
-    # A process group of its own: a terminal's Ctrl-C goes to the parent only, which cancels the
-    # goal and then stops this process with SIGTERM. Ignoring SIGINT in main() is not enough:
-    # a Ctrl-C while the process still imports would end it with a traceback.
-    env = dict(os.environ)
-    if not set(names) & set(RENDERING_NODES):
-        env['MUJOCO_GL'] = 'disable'
-    return subprocess.Popen(command, env=env, process_group=0)
 
 
 def main(argv: list[str] | None = None) -> int:

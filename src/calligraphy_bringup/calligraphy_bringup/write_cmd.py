@@ -125,7 +125,7 @@ def _usage_error(args: argparse.Namespace, text: str) -> str | None:
         return f'--size-mm must be positive (0: the configured size), got {args.size_mm:g}'
     if not math.isfinite(args.timeout_s) or args.timeout_s <= 0:
         return f'--timeout-s must be a positive number of seconds, got {args.timeout_s:g}'
-    from calligraphy_bringup.graph import WRITE_CELL
+    from calligraphy_bringup.cell_layout import WRITE_CELL
 
     nodes = tuple(spec.name for spec in WRITE_CELL)
     args.inputs = WriteInputs(args.brush_seed, args.brush_file, args.model, args.param, nodes)
@@ -156,25 +156,60 @@ def run(args: argparse.Namespace) -> int:
         print(f'calligraphy write: error: {problem}', file=sys.stderr)
         return 2
 
-    import rclpy
-    from rclpy.context import Context
+    from calligraphy_bringup.cell_layout import (
+        SIM_PROCESS_GROUPS,
+        config_path,
+        spawn_groups,
+        stop_processes,
+    )
 
-    context = Context()
-    rclpy.init(context=context)
-    try:
-        return _write(args, text, context)
-    finally:
-        # Destroyed, not only shut down: a DDS participant still alive when the interpreter
-        # exits aborts the process in its static destructors ('terminate called without an
-        # active exception', exit 134), which is what a timed-out run used to end with.
-        context.try_shutdown()
-        context.destroy()
-
-
-def _write(args: argparse.Namespace, text: str, context) -> int:
+    args.started = time.monotonic()  # the run's wall time counts from here
+    overrides = _overrides(args)
+    # The arm, paper and camera processes start now, before this process imports rclpy and
+    # builds its own nodes (about 1.5 s of CPU): the camera's start is the longest.
+    processes = spawn_groups(SIM_PROCESS_GROUPS, config_path('sim'), overrides)
     graphs: list = []
     try:
-        return _write_and_save(args, text, context, graphs)
+        import rclpy
+        from rclpy.context import Context
+
+        context = Context()
+        rclpy.init(context=context)
+        try:
+            return _write(args, text, context, overrides, processes, graphs)
+        finally:
+            # Destroyed, not only shut down: a DDS participant still alive when the interpreter
+            # exits aborts the process in its static destructors ('terminate called without an
+            # active exception', exit 134), which is what a timed-out run used to end with.
+            context.try_shutdown()
+            context.destroy()
+    finally:
+        if not graphs:  # the cell never took them over (an error, Ctrl-C): stop them here
+            stop_processes(processes)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict]:
+    """The node parameters this run sets: {node: {parameter: value}}."""
+    out: Path = args.out
+    writer_overrides = {'save_dir': str((out / 'observations').resolve())}
+    # This run's sheet is a fresh simulated one: keep its state beside its outputs, not in
+    # the state file of a cell brought up by other means.
+    writer_overrides['sheet_state_file'] = str((out / 'sheet_state.json').resolve())
+    if args.controller:
+        writer_overrides['controller'] = args.controller
+    if args.layout:
+        writer_overrides['layout'] = args.layout
+    overrides = {'writer_node': writer_overrides}
+    for node, values in args.inputs.overrides().items():
+        overrides.setdefault(node, {}).update(values)
+    for note in args.inputs.notes:
+        print(f'calligraphy write: {note}', file=sys.stderr)
+    return overrides
+
+
+def _write(args, text: str, context, overrides: dict, processes: list, graphs: list) -> int:
+    try:
+        return _write_and_save(args, text, context, overrides, processes, graphs)
     finally:
         # The cell's processes were told to stop as the cell closed; the animation was encoded
         # while they did.
@@ -182,7 +217,9 @@ def _write(args: argparse.Namespace, text: str, context) -> int:
             graph.wait_for_processes()
 
 
-def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) -> int:
+def _write_and_save(
+    args: argparse.Namespace, text: str, context, overrides: dict, processes: list, graphs: list
+) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
@@ -199,28 +236,18 @@ def _write_and_save(args: argparse.Namespace, text: str, context, graphs: list) 
     )
 
     out: Path = args.out
-    writer_overrides = {'save_dir': str((out / 'observations').resolve())}
-    # This run's sheet is a fresh simulated one: keep its state beside its outputs, not in
-    # the state file of a cell brought up by other means.
-    writer_overrides['sheet_state_file'] = str((out / 'sheet_state.json').resolve())
-    if args.controller:
-        writer_overrides['controller'] = args.controller
-    if args.layout:
-        writer_overrides['layout'] = args.layout
-    overrides = {'writer_node': writer_overrides}
-    for node, values in args.inputs.overrides().items():
-        overrides.setdefault(node, {}).update(values)
-    for note in args.inputs.notes:
-        print(f'calligraphy write: {note}', file=sys.stderr)
-
-    started = time.monotonic()
+    started = args.started
     # Where the wall time went (report.json `wall_s`): bringing the cell up, writing, saving.
     marks: dict[str, float] = {}
     graph = observer = executor = spinner = recorder = cell = None
     timed_out = ''
     try:
         graph = SimNodeGraph(
-            context, overrides=overrides, nodes=WRITE_CELL, process_groups=SIM_PROCESS_GROUPS
+            context,
+            overrides=overrides,
+            nodes=WRITE_CELL,
+            process_groups=SIM_PROCESS_GROUPS,
+            processes=processes,
         )
         graphs.append(graph)
         graph.start()
