@@ -157,7 +157,7 @@ class SimNodeGraph:
         # never retrieved' (ros2/rclpy#968, #1666). So: stop spinning, let the running callbacks
         # finish (bounded: one may be waiting on a reply nobody spins for now), then shut down.
         self._stop.set()
-        # Out of its wait now, not when spin_once's 0.5 s timeout ends.
+        # rclpy's wake() only makes the wait start over (it ends at its 0.5 s timeout).
         self.executor.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)

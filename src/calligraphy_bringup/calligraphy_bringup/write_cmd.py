@@ -93,11 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 class _Spinner:
-    """Spins an executor on a thread of its own until stop(), which joins it.
-
-    Every exit path stops and joins this thread first (calligraphy_ros_kit.spinning says why not
-    Executor.spin()).
-    """
+    """Spins an executor on a thread of its own until stop(), which every exit path calls."""
 
     def __init__(self, executor) -> None:
         self.executor = executor
@@ -112,8 +108,7 @@ class _Spinner:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
-        # Out of its wait at once rather than at the end of the spin's timeout.
-        self.executor.wake()
+        self.executor.wake()  # rebuilds the wait set; the loop ends by its 0.2 s timeout
         self._thread.join(timeout=timeout_s)
 
 
@@ -167,7 +162,11 @@ def run(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     # The arm, paper and camera processes start now, before this process imports rclpy and
     # builds its own nodes (about 1.5 s of CPU): the camera's start is the longest.
-    processes = spawn_groups(SIM_PROCESS_GROUPS, config_path('sim'), overrides)
+    try:
+        processes = spawn_groups(SIM_PROCESS_GROUPS, config_path('sim'), overrides)
+    except OSError as error:
+        print(f'calligraphy write: error: starting the cell: {error}', file=sys.stderr)
+        return 1
     graphs: list = []
     try:
         import rclpy

@@ -41,6 +41,10 @@ class SubscriptionLane:
         self._executor = SingleThreadedExecutor(context=owner.context)
         self._executor.add_node(self.node)
         self._stop = threading.Event()
+        # Triggered by destroy(): a node's guard condition ends the executor's wait (rclpy's
+        # Executor.wake() only makes it wait again, until its 0.5 s timeout: up to 0.5 s for each
+        # lane at every process's exit).
+        self._wake = self.node.create_guard_condition(lambda: None)
         self._thread = threading.Thread(
             target=self._spin, name=f'{owner.get_name()}_lane', daemon=True
         )
@@ -69,7 +73,7 @@ class SubscriptionLane:
         """Stop the thread (a running callback finishes first), then destroy the helper node."""
         self._stop.set()
         try:
-            self._executor.wake()  # out of its wait now rather than at its 0.5 s timeout
+            self._wake.trigger()  # out of its wait now
         except Exception:  # noqa: BLE001 - the context already shut down: the loop has ended
             pass
         self._thread.join(timeout=5.0)
