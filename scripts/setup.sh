@@ -17,9 +17,12 @@ log() { printf '[setup] %s\n' "$*"; }
 # 1. Debian packages: MuJoCo offscreen rendering (OSMesa), Kaiti/Mingti fonts (cwTeX Kai: the
 #    held-out Kaiti font of the stroke-order figure), librealsense's USB runtime, the C++
 #    toolchain that colcon needs for the interface package, npm for stroke data.
+# One dpkg-query for all of them: one per package took 0.14 s of every `make demo`.
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null \
+  | awk '/ install ok installed$/ {printf "%s ", $1}' || true) "
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  [[ "$installed" == *" $pkg "* ]] || missing+=("$pkg")
 done
 # The machine image may ship its own Node.js; take Debian's npm only where there is none.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
