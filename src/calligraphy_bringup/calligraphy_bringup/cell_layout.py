@@ -136,11 +136,21 @@ def spawn_groups(
 
 def stop_processes(processes: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
     """SIGTERM to each process still running, then wait for each (killed after `timeout_s`)."""
+    tell_to_stop(processes)
+    wait_for(processes, timeout_s)
+
+
+def tell_to_stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to each process still running: it stops its nodes and ends (graph.main)."""
     import signal
 
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+
+
+def wait_for(processes: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
+    """Wait for each process to end, killed after `timeout_s`."""
     for process in processes:
         try:
             process.wait(timeout=timeout_s)

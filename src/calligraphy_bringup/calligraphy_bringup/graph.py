@@ -35,6 +35,8 @@ from calligraphy_bringup.cell_layout import (  # noqa: F401 - the cell's layout,
     config_path,
     load_parameters,
     spawn_group,
+    tell_to_stop,
+    wait_for,
 )
 from calligraphy_ros_kit.futures import call_once
 from calligraphy_ros_kit.runner import make_executor
@@ -166,21 +168,14 @@ class SimNodeGraph:
         for node in reversed(list(self.nodes.values())):
             node.destroy_node()
         self.nodes.clear()
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        tell_to_stop(self.processes)
         if wait_for_processes:
             self.wait_for_processes()
 
     def wait_for_processes(self, timeout_s: float = 10.0) -> None:
         """Wait for the cell's processes, told to stop by close(), to end (killed after
         `timeout_s`)."""
-        for process in self.processes:
-            try:
-                process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        wait_for(self.processes, timeout_s)
         self.processes.clear()
 
     def __enter__(self) -> SimNodeGraph:

@@ -63,8 +63,10 @@ def spin_until_stopped(
 
     Not Executor.spin(): that ends only when the executor or its context is shut down under the
     thread (its guard condition destroyed while the wait set may still use it), and it ends at
-    the first error. A caller stops this loop (set `stop`, `executor.wake()`, join the thread)
-    before it destroys anything the executor spins.
+    the first error. A caller stops this loop (set `stop`, then join the thread) before it
+    destroys anything the executor spins. rclpy's `executor.wake()` only makes the wait start
+    over, so the loop ends by `timeout_s` at the latest; a guard condition of a spun node ends
+    it at once (as SubscriptionLane does).
     """
     from rclpy.executors import ExternalShutdownException
 
