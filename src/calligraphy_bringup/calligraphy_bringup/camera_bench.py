@@ -13,6 +13,9 @@ Figures:
     width_err_mm_overhead: the same with the camera where urdf/cell.yaml puts it (overhead).
     frame_to_score_ms: median time from a 1280 x 720 rgb frame to the glyph score and stroke
         widths of one character box (marker detection included).
+    exposure_after_stroke_ms, exposure_whole_ms: the simulated camera's optics after one more
+        stroke of a character: forming only the part of the image the stroke reaches, and the
+        whole image, alternated in one run (their ratio in exposure_part_over_whole).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ def measure_camera_accuracy(quick: bool = False) -> dict:
 
     overhead = _overhead_width_err_mm(observer, rng, 2 if quick else 4)
     frame_ms = _frame_to_score_ms(observer, SimulatedCamera(seed=99), 5 if quick else 30)
+    part_ms, whole_ms = _exposure_ms(SimulatedCamera(seed=98), 3 if quick else 10)
     figures = {
         'rectify_err_mm': round(float(np.mean(rectify_errors)), 4),
         'rectify_err_max_mm': round(float(np.max(rectify_errors)), 4),
@@ -91,6 +95,9 @@ def measure_camera_accuracy(quick: bool = False) -> dict:
         'width_err_max_mm': round(float(np.nanmax(width_errors)), 4),
         'frame_to_score_ms': round(frame_ms, 2),
         'width_err_mm_overhead': round(overhead, 4),
+        'exposure_after_stroke_ms': round(part_ms, 2),
+        'exposure_whole_ms': round(whole_ms, 2),
+        'exposure_part_over_whole': round(part_ms / whole_ms, 3),
         'camera_poses': poses,
         'image_size': '1280x720',
     }
@@ -140,3 +147,26 @@ def _frame_to_score_ms(observer: PaperObserver, camera, repetitions: int) -> flo
         observer.observe(image, box, target, strokes)
         times.append((time.perf_counter() - started) * 1000.0)
     return float(np.median(times))
+
+
+def _exposure_ms(camera: SimulatedCamera, characters: int) -> tuple[float, float]:
+    """Median times (ms) of the camera's optics after each new stroke of `characters` 60 mm
+    characters of five strokes: the part of the image a stroke reaches, and the whole image."""
+    rng = np.random.default_rng(7)
+    optics = camera.optics
+    optics.update(camera.blank_sheet())
+    part, whole = [], []
+    strokes: list[StrokeSpec] = []
+    for index in range(characters):
+        box = Region(0.03 + 0.065 * (index % 4), 0.02 + 0.065 * (index // 4 % 3), 0.06, 0.06)
+        for stroke in _random_strokes(rng, box, 5):
+            strokes.append(stroke)
+            sheet = sheet_with_strokes(strokes)
+            started = time.perf_counter()
+            optics.update(sheet)
+            part.append(time.perf_counter() - started)
+            optics.forget()
+            started = time.perf_counter()
+            optics.update(sheet)
+            whole.append(time.perf_counter() - started)
+    return 1000.0 * float(np.median(part)), 1000.0 * float(np.median(whole))

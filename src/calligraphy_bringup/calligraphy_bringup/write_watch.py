@@ -105,62 +105,60 @@ class SheetFrames:
 
 class MotionClock:
     """Robot time during which the arm moved, per character: intervals between consecutive
-    /joint_states in which some joint moved faster than `still_rad_s`. This is what the arm
-    itself costs a character (strokes, travel, its share of the dips); in simulation the
-    waits for computation run at the simulator's speed-up and are not the robot's. Of it, the
-    time spent writing: intervals between consecutive /brush_tip_pose with the tip below the
-    sheet's surface (the bristles pressed on the paper). The newest joint state's stamp is the
-    robot time (`last`; the arm's /clock says the same, 400 more messages a second to take in
-    this process at the simulator's 4x)."""
+    /brush_tip_pose in which the brush tip moved faster than `still_m_s`. This is what the arm
+    itself costs a character (strokes, travel, its share of the dips); in simulation the waits
+    for computation run at the simulator's speed-up and are not the robot's. Of it, the time
+    spent writing: those of them with the tip below the sheet's surface (the bristles pressed on
+    the paper). The newest tip pose's stamp is the robot time (`last`).
 
-    def __init__(self, node, still_rad_s: float = 1e-3) -> None:
+    One stream, the tip's: the arm publishes its joint states and tip pose in the same cycles,
+    400 of each a second at the simulator's 4x while it moves, and this process (the writer's,
+    the executor's and the planner's) took both for these two figures: taking one of them less,
+    4 alternated pairs of `calligraphy write 永` wrote in 2.89 s against 3.08 s (mean). Every
+    motion of the cell moves the tip (strokes, hops, travel, dips): a still tip is a still arm.
+    """
+
+    def __init__(self, node, still_m_s: float = 1e-3) -> None:
         from geometry_msgs.msg import PoseStamped
-        from sensor_msgs.msg import JointState
 
-        self.still_rad_s = still_rad_s
+        self.still_m_s = still_m_s
         self.character = 0
         self.moving_s: dict[int, float] = {}
         self.writing_s: dict[int, float] = {}
         self._previous: tuple[float, np.ndarray] | None = None
         self.first: float | None = None
         self.last: float | None = None
-        self._previous_tip: tuple[float, float] | None = None
-        node.create_subscription(JointState, '/joint_states', self._on_state, 50)
         node.create_subscription(PoseStamped, '/brush_tip_pose', self._on_tip, 50)
 
     def of(self, index: int) -> tuple[float, float]:
         """Character `index`'s robot time (s) and the share of it spent writing (0..1)."""
         moving = self.moving_s.get(index, 0.0)
-        writing = min(self.writing_s.get(index, 0.0), moving)
-        return moving, (writing / moving if moving > 0.0 else 0.0)
-
-    def _on_tip(self, msg) -> None:
-        stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        previous, self._previous_tip = self._previous_tip, (stamp, msg.pose.position.z)
-        if previous is None:
-            return
-        dt = stamp - previous[0]
-        if 0.0 < dt < 0.5 and previous[1] < 0.0 and msg.pose.position.z < 0.0:
-            self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
+        return moving, (self.writing_s.get(index, 0.0) / moving if moving > 0.0 else 0.0)
 
     def elapsed_since(self, start: float | None) -> float:
-        """Robot time from `start` (None: the first joint state heard) to the newest."""
+        """Robot time from `start` (None: the first tip pose heard) to the newest."""
         start = start if start is not None else self.first
         if start is None or self.last is None:
             return math.nan
         return self.last - start
 
-    def _on_state(self, msg) -> None:
+    def _on_tip(self, msg) -> None:
         stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         self.first = stamp if self.first is None else self.first
         self.last = stamp
-        positions = np.asarray(msg.position, dtype=float)
-        previous, self._previous = self._previous, (stamp, positions)
-        if previous is None or previous[1].shape != positions.shape:
+        p = msg.pose.position
+        tip = np.array([p.x, p.y, p.z])
+        previous, self._previous = self._previous, (stamp, tip)
+        if previous is None:
             return
         dt = stamp - previous[0]
-        if 0.0 < dt < 0.5 and np.max(np.abs(positions - previous[1])) > self.still_rad_s * dt:
-            self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt
+        if not 0.0 < dt < 0.5:
+            return
+        if np.linalg.norm(tip - previous[1]) <= self.still_m_s * dt:
+            return
+        self.moving_s[self.character] = self.moving_s.get(self.character, 0.0) + dt
+        if previous[1][2] < 0.0 and tip[2] < 0.0:
+            self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
 
 
 def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:

@@ -115,22 +115,20 @@ class _Subscriptions:
 
 def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
     from geometry_msgs.msg import PoseStamped
-    from sensor_msgs.msg import JointState
 
     node = _Subscriptions()
     clock = MotionClock(node)
+    assert list(node.callbacks) == ['/brush_tip_pose'], 'one 400 Hz stream, not two'
 
-    def at(seconds: float, position: float, tip_z: float) -> None:
-        state, tip = JointState(position=[position] * 6), PoseStamped()
-        for msg in (state, tip):
-            msg.header.stamp.sec = int(seconds)
-            msg.header.stamp.nanosec = int(round((seconds % 1) * 1e9))
-        tip.pose.position.z = tip_z
-        node.callbacks['/joint_states'](state)
+    def at(seconds: float, x: float, tip_z: float) -> None:
+        tip = PoseStamped()
+        tip.header.stamp.sec = int(seconds)
+        tip.header.stamp.nanosec = int(round((seconds % 1) * 1e9))
+        tip.pose.position.x, tip.pose.position.z = x, tip_z
         node.callbacks['/brush_tip_pose'](tip)
 
-    # Character 0: 1 s moving in the air, then 3 s moving with the brush on the paper (z < 0),
-    # then 2 s standing still (computation): 4 s of robot time, 75 % of it writing.
+    # Character 0: 1 s moving in the air (10 cm/s), then 3 s moving with the brush on the paper
+    # (z < 0), then 2 s standing still (computation): 4 s of robot time, 75 % of it writing.
     times = np.round(np.arange(0.0, 6.001, 0.01), 2)
     for t in times:
         moving = t <= 4.0
@@ -139,10 +137,18 @@ def test_robot_time_and_the_share_spent_writing_are_kept_per_character():
     assert moving_s == pytest.approx(4.0, abs=0.02)
     assert share == pytest.approx(0.75, abs=0.01)
     assert clock.of(1) == (0.0, 0.0)
-    # The robot time the report's sim_time_s counts: from the first joint state to the newest.
-    assert clock.last == pytest.approx(6.0)
-    assert clock.elapsed_since(None) == pytest.approx(6.0)
-    assert clock.elapsed_since(2.5) == pytest.approx(3.5)
+    # Character 1: 0.5 s of travel in the air, then the brush pressed and held still for 1 s:
+    # robot time 0.5 s, none of it writing (standing is not the robot's time).
+    clock.character = 1
+    for t in np.arange(601, 750) / 100:  # 6.01 ... 7.49 s
+        at(t, 0.4 + 0.05 * min(t - 6.0, 0.5), -0.002 if t > 6.5 else 0.01)
+    moving_s, share = clock.of(1)
+    assert moving_s == pytest.approx(0.5, abs=0.02)
+    assert share == pytest.approx(0.0, abs=0.05)
+    # The robot time the report's sim_time_s counts: from the first tip pose to the newest.
+    assert clock.last == pytest.approx(7.49)
+    assert clock.elapsed_since(None) == pytest.approx(7.49)
+    assert clock.elapsed_since(2.5) == pytest.approx(4.99)
 
 
 def test_the_model_and_brush_options_are_checked_before_the_cell_and_named_in_the_report(

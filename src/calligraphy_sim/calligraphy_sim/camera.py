@@ -33,6 +33,7 @@ from calligraphy_model.cell_description import (
 from calligraphy_model.raster import DEFAULT_MPP
 from calligraphy_model.settings import setting
 from calligraphy_model.sheet_markers import SheetMarkers
+from calligraphy_sim.exposure import SheetExposure, apply_ink, marker_ink
 
 # A joint moved by no more than this leaves the arm's picture as it was (calligraphy_sim.arm_view)
 # and the arm counted as standing (sim_camera_node): 0.1 mm at the brush 1 m from the shoulder,
@@ -226,27 +227,7 @@ def camera_pose_from_cell(cell: dict | str | None = None) -> dict[str, tuple[flo
 
 def print_markers(sheet_rgb: np.ndarray, sheet_mpp: float, markers: SheetMarkers) -> np.ndarray:
     """A copy of the sheet image with the corner markers printed in black."""
-    sheet = sheet_rgb.copy()
-    rows, cols = sheet.shape[:2]
-    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, markers.dictionary))
-    side = int(round(markers.size_m / sheet_mpp))
-    margin = int(round(markers.margin_m / sheet_mpp))
-    # Marker image top-left pixel on the sheet raster for the lower-left, lower-right,
-    # upper-right and upper-left corners.
-    origins = [
-        (rows - margin - side, margin),
-        (rows - margin - side, cols - margin - side),
-        (margin, cols - margin - side),
-        (margin, margin),
-    ]
-    for marker_id, (top, left) in zip(markers.ids, origins, strict=True):
-        # Draw large then area-average, so cell edges that fall inside a pixel come out grey.
-        big = cv2.aruco.generateImageMarker(dictionary, marker_id, side * 8)
-        marker = cv2.resize(big, (side, side), interpolation=cv2.INTER_AREA)
-        ink = marker.astype(np.float32)[..., None] / 255.0
-        patch = sheet[top : top + side, left : left + side].astype(np.float32)
-        sheet[top : top + side, left : left + side] = (patch * ink).astype(np.uint8)
-    return sheet
+    return apply_ink(sheet_rgb, marker_ink(sheet_rgb.shape[:2], sheet_mpp, markers))
 
 
 def paper_texture(shape: tuple[int, int], amplitude: float, seed: int = 7) -> np.ndarray:
@@ -277,9 +258,16 @@ class SimulatedCamera:
             int(round(sheet_size_m[1] / sheet_mpp)),
             int(round(sheet_size_m[0] / sheet_mpp)),
         )
-        self._texture = paper_texture(self._sheet_shape, self.config.paper_texture)
         self._lighting = self._light_map()
-        self._exposed_sheet: np.ndarray | None = None  # the sheet of the cached exposure
+        # The optics are the same for the same sheet (only the sensor noise is new), and a stroke
+        # changes only a part of the image.
+        self.optics = SheetExposure(
+            self.config,
+            self._sheet_shape,
+            sheet_mpp,
+            paper_texture(self._sheet_shape, self.config.paper_texture),
+            self._lighting,
+        )
         self._exposure: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
         # (arm overlay, exposure, signal, noise sigma) of the last frame with the arm in it.
         self._composed: tuple | None = None
@@ -318,10 +306,8 @@ class SimulatedCamera:
                 f'sheet image must be uint8 {self._sheet_shape} rgb, got {sheet.dtype} '
                 f'{sheet.shape}'
             )
-        if self._exposed_sheet is None or not np.array_equal(sheet, self._exposed_sheet):
-            # The optics are the same for the same sheet: only the sensor noise is new.
-            self._exposure = self._expose(sheet)
-            self._exposed_sheet = sheet.copy()
+        if self.optics.update(sheet):
+            self._exposure = (self.optics.signal, self.optics.noise_sigma)
         signal, noise_sigma = self._exposure
         if arm is not None:
             # The same arm (ArmView hands back its last overlay while the arm stands still) over
@@ -341,44 +327,3 @@ class SimulatedCamera:
         np.rint(noisy, out=noisy)
         np.clip(noisy, 0, 255, out=noisy)
         return noisy.astype(np.uint8)
-
-    def _expose(self, sheet: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The noiseless float32 image of a sheet, and the sensor noise's sigma per pixel."""
-        cfg = self.config
-        printed = print_markers(sheet, self.sheet_mpp, cfg.markers)
-        albedo = printed.astype(np.float32) / 255.0 * self._texture[..., None]
-
-        s = cfg.supersample
-        rows = self._sheet_shape[0]
-        # Supersampled pixel u' covers camera coordinate u = (u' + 0.5) / s − 0.5.
-        camera_from_super = np.array(
-            [[1 / s, 0, 0.5 / s - 0.5], [0, 1 / s, 0.5 / s - 0.5], [0, 0, 1]]
-        )
-        sheet_pixel_from_paper = np.array(
-            [
-                [1 / self.sheet_mpp, 0, -0.5],
-                [0, -1 / self.sheet_mpp, rows - 0.5],
-                [0, 0, 1],
-            ]
-        )
-        sheet_from_super = (
-            sheet_pixel_from_paper
-            @ np.linalg.inv(cfg.homography_image_from_paper())
-            @ camera_from_super
-        )
-        super_image = cv2.warpPerspective(
-            albedo,
-            sheet_from_super,
-            (cfg.width_px * s, cfg.height_px * s),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=tuple(float(c) for c in cfg.table_rgb),
-        )
-        image = cv2.resize(
-            super_image, (cfg.width_px, cfg.height_px), interpolation=cv2.INTER_AREA
-        )
-        if cfg.blur_px > 0:
-            image = cv2.GaussianBlur(image, (0, 0), cfg.blur_px)
-        signal = image * (cfg.exposure * self._lighting[..., None])
-        noise_sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * signal)
-        return signal, noise_sigma.astype(np.float32)

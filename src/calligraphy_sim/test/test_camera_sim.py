@@ -89,6 +89,44 @@ def test_printed_markers_decode_with_opencv_aruco():
     assert first == pytest.approx([20 - 0.5, 20 - 0.5], abs=1.0)
 
 
+@pytest.mark.parametrize(
+    'config',
+    [SimCameraConfig(), SimCameraConfig(blur_px=0.0), SimCameraConfig(blur_px=1.7, supersample=3)],
+    ids=['default', 'no blur', 'blur 1.7 px, supersample 3'],
+)
+def test_a_stroke_is_imaged_by_forming_only_the_image_around_it_as_forming_it_whole_would(config):
+    camera = SimulatedCamera(config)
+    sheet = camera.blank_sheet()
+    camera.render(sheet)
+    optics = camera.optics
+    before = optics.signal.copy()
+    # A stroke in the middle, ink over the upper-left marker at the sheet's edge, a dot at the
+    # lower-right corner: each formed in its own part of the image.
+    strokes = [
+        (slice(300, 330), slice(400, 700)),
+        (slice(0, 40), slice(0, 60)),
+        (slice(830, 840), slice(1150, 1188)),
+    ]
+    for rows, cols in strokes:
+        sheet[rows, cols] = 20  # in place, as a caller may
+        camera.render(sheet)
+    whole = SimulatedCamera(config)
+    whole.render(sheet.copy())
+    # The same image as forming it whole, to far below the read noise (1.5 DN) and a digital
+    # number (the coordinates of OpenCV's warp are float32: parts and whole round differently).
+    assert np.abs(optics.signal - whole.optics.signal).max() < 0.05
+    assert np.abs(optics.noise_sigma - whole.optics.noise_sigma).max() < 0.01
+    # The stroke darkened the image where the camera model puts it; the table around the
+    # sheet and the sheet away from the strokes were not formed again.
+    u, v = config.project(np.array([[0.15, 0.21 - 315 * MPP]]))[0].round().astype(int)
+    assert optics.signal[v, u].mean() < 0.3 * before[v, u].mean()
+    assert np.array_equal(optics.signal[:, :20], before[:, :20])
+    u, v = config.project(np.array([[0.2, 0.05]]))[0].round().astype(int)
+    assert np.array_equal(
+        optics.signal[v - 5 : v + 5, u - 5 : u + 5], before[v - 5 : v + 5, u - 5 : u + 5]
+    )
+
+
 def test_wrong_sheet_size_is_rejected():
     with pytest.raises(ValueError, match='sheet image must be'):
         SimulatedCamera().render(np.zeros((100, 100, 3), np.uint8))
