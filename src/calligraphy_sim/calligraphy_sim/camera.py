@@ -240,6 +240,15 @@ def paper_texture(shape: tuple[int, int], amplitude: float, seed: int = 7) -> np
     return (1.0 + amplitude * texture / 1.22).astype(np.float32)
 
 
+def _normal_table(rng: np.random.Generator) -> np.ndarray:
+    """float32 table of 65,536 standard normal deviates (mean 0 and deviation 1 exactly), which
+    16 random bits pick from: the sensor noise of a frame. numpy's standard_normal took 33 ms of
+    CPU for a 1280 x 720 x 3 frame, this 11 ms (the camera images 5 frames a second); the
+    table's 65,536 values reach 4 sigma, and a frame is rounded to whole digital numbers."""
+    table = rng.standard_normal(65536)
+    return ((table - table.mean()) / table.std()).astype(np.float32)
+
+
 class SimulatedCamera:
     """Renders camera frames of a sheet image. Deterministic for a seed."""
 
@@ -254,6 +263,7 @@ class SimulatedCamera:
         self.sheet_size_m = sheet_size_m
         self.sheet_mpp = sheet_mpp
         self._rng = np.random.default_rng(seed)
+        self._normal_table = _normal_table(self._rng)
         self._sheet_shape = (
             int(round(sheet_size_m[1] / sheet_mpp)),
             int(round(sheet_size_m[0] / sheet_mpp)),
@@ -321,7 +331,8 @@ class SimulatedCamera:
                 sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * shaded)
                 self._composed = cached = (arm, self._exposure, shaded, sigma)
             signal, noise_sigma = cached[2], cached[3]
-        noisy = self._rng.standard_normal(signal.shape, dtype=np.float32)
+        bits = np.frombuffer(self._rng.bytes(2 * signal.size), np.uint16).reshape(signal.shape)
+        noisy = np.take(self._normal_table, bits)
         noisy *= noise_sigma
         noisy += signal
         np.rint(noisy, out=noisy)
