@@ -196,8 +196,16 @@ class ArmSimulation:
         self.data.ctrl[self._velocity_actuators] = velocity
 
     def step(self, count: int = 1) -> None:
-        """Advance `count` physics steps, updating the servo setpoints before each."""
-        for _ in range(count):
+        """Advance `count` physics steps, updating the servo setpoints before each.
+
+        While the arm holds (no trajectory queued, the last one ended) the setpoints stay what
+        they are: set once, and MuJoCo takes the steps in one call. The standing arm at 4x real
+        time had cost its process 0.18 s of CPU a second, most of it this loop in Python."""
+        for done in range(count):
+            if self.follower.holds_at(self.time_s):
+                self._apply_setpoint()
+                mujoco.mj_step(self.model, self.data, nstep=count - done)
+                return
             self._apply_setpoint()
             mujoco.mj_step(self.model, self.data)
 

@@ -216,6 +216,13 @@ class TrajectoryFollower:
             return self._pending[1] + self._pending[0].duration_s
         return self._active.end_time_s if self._active is not None else -np.inf
 
+    def holds_at(self, time_s: float) -> bool:
+        """Whether the setpoint stays the same from `time_s` on until a new trajectory is set:
+        none queued, and the active one (if any) ended."""
+        if self._pending is not None:
+            return False
+        return self._active is None or time_s >= self._active.end_time_s
+
     def sample(self, time_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._pending is not None and time_s >= self._pending[1]:
             trajectory, start = self._pending

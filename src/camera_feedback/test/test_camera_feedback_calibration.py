@@ -111,5 +111,9 @@ def test_brush_ink_at_the_sheets_top_left_is_top_left_in_the_rectified_sheet(bru
     rows, cols = np.nonzero(observation.ink_mask)
     assert rows.size > 100
     # y = 0.185 m lies 25 mm (100 px) under the top edge; x = 30..60 mm from the left edge.
+    # Percentiles, not the extremes: a lone pixel of sensor noise dark enough to pass for ink
+    # turns up somewhere on the sheet for about 2 camera seeds in 5.
     assert np.median(rows) == pytest.approx(100, abs=4)
-    assert cols.min() > 0.025 / 0.00025 and cols.max() < 0.065 / 0.00025
+    first, last = np.percentile(cols, [1, 99])
+    assert first > 0.025 / 0.00025 and last < 0.065 / 0.00025
+    assert np.median(cols) == pytest.approx(180, abs=8)
