@@ -244,7 +244,7 @@ def _normal_table(rng: np.random.Generator) -> np.ndarray:
     """float32 table of 65,536 standard normal deviates (mean 0 and deviation 1 exactly), which
     16 random bits pick from: the sensor noise of a frame. numpy's standard_normal took 33 ms of
     CPU for a 1280 x 720 x 3 frame, this 11 ms (the camera images 5 frames a second); the
-    table's 65,536 values reach 4 sigma, and a frame is rounded to whole digital numbers."""
+    table's 65,536 values reach past 4 sigma, and a frame is rounded to whole digital numbers."""
     table = rng.standard_normal(65536)
     return ((table - table.mean()) / table.std()).astype(np.float32)
 
