@@ -47,6 +47,14 @@ class MarkerDetector:
         parameters.cornerRefinementWinSize = 4
         parameters.cornerRefinementMaxIterations = 50
         parameters.cornerRefinementMinAccuracy = 0.01
+        # OpenCV >= 4.9 refines within min(cornerRefinementWinSize, relativeCornerRefinmentWinSize
+        # x the marker's module size in pixels), 0.3 by default: 1.5 px for the cell's overhead
+        # camera (5 px modules), where the refinement now and then gave up and left a corner on
+        # the whole pixel. Those frames registered the sheet 0.2 mm off and scored the same ink
+        # 0.035 lower (2 runs of `make demo` in 11). With 0.8: 4 px, the refined corners of 30
+        # frames of the sheet spread 0.11-0.13 px instead of up to 1.43 px.
+        if hasattr(parameters, 'relativeCornerRefinmentWinSize'):
+            parameters.relativeCornerRefinmentWinSize = 0.8
         self._detector = cv2.aruco.ArucoDetector(dictionary, parameters)
 
     def detect(self, grey: np.ndarray) -> dict[int, np.ndarray]:

@@ -87,7 +87,9 @@ def test_contact_search_finds_a_sheet_lying_higher_than_nominal(brush):
             np.array([0.0, 0.2]),
         )
         seen = observer.observe(camera.render(paper.image_rgb()), spot)
-        search.record(depth, spot_has_ink(seen, min_area_m2=1e-7))
+        # The product's threshold (2e-7 m², 3 px): with half of it, two adjacent pixels of sensor
+        # noise in the 10 mm spot passed for a touch in one camera seed of eight.
+        search.record(depth, spot_has_ink(seen))
         touches += 1
     assert touches >= 3
     assert search.contact_offset_m == pytest.approx(paper_higher_by, abs=0.0003)
