@@ -47,7 +47,7 @@ class MarkerDetector:
         parameters.cornerRefinementWinSize = 4
         parameters.cornerRefinementMaxIterations = 50
         parameters.cornerRefinementMinAccuracy = 0.01
-        # OpenCV >= 4.9 refines within min(cornerRefinementWinSize, relativeCornerRefinmentWinSize
+        # OpenCV 4.7 on refines within min(cornerRefinementWinSize, relativeCornerRefinmentWinSize
         # x the marker's module size in pixels), 0.3 by default: 1.5 px for the cell's overhead
         # camera (5 px modules), where the refinement now and then gave up and left a corner on
         # the whole pixel. Those frames registered the sheet 0.2 mm off and scored the same ink
