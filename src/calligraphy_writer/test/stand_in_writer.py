@@ -1,8 +1,13 @@
 """A stand-in writer for the client's graph tests: serves /write_text like writer_node's main()
-(default context, multi-threaded executor) and holds every goal until it is cancelled, then
-answers CANCELED with one character written. Prints `ready` and `goal` on stdout. With the
-argument `--never-answer` it prints `goal` when a goal arrives and never answers it (a writer
-killed before its acceptance reached the client)."""
+(calligraphy_ros_kit.runner.run_node: default context and signal handlers, a multi-threaded
+executor spun by spin_until_stopped) and holds every goal until it is cancelled, then answers
+CANCELED with one character written. Prints `ready` and `goal` on stdout. With the argument
+`--never-answer` it prints `goal` when a goal arrives and never answers it (a writer killed
+before its acceptance reached the client).
+
+It spun with Executor.spin() before, and once in a full test run it was still alive 30 s after
+its SIGTERM, with its goal callback blocked: spin_until_stopped sees the shut-down context at its
+next turn (0.1 s here) whatever wakes the executor's wait, as the writer's own main() does."""
 
 import sys
 import threading
@@ -10,9 +15,10 @@ import threading
 import rclpy
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
 
 from calligraphy_interfaces.action import WriteText
+from calligraphy_ros_kit.spinning import spin_until_stopped
 
 
 def main() -> None:
@@ -45,11 +51,12 @@ def main() -> None:
     executor.add_node(node)
     print('ready', flush=True)
     try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        spin_until_stopped(executor, threading.Event(), 0.1, name='stand-in writer')
+    except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
+        stop.set()  # the held goal callbacks return, so the executor's threads can end
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
 
