@@ -268,7 +268,6 @@ class SimulatedCamera:
             int(round(sheet_size_m[1] / sheet_mpp)),
             int(round(sheet_size_m[0] / sheet_mpp)),
         )
-        self._lighting = self._light_map()
         # The optics are the same for the same sheet (only the sensor noise is new), and a stroke
         # changes only a part of the image.
         self.optics = SheetExposure(
@@ -276,10 +275,9 @@ class SimulatedCamera:
             self._sheet_shape,
             sheet_mpp,
             paper_texture(self._sheet_shape, self.config.paper_texture),
-            self._lighting,
+            self._light_map(),
         )
-        self._exposure: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
-        # (arm overlay, exposure, signal, noise sigma) of the last frame with the arm in it.
+        # (arm overlay, optics.formed, signal, noise sigma) of the last frame with the arm in it.
         self._composed: tuple | None = None
 
     @property
@@ -316,20 +314,20 @@ class SimulatedCamera:
                 f'sheet image must be uint8 {self._sheet_shape} rgb, got {sheet.dtype} '
                 f'{sheet.shape}'
             )
-        if self.optics.update(sheet):
-            self._exposure = (self.optics.signal, self.optics.noise_sigma)
-        signal, noise_sigma = self._exposure
+        optics = self.optics
+        optics.update(sheet)
+        signal, noise_sigma = optics.signal, optics.noise_sigma
         if arm is not None:
             # The same arm (ArmView hands back its last overlay while the arm stands still) over
             # the same exposure looks the same: composed once, not again for every frame.
             cached = self._composed
-            if cached is None or cached[0] is not arm or cached[1] is not self._exposure:
+            if cached is None or cached[0] is not arm or cached[1] != optics.formed:
                 cfg = self.config
                 shaded = signal * arm.shade[..., None]
-                lit_arm = arm.rgb * (cfg.exposure * self._lighting[..., None])
+                lit_arm = arm.rgb * optics.light
                 shaded = np.where(arm.mask[..., None], lit_arm, shaded).astype(np.float32)
                 sigma = np.sqrt(cfg.read_noise**2 + cfg.shot_noise_gain * shaded)
-                self._composed = cached = (arm, self._exposure, shaded, sigma)
+                self._composed = cached = (arm, optics.formed, shaded, sigma)
             signal, noise_sigma = cached[2], cached[3]
         bits = np.frombuffer(self._rng.bytes(2 * signal.size), np.uint16).reshape(signal.shape)
         noisy = np.take(self._normal_table, bits)

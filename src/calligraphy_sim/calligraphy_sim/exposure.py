@@ -78,7 +78,8 @@ class SheetExposure:
         `lighting`: float32 (height_px, width_px) light over the image."""
         self.config = config
         self._texture = texture[..., None]
-        self._lit = (config.exposure * lighting)[..., None].astype(np.float32)
+        # The brightest digital number at each image pixel: the light times the exposure.
+        self.light = (config.exposure * lighting)[..., None].astype(np.float32)
         self._ink = marker_ink(sheet_shape, sheet_mpp, config.markers)
         s = config.supersample
         rows = sheet_shape[0]
@@ -99,6 +100,7 @@ class SheetExposure:
         self.sheet: np.ndarray | None = None
         self.albedo: np.ndarray | None = None
         self.signal = self.noise_sigma = np.empty(0, np.float32)
+        self.formed = 0  # how many times signal and noise_sigma changed
 
     def forget(self) -> None:
         """Forget the last sheet: the next update forms the whole image."""
@@ -182,8 +184,9 @@ class SheetExposure:
         if cfg.blur_px > 0:
             image = cv2.GaussianBlur(image, (0, 0), cfg.blur_px)
         image = image[top - v0 : bottom - v0, left - u0 : right - u0]
-        signal = image * self._lit[top:bottom, left:right]
+        signal = image * self.light[top:bottom, left:right]
         self.signal[top:bottom, left:right] = signal
         self.noise_sigma[top:bottom, left:right] = np.sqrt(
             cfg.read_noise**2 + cfg.shot_noise_gain * signal
         )
+        self.formed += 1
