@@ -22,6 +22,7 @@ import ctypes
 import inspect
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -138,6 +139,19 @@ def exit_process(code: int) -> None:
     os._exit(code)
 
 
+def interrupted_by_ctrl_c(error: BaseException) -> bool:
+    """Whether `error` is Ctrl-C's KeyboardInterrupt or was raised from one. Ctrl-C while a
+    pybind11 extension (onnxruntime's, rclpy's) is being imported comes out of the import as
+    `ImportError: initialization failed` raised from the KeyboardInterrupt."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (None: this process's, as the `calligraphy` script does).
 
@@ -159,8 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CliError as error:
             print(f'calligraphy {args.command}: error: {error}', file=sys.stderr)
             return error.code
-    except KeyboardInterrupt:
+    except BaseException as error:
+        if not interrupted_by_ctrl_c(error):
+            raise
+        if argv is None:
+            # Everything the command opened is closed by now: a second Ctrl-C changes nothing,
+            # and the process ends here, not in the interpreter's teardown.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print('interrupted', file=sys.stderr)
+        if argv is None:
+            exit_process(130)
         return 130
     if argv is None and getattr(args, 'quick_exit', False):
         exit_process(code)

@@ -71,6 +71,35 @@ def test_a_cli_error_is_one_line_on_stderr_and_exit_2(monkeypatch, capsys):
     assert isinstance(CliError('x'), CalligraphyError) and CliError('x').code == 2
 
 
+def _command_raising(error: BaseException):
+    def add(subparsers: argparse._SubParsersAction) -> None:
+        def run(args: argparse.Namespace) -> int:
+            raise error
+
+        subparsers.add_parser('paint').set_defaults(func=run)
+
+    return add
+
+
+def test_ctrl_c_exits_130_also_when_it_struck_inside_an_extensions_import(monkeypatch, capsys):
+    # Ctrl-C during the import of a pybind11 extension (onnxruntime's, in the writer's start)
+    # leaves that import as ImportError('initialization failed') raised from the interrupt:
+    # a `calligraphy write` interrupted there printed that traceback and exited 1.
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as interrupt:
+        in_import = ImportError('initialization failed')
+        in_import.__cause__ = interrupt
+    for error in (KeyboardInterrupt(), in_import):
+        _registry(monkeypatch, {'paint': _command_raising(error)})
+        assert cli.main(['paint']) == 130
+        assert capsys.readouterr().err == 'interrupted\n'
+    # An import that failed on its own is a bug to show, not an interrupt.
+    _registry(monkeypatch, {'paint': _command_raising(ImportError('no module named ink'))})
+    with pytest.raises(ImportError, match='ink'):
+        cli.main(['paint'])
+
+
 def test_no_subcommand_prints_help_and_exits_2(monkeypatch, capsys):
     _registry(monkeypatch, {})
     assert cli.main([]) == 2
