@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from skimage.morphology import skeletonize
 
 from stroke_planner.stroke_order import order_strokes, orient
 
@@ -326,6 +325,10 @@ def skeleton_strokes(mask: np.ndarray) -> list[np.ndarray]:
     """
     mask = clean_mask(mask)
     distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    # Here, not at the top: scikit-image brings SciPy, half a second of CPU to import, and only
+    # glyphs without stroke-order data come this way.
+    from skimage.morphology import skeletonize
+
     skeleton = skeletonize(mask)
     graph = _Graph(skeleton)
     centre = dict(graph.node_centre)
