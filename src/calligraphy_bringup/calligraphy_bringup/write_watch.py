@@ -93,14 +93,19 @@ class SheetFrames:
                 self.frames.append(small)
 
     def save_gif(self, path: Path) -> bool:
-        # Pillow itself, not through imageio: the same file, byte for byte, and imageio's import
-        # and plugin search took 0.2-0.3 s of the run's end.
+        # Pillow itself, not through imageio, whose import and plugin search took 0.1-0.2 s of the
+        # run's end.
         from PIL import Image
 
         with self._lock:
             frames = [Image.fromarray(frame) for frame in self.frames]
         if not frames:
             return False
+        # One palette for all frames, from the last: it holds all the ink written, and the sheet
+        # only gains ink. Half the time of a palette per frame (0.10-0.13 s against 0.23-0.27 s
+        # for 永's 10 frames).
+        palette = frames[-1].quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
         frames[0].save(
             path, format='GIF', save_all=True, append_images=frames[1:], duration=250, loop=0
         )

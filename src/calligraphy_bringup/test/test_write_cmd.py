@@ -237,3 +237,30 @@ def test_node_parameters_reach_their_nodes_typed_as_yaml_and_are_named_in_the_re
     assert overrides['writer_node'] == {'use_feedback': False, 'controller': 'analytic'}
     assert isinstance(overrides['brush_policy_node']['speed.nominal_mps'], float)
     assert args.inputs.report()['parameters'] == overrides
+
+
+def test_the_animation_shows_each_kept_sheet_in_its_colours(tmp_path):
+    from PIL import Image
+
+    from calligraphy_bringup.write_watch import SheetFrames
+
+    frames = SheetFrames(_Subscriptions(), max_px=300)
+    # A cream sheet gaining dark ink stroke by stroke, with every shade between at the edges.
+    sheet = np.empty((210, 297, 3), np.uint8)
+    sheet[:] = (250, 248, 242)
+    shades = np.linspace(0.0, 1.0, 60)[:, None]
+    ramp = np.rint((1 - shades) * (250, 248, 242) + shades * (18, 18, 20)).astype(np.uint8)
+    for k in range(4):
+        sheet[40 + 30 * k : 100 + 30 * k, 20 + 60 * k] = ramp
+        sheet[50 + 30 * k : 60 + 30 * k, 30 + 60 * k : 60 + 60 * k] = (18, 18, 20)
+        frames._add(sheet.copy())
+    frames._add(sheet.copy())  # the same sheet again is not a new frame
+    assert frames.save_gif(tmp_path / 'writing.gif')
+    with Image.open(tmp_path / 'writing.gif') as animation:
+        assert animation.n_frames == 4 and animation.info['loop'] == 0
+        assert animation.info['duration'] == 250
+        for k, kept in enumerate(frames.frames):
+            animation.seek(k)
+            shown = np.asarray(animation.convert('RGB'), int)
+            assert np.abs(shown - kept).max() <= 6, k  # the sheet's colours, to a few levels
+    assert not SheetFrames(_Subscriptions()).save_gif(tmp_path / 'none.gif')
