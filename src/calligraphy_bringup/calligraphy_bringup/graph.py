@@ -116,6 +116,7 @@ class SimNodeGraph:
         self.nodes: dict[str, Node] = {}
         self.executor = make_executor(threads, context)
         self._stop = threading.Event()
+        self._wake = None  # a guard condition that close() triggers, once there is a node
         self._thread = threading.Thread(target=self._spin, daemon=True)
         try:
             if processes is None:
@@ -132,6 +133,9 @@ class SimNodeGraph:
                 )
                 self.nodes[spec.name] = node
                 self.executor.add_node(node)
+                if self._wake is None:
+                    # Ends the executor's wait when close() triggers it (as a lane's does).
+                    self._wake = node.create_guard_condition(lambda: None)
         except BaseException:  # Ctrl-C while nodes start too: no process of the cell left
             self.close()
             raise
@@ -159,7 +163,10 @@ class SimNodeGraph:
         # never retrieved' (ros2/rclpy#968, #1666). So: stop spinning, let the running callbacks
         # finish (bounded: one may be waiting on a reply nobody spins for now), then shut down.
         self._stop.set()
-        # rclpy's wake() only makes the wait start over (it ends at its 0.5 s timeout).
+        # rclpy's wake() only makes the wait start over (it would end at its 0.5 s timeout): a
+        # guard condition of a spun node ends it at once.
+        if self._wake is not None:
+            self._wake.trigger()
         self.executor.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)

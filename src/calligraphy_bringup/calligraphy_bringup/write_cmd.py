@@ -95,9 +95,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 class _Spinner:
     """Spins an executor on a thread of its own until stop(), which every exit path calls."""
 
-    def __init__(self, executor) -> None:
+    def __init__(self, executor, node) -> None:
         self.executor = executor
         self._stop = threading.Event()
+        # Triggered by stop(): ends the executor's wait at once (`node` is one it spins).
+        self._wake = node.create_guard_condition(lambda: None)
         self._thread = threading.Thread(target=self._spin, name='write_cli_spin', daemon=True)
         self._thread.start()
 
@@ -108,7 +110,7 @@ class _Spinner:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
-        self.executor.wake()  # rebuilds the wait set; the loop ends by its 0.2 s timeout
+        self._wake.trigger()  # executor.wake() only restarts the wait (its 0.2 s timeout)
         self._thread.join(timeout=timeout_s)
 
 
@@ -266,7 +268,7 @@ def _write_and_save(
         # once in about 20 runs). Created before spinning starts, as rclpy's ActionClient needs,
         # and closed only once the spinning has stopped (_close).
         cell = CalligraphyClient(node=observer, server_timeout_s=60.0)
-        spinner = _Spinner(executor)
+        spinner = _Spinner(executor, observer)
         progress = Progress(motion)
         # The arm, paper and camera run in processes of their own and start after the
         # in-process writer: wait until the camera sees the sheet as of now.
@@ -303,18 +305,24 @@ def _write_and_save(
                 timed_out = ''
         progress.finish()
         marks['written'] = time.monotonic()
+        written_at = clock.last  # robot time: the arm's newest tip pose as the writing ended
         sim_time_s = clock.elapsed_since(sim_start)
         # The sheet as of now: the virtual paper inks the arm's tip poses as they reach its
         # process, seconds late on a loaded machine, and a sheet saved at once lacked the last
-        # stroke (a Ctrl-C test saved a blank sheet). Its images are stamped with the newest tip
-        # pose they show: wait for one stamped at the robot time the writing ended.
-        if clock.last is not None and not frames.wait_until_stamp(clock.last, timeout_s=30.0):
-            print(
-                'calligraphy write: warning: the virtual paper had not caught up with the arm '
-                'in 30 s; saving the sheet as it is',
-                file=sys.stderr,
-            )
-        paper = save_paper(observer, (out / 'paper.png').resolve())
+        # stroke (a Ctrl-C test saved a blank sheet). The saved sheet says the robot time of the
+        # newest tip pose it shows, as its images' stamps do: if that is before the writing
+        # ended, wait for an image stamped then and save again. (Waiting for the image first
+        # cost up to a publishing period, 0.25 s, in every run.)
+        paper_png = (out / 'paper.png').resolve()
+        paper, shows_s = save_paper(observer, paper_png)
+        if written_at is not None and shows_s < written_at:
+            if not frames.wait_until_stamp(written_at, timeout_s=30.0):
+                print(
+                    'calligraphy write: warning: the virtual paper had not caught up with the '
+                    'arm in 30 s; saving the sheet as it is',
+                    file=sys.stderr,
+                )
+            paper, _ = save_paper(observer, paper_png)
         frames.add_final(paper)
     except (RuntimeError, OSError) as error:
         # The writer, the cell or the output folder failed us (CalligraphyClientError is a

@@ -170,8 +170,9 @@ class MotionClock:
             self.writing_s[self.character] = self.writing_s.get(self.character, 0.0) + dt
 
 
-def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> str:
-    """Have the virtual paper save its sheet as a PNG at `path`; the path it saved."""
+def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> tuple[str, float]:
+    """Have the virtual paper save its sheet as a PNG at `path`: the path it saved, and the
+    robot time (s) of the newest tip pose the saved sheet shows (0 if it names none)."""
     from calligraphy_interfaces.srv import SavePaper
     from calligraphy_ros_kit.futures import call_once
 
@@ -188,7 +189,8 @@ def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> 
         raise RuntimeError(f'/virtual_paper/save did not answer {attempts} calls')
     if response.error_code != SavePaper.Response.SUCCESS:
         raise RuntimeError(f'saving the sheet failed: {response.error_msg}')
-    return response.saved_path
+    shows = response.sheet_stamp
+    return response.saved_path, shows.sec + 1e-9 * shows.nanosec
 
 
 def new_sheet(node, timeout_s: float = 30.0) -> None:

@@ -88,5 +88,5 @@ def test_a_readiness_call_left_unanswered_is_sent_again(graph_with, monkeypatch)
 def test_saving_the_sheet_asks_again_when_the_first_answer_is_lost(graph_with, tmp_path):
     server, probe = graph_with(SavePaper, '/virtual_paper/save')
     path = str(tmp_path / 'paper.png')
-    assert save_paper(probe, tmp_path / 'paper.png', timeout_s=1.0) == path
+    assert save_paper(probe, tmp_path / 'paper.png', timeout_s=1.0) == (path, 0.0)
     assert server.requests == 2

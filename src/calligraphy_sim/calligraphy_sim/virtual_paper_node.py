@@ -52,7 +52,8 @@ class VirtualPaperNode(Node):
             reload and whenever the ink well soaks or wipes the brush).
     Services:
         /virtual_paper/clear (std_srvs/Trigger): a fresh sheet (the brush keeps its ink).
-        /virtual_paper/save (calligraphy_interfaces/SavePaper): write the sheet as PNG.
+        /virtual_paper/save (calligraphy_interfaces/SavePaper): write the sheet as PNG; the
+            answer carries the stamp of the newest tip pose it shows.
         /virtual_paper/reload_ink (std_srvs/Trigger): refill the brush to full.
     Parameters (read once at start; changes at runtime are refused):
         sheet.width_m (0.297), sheet.height_m (0.210), metres_per_pixel (0.00025),
@@ -195,6 +196,7 @@ class VirtualPaperNode(Node):
             with self._lock:
                 self._ink_pending_locked()
                 saved = self.paper.save_png(request.path)
+                stamp = self._sheet_stamp
         except ValueError as error:
             response.error_code, response.error_msg = SavePaper.Response.INVALID_PATH, str(error)
             return response
@@ -203,6 +205,8 @@ class VirtualPaperNode(Node):
             return response
         response.error_code = SavePaper.Response.SUCCESS
         response.saved_path = str(saved)
+        if stamp is not None:
+            response.sheet_stamp = stamp
         return response
 
 

@@ -112,6 +112,9 @@ def test_a_stroke_streamed_to_the_node_is_inked_saved_cleared_and_the_brush_relo
         result = _call(executor, save, SavePaper.Request(path=str(target)))
         assert result.error_code == SavePaper.Response.SUCCESS, result.error_msg
         assert target.is_file() and result.saved_path == str(target.resolve())
+        # The saved sheet says which of the arm's poses it shows: the lift at 2.3 s, the last.
+        shows = result.sheet_stamp
+        assert shows.sec + 1e-9 * shows.nanosec == pytest.approx(2.3, abs=1e-6)
         bad = _call(executor, save, SavePaper.Request(path=str(tmp_path / 'sheet.jpg')))
         assert bad.error_code == SavePaper.Response.INVALID_PATH and '.png' in bad.error_msg
 
