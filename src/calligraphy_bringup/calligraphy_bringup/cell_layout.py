@@ -15,8 +15,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from calligraphy_model.cell_description import load_yaml_text
-
 
 def _config_dir() -> Path:
     try:
@@ -95,6 +93,10 @@ def _flatten(values: dict, prefix: str = '') -> dict:
 
 def load_parameters(path: Path) -> dict[str, dict]:
     """{node name: {dotted parameter name: value}} from a ROS 2 parameters YAML file."""
+    # Here: the cell description module brings numpy, which `calligraphy write` imports only
+    # once the cell's processes are started.
+    from calligraphy_model.cell_description import load_yaml_text
+
     document = load_yaml_text(path.read_text()) or {}
     return {
         node: _flatten(section.get('ros__parameters', {})) for node, section in document.items()

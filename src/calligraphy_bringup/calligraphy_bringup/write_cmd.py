@@ -27,13 +27,6 @@ from pathlib import Path
 
 from calligraphy_bringup.write_inputs import WriteInputs
 from calligraphy_bringup.write_report import announce, build_report, wall_breakdown
-from calligraphy_bringup.write_watch import (
-    MotionClock,
-    Progress,
-    SheetFrames,
-    new_sheet,
-    save_paper,
-)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -229,6 +222,13 @@ def _write_and_save(
         WRITE_CELL,
         SimNodeGraph,
         wait_until_cell_sees_now,
+    )
+    from calligraphy_bringup.write_watch import (
+        MotionClock,
+        Progress,
+        SheetFrames,
+        new_sheet,
+        save_paper,
     )
     from calligraphy_writer.client import (
         CalligraphyClient,

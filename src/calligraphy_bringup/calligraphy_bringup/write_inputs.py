@@ -10,22 +10,30 @@ import dataclasses
 import hashlib
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import yaml
-
-from calligraphy_model.brush import BrushParams, load_brush_file
+# numpy, YAML and the brush model are imported where used: `calligraphy write` checks its
+# options before it starts the cell's processes, and importing them there (0.12 s) delayed the
+# camera's process, the last of the cell to be ready.
+if TYPE_CHECKING:
+    from calligraphy_model.brush import BrushParams
 
 
 def eval_brush(seed: int) -> BrushParams:
     """The brush of episode 0 of the offline evaluation with `seed` (brush_policy_training's
     make_episodes draws episode e's brush from the evaluation distribution with [seed, e])."""
+    import numpy as np
+
+    from calligraphy_model.brush import BrushParams
+
     return BrushParams.sample(np.random.default_rng([seed, 0]), 'eval')
 
 
 def brush_parameters(brush: BrushParams) -> dict[str, float]:
     """virtual_paper_node parameters that make it simulate `brush`, each of the type the node
     declares (the nominal brush's)."""
+    from calligraphy_model.brush import BrushParams
+
     nominal = BrushParams()
     return {
         f'brush.{f.name}': type(getattr(nominal, f.name))(getattr(brush, f.name))
@@ -46,6 +54,8 @@ def parse_param(text: str, nodes: tuple[str, ...]) -> tuple[str, str, object]:
         raise ValueError(f'--param {text!r}: expected NODE:NAME=VALUE')
     if node not in nodes:
         raise ValueError(f'--param {text!r}: no node {node!r} in the cell ({", ".join(nodes)})')
+    import yaml
+
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as error:
@@ -78,6 +88,8 @@ class WriteInputs:
         if self.brush_file is not None and self.brush_seed is not None:
             return '--brush-file and --brush-seed both choose the brush: give one'
         if self.brush_file is not None:
+            from calligraphy_model.brush import load_brush_file
+
             try:
                 self.brush = load_brush_file(self.brush_file)
             except ValueError as error:

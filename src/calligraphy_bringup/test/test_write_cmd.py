@@ -264,3 +264,30 @@ def test_the_animation_shows_each_kept_sheet_in_its_colours(tmp_path):
             shown = np.asarray(animation.convert('RGB'), int)
             assert np.abs(shown - kept).max() <= 6, k  # the sheet's colours, to a few levels
     assert not SheetFrames(_Subscriptions()).save_gif(tmp_path / 'none.gif')
+
+
+def test_the_command_checks_its_options_and_starts_the_cell_before_importing_numpy_or_rclpy(
+    tmp_path,
+):
+    # Everything `calligraphy write` imports before it starts the cell's processes delays the
+    # camera's process, the last to be ready: numpy and YAML (0.12 s) come only after.
+    import subprocess
+    import sys
+
+    code = (
+        'import sys\n'
+        'from calligraphy_ros_kit import cli\n'
+        "args = cli.build_parser(only='write').parse_args(['write', '永', '--out', sys.argv[1]])\n"
+        'from calligraphy_bringup.write_cmd import _overrides, _usage_error\n'
+        "assert _usage_error(args, '永') is None\n"
+        '_overrides(args)\n'
+        'from calligraphy_bringup.cell_layout import config_path, spawn_groups\n'
+        "config_path('sim')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'yaml', 'rclpy'}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, '-c', code, str(tmp_path / 'out')],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == '[]', run.stdout
