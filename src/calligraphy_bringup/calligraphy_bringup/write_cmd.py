@@ -228,7 +228,7 @@ def _write_and_save(
         Progress,
         SheetFrames,
         new_sheet,
-        save_paper,
+        save_sheet_as_of,
     )
     from calligraphy_writer.client import (
         CalligraphyClient,
@@ -307,22 +307,8 @@ def _write_and_save(
         marks['written'] = time.monotonic()
         written_at = clock.last  # robot time: the arm's newest tip pose as the writing ended
         sim_time_s = clock.elapsed_since(sim_start)
-        # The sheet as of now: the virtual paper inks the arm's tip poses as they reach its
-        # process, seconds late on a loaded machine, and a sheet saved at once lacked the last
-        # stroke (a Ctrl-C test saved a blank sheet). The saved sheet says the robot time of the
-        # newest tip pose it shows, as its images' stamps do: if that is before the writing
-        # ended, wait for an image stamped then and save again. (Waiting for the image first
-        # cost up to a publishing period, 0.25 s, in every run.)
-        paper_png = (out / 'paper.png').resolve()
-        paper, shows_s = save_paper(observer, paper_png)
-        if written_at is not None and shows_s < written_at:
-            if not frames.wait_until_stamp(written_at, timeout_s=30.0):
-                print(
-                    'calligraphy write: warning: the virtual paper had not caught up with the '
-                    'arm in 30 s; saving the sheet as it is',
-                    file=sys.stderr,
-                )
-            paper, _ = save_paper(observer, paper_png)
+        # The sheet as it is once the virtual paper has inked the tip poses up to `written_at`.
+        paper = save_sheet_as_of(observer, frames, (out / 'paper.png').resolve(), written_at)
         frames.add_final(paper)
     except (RuntimeError, OSError) as error:
         # The writer, the cell or the output folder failed us (CalligraphyClientError is a

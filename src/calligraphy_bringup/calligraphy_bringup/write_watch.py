@@ -193,6 +193,28 @@ def save_paper(node, path: Path, timeout_s: float = 10.0, attempts: int = 3) -> 
     return response.saved_path, shows.sec + 1e-9 * shows.nanosec
 
 
+def save_sheet_as_of(node, frames: SheetFrames, path: Path, robot_time_s: float | None) -> str:
+    """Save the virtual paper's sheet at `path` once it shows the arm's tip poses up to
+    `robot_time_s` (None: as it is); the path saved.
+
+    The virtual paper inks the tip poses as they reach its process, seconds late on a loaded
+    machine, and a sheet saved at once lacked the last stroke (a Ctrl-C test saved a blank
+    sheet). The saved sheet says the robot time of the newest pose it shows, as its images'
+    stamps do: if that is earlier, wait for an image stamped then and save again. (Waiting for
+    the image first cost up to a publishing period, 0.25 s, in every run.)
+    """
+    saved, shows_s = save_paper(node, path)
+    if robot_time_s is None or shows_s >= robot_time_s:
+        return saved
+    if not frames.wait_until_stamp(robot_time_s, timeout_s=30.0):
+        print(
+            'calligraphy write: warning: the virtual paper had not caught up with the arm in '
+            '30 s; saving the sheet as it is',
+            file=sys.stderr,
+        )
+    return save_paper(node, path)[0]
+
+
 def new_sheet(node, timeout_s: float = 30.0) -> None:
     """Tell the writer the sheet is blank: the simulated sheet is fresh on every run."""
     from std_srvs.srv import Trigger

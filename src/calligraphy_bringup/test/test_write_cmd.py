@@ -291,3 +291,39 @@ def test_the_command_checks_its_options_and_starts_the_cell_before_importing_num
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == '[]', run.stdout
+
+
+def test_the_sheet_is_saved_at_once_when_it_shows_the_end_and_again_once_the_paper_caught_up(
+    monkeypatch, capsys
+):
+    from calligraphy_bringup import write_watch
+
+    shows = [10.0]  # robot time of the newest tip pose the virtual paper has inked
+    saves, waits = [], []
+
+    def save_paper(node, path):
+        saves.append(shows[0])
+        return str(path), shows[0]
+
+    monkeypatch.setattr(write_watch, 'save_paper', save_paper)
+
+    class Frames:
+        caught_up = True
+
+        def wait_until_stamp(self, robot_time_s, timeout_s):
+            waits.append(robot_time_s)
+            if self.caught_up:
+                shows[0] = robot_time_s + 0.01
+            return self.caught_up
+
+    frames = Frames()
+    # The paper already shows the writing's end: one save, no wait.
+    assert write_watch.save_sheet_as_of(None, frames, Path('/o/paper.png'), 9.5) == '/o/paper.png'
+    assert saves == [10.0] and waits == []
+    # Behind: wait for its image of the end, then save the sheet that shows it.
+    write_watch.save_sheet_as_of(None, frames, Path('/o/paper.png'), 12.0)
+    assert waits == [12.0] and saves[-1] == pytest.approx(12.01)
+    # Never catching up: saved as it is, with a warning.
+    frames.caught_up = False
+    write_watch.save_sheet_as_of(None, frames, Path('/o/paper.png'), 20.0)
+    assert len(saves) == 5 and 'had not caught up' in capsys.readouterr().err
