@@ -86,9 +86,7 @@ def gaussian_smooth(points: np.ndarray, sigma: float, truncate: float = 4.0) -> 
     offsets = np.arange(-radius, radius + 1, dtype=float)
     weights = np.exp(-0.5 * (offsets / sigma) ** 2)
     weights /= weights.sum()
-    padded = np.concatenate(
-        [np.repeat(points[:1], radius, 0), points, np.repeat(points[-1:], radius, 0)]
-    )
+    padded = np.pad(points, [(radius, radius)] + [(0, 0)] * (points.ndim - 1), mode='edge')
     out = np.zeros_like(points)
     for k, weight in enumerate(weights):
         out += weight * padded[k : k + len(points)]
